@@ -1,0 +1,31 @@
+"""ConvLab's computation core: numpy (and lazily scipy) only, never Qt.
+
+Everything the app shows can be reproduced from a notebook::
+
+    import convlab.core as cc
+    cc.conv1d([1, 2, 3, 0, -1], [1, -1])
+
+Modules
+-------
+conv1d     1-D convolution / cross-correlation, output sizes, Jacobians.
+signals    1-D signal and kernel generators used by the Signals & Kernels lab.
+datasets   the rising/falling ("up/down") data set of the notebook.
+training   the k-tap convolution model, optimizers, Trainer, loss surface.
+idx        reading and writing IDX files (MNIST's format), safely.
+mnist      where MNIST digits come from: bundled sample, folders, caches, download.
+conv2d     batched 2-D convolution of images with a kernel bank.
+detectors  the notebook's line detectors, thresholds and data-set statistics.
+
+Heavy modules (``scipy.signal``) are imported lazily inside functions so that
+``import convlab.core`` stays cheap and the window paints fast.
+"""
+
+from ._progress import *  # noqa: F403
+from .conv1d import *  # noqa: F403
+from .conv2d import *  # noqa: F403
+from .datasets import *  # noqa: F403
+from .detectors import *  # noqa: F403
+from .idx import *  # noqa: F403
+from .mnist import *  # noqa: F403
+from .signals import *  # noqa: F403
+from .training import *  # noqa: F403
