@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["CancelCallback", "Cancelled", "ProgressCallback", "report", "check_cancel"]
+__all__ = ["CancelCallback", "Cancelled", "ProgressCallback", "check_cancel", "report"]
 
 ProgressCallback = Callable[[float, str], None]
 CancelCallback = Callable[[], bool]
 
 
-class Cancelled(Exception):  # noqa: N818 - a state, not an error
+class Cancelled(Exception):
     """Raised by a core function when its ``cancel`` callback returned True."""
 
 

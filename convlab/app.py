@@ -1,0 +1,151 @@
+"""ConvLab's entry point: ``python main.py``, ``python -m convlab`` and ``convlab``.
+
+Options
+-------
+``--screenshot DIR``  render every lab at a fixed size to ``DIR/<lab>.png`` and exit.
+``--self-test``       build the window offscreen, exercise each lab, print OK or the failure.
+
+Only PyQt6 is imported before the window exists; pyqtgraph, the labs and
+scipy come later, so the window paints fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+SCREENSHOT_SIZE = (1280, 820)
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    from convlab import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="convlab", description="ConvLab: touch the mathematics of convolutional networks."
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="DIR",
+        type=Path,
+        help="render every lab to DIR/<lab>.png (offscreen) and exit",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="build the window offscreen, exercise each lab briefly and report OK or the failure",
+    )
+    parser.add_argument("--version", action="version", version=f"ConvLab {__version__}")
+    return parser.parse_args(argv)
+
+
+def _make_app(argv: list[str]):
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(argv)
+    app.setOrganizationName("ConvLab")
+    app.setApplicationName("ConvLab")
+    app.setApplicationDisplayName("ConvLab")
+    app.setDesktopFileName("convlab")
+    return app
+
+
+def _headless_settings():
+    """Settings that neither read nor change the user's (for screenshots and self-tests)."""
+    import tempfile
+
+    from PyQt6.QtCore import QSettings
+
+    path = Path(tempfile.mkdtemp(prefix="convlab-")) / "settings.ini"
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+def run_screenshots(folder: Path) -> int:
+    """Render each lab with its default content to ``folder/<lab>.png``."""
+    from PyQt6.QtWidgets import QApplication
+
+    from convlab.gui.main_window import LABS, MainWindow
+    from convlab.gui.theme import theme_manager
+
+    folder.mkdir(parents=True, exist_ok=True)
+    theme_manager().apply()
+    window = MainWindow(settings=_headless_settings())
+    window.resize(*SCREENSHOT_SIZE)
+    window.build_all()
+    window.show()
+    try:
+        for spec in LABS:
+            window.show_lab(spec.key)
+            for _ in range(5):
+                QApplication.processEvents()
+            path = folder / f"{spec.key}.png"
+            if not window.grab().save(str(path)):
+                print(f"could not write {path}", file=sys.stderr)
+                return 1
+            print(path)
+    finally:
+        window.close()
+    return 0
+
+
+def run_self_test() -> int:
+    """Exercise every lab offscreen; print one line, return 0 on success."""
+    from PyQt6.QtWidgets import QApplication
+
+    from convlab.gui.main_window import LABS, MainWindow
+    from convlab.gui.theme import theme_manager
+
+    start = time.perf_counter()
+    theme_manager().apply()
+    window = MainWindow(settings=_headless_settings())
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    current = "window"
+    try:
+        for spec in LABS:
+            current = spec.key
+            window.show_lab(spec.key)
+            QApplication.processEvents()
+            window.panels[spec.key].self_test()
+            QApplication.processEvents()
+    except Exception as exc:
+        traceback.print_exc()
+        print(f"ConvLab self-test FAILED in {current}: {type(exc).__name__}: {exc}")
+        return 1
+    finally:
+        window.close()
+    print(f"ConvLab self-test OK: {len(LABS)} labs in {time.perf_counter() - start:.2f} s")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start ConvLab (or run ``--screenshot`` / ``--self-test``); return the exit code."""
+    args = _parse_args(argv)
+    if args.screenshot is not None or args.self_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = _make_app([sys.argv[0]])
+
+    if args.screenshot is not None:
+        return run_screenshots(args.screenshot)
+    if args.self_test:
+        return run_self_test()
+
+    from convlab.gui import errors
+
+    errors.setup_logging()
+    errors.install()
+    from convlab.gui.main_window import MainWindow
+    from convlab.gui.theme import theme_manager
+
+    theme_manager().apply()
+    window = MainWindow()
+    window.show()
+    window.schedule_remaining_labs()
+    app.aboutToQuit.connect(window.shutdown)
+    return app.exec()

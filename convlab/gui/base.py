@@ -1,0 +1,58 @@
+"""The base class of ConvLab's lab panels."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pyqtgraph as pg
+from PyQt6.QtCore import QTimer, pyqtSignal
+from PyQt6.QtWidgets import QWidget
+
+from .worker import TaskRunner
+
+__all__ = ["LabPanel"]
+
+
+class LabPanel(QWidget):
+    """One lab of the main window.
+
+    Subclasses set :attr:`title`, build their widgets in ``__init__`` and
+    override :meth:`self_test`, :meth:`get_state` and :meth:`set_state`.
+    Background work goes through :attr:`tasks`; :meth:`shutdown` (called by
+    the main window when it closes) stops it, stops every child ``QTimer`` and
+    closes pyqtgraph's views, which otherwise can crash at interpreter exit.
+    """
+
+    title: ClassVar[str] = "Lab"
+    #: Short text for the main window's status bar.
+    status_message = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = TaskRunner(self)
+        self._shut_down = False
+
+    def shutdown(self) -> None:
+        """Stop timers and background work and release plot views (idempotent)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.tasks.shutdown()
+        for timer in self.findChildren(QTimer):
+            timer.stop()
+        for view in self.findChildren(pg.ImageView):
+            view.close()
+        for view in self.findChildren(pg.GraphicsView):
+            view.close()
+
+    def self_test(self) -> None:
+        """Exercise the panel briefly; raise ``AssertionError`` on a wrong result."""
+        raise NotImplementedError(f"{type(self).__name__} has no self-test")
+
+    def get_state(self) -> dict[str, Any]:
+        """The panel's model as JSON-safe data (for saved sessions)."""
+        raise NotImplementedError(f"{type(self).__name__} does not save its state")
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_state` returned; raise ``ValueError`` on bad data."""
+        raise NotImplementedError(f"{type(self).__name__} does not restore its state")

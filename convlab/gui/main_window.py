@@ -1,0 +1,295 @@
+"""ConvLab's main window: the three labs as tabs, menus, status bar, settings."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+from PyQt6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
+from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QIcon, QKeySequence
+from PyQt6.QtWidgets import (
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+import convlab
+
+from . import errors
+from .base import LabPanel
+from .theme import MODES, theme_manager
+
+__all__ = ["LABS", "LabSpec", "MainWindow"]
+
+PRESENTATION_SCALE = 1.6
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """Where a lab's panel class lives; imported when the lab is first built."""
+
+    key: str
+    title: str
+    module: str
+    cls: str
+
+    def load(self) -> type[LabPanel]:
+        return getattr(importlib.import_module(self.module), self.cls)
+
+
+LABS = (
+    LabSpec("signals", "Signals && Kernels", "convlab.gui.signals_panel", "SignalsPanel"),
+    LabSpec("gradient", "Gradient Descent", "convlab.gui.gradient_panel", "GradientPanel"),
+    LabSpec("mnist", "MNIST Detectors", "convlab.gui.mnist_panel", "MnistPanel"),
+)
+
+
+def app_icon() -> QIcon:
+    from convlab.paths import resources_dir
+
+    path = resources_dir() / "icons" / "convlab.svg"
+    return QIcon(str(path)) if path.exists() else QIcon()
+
+
+class MainWindow(QMainWindow):
+    """The application window.
+
+    Labs are built on demand: the one shown first is built before the window
+    appears, the others right after the first paint (:meth:`build_all` builds
+    them at once, as the screenshot and self-test modes do).
+    """
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings()
+        self.setWindowTitle("ConvLab")
+        self.setWindowIcon(app_icon())
+        self.panels: dict[str, LabPanel] = {}
+        self._pages: dict[str, QWidget] = {}
+        self._closed = False
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for spec in LABS:
+            page = QWidget()
+            layout = QVBoxLayout(page)
+            layout.setContentsMargins(0, 0, 0, 0)
+            self._pages[spec.key] = page
+            self.tabs.addTab(page, spec.title)
+        self.setCentralWidget(self.tabs)
+        self.statusBar().showMessage("Ready", 3000)
+
+        self._build_menus()
+        self._restore_settings()
+        self.build_lab(self.current_lab_key())
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+
+    # -- labs ----------------------------------------------------------------
+    def current_lab_key(self) -> str:
+        return LABS[self.tabs.currentIndex()].key
+
+    def build_lab(self, key: str) -> LabPanel:
+        """The panel of lab ``key``, built now if it was not yet."""
+        if key in self.panels:
+            return self.panels[key]
+        spec = next(s for s in LABS if s.key == key)
+        panel = spec.load()(self._pages[key])
+        self._pages[key].layout().addWidget(panel)
+        panel.status_message.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        self.panels[key] = panel
+        return panel
+
+    def build_all(self) -> None:
+        for spec in LABS:
+            self.build_lab(spec.key)
+
+    def schedule_remaining_labs(self) -> None:
+        """Build the labs not yet built, one per event-loop turn, after the first paint."""
+        missing = [s.key for s in LABS if s.key not in self.panels]
+        for i, key in enumerate(missing):
+            QTimer.singleShot(50 * (i + 1), lambda k=key: self._closed or self.build_lab(k))
+
+    def show_lab(self, key: str) -> None:
+        self.tabs.setCurrentIndex([s.key for s in LABS].index(key))
+
+    def _on_tab_changed(self, index: int) -> None:
+        self.build_lab(LABS[index].key)
+        self.settings.setValue("window/lab", LABS[index].key)
+
+    # -- menus ------------------------------------------------------------------
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(
+            file_menu,
+            "&Export Lab as Image…",
+            self.export_current_lab,
+            "Ctrl+E",
+            "Save the current lab as a PNG picture",
+        )
+        file_menu.addSeparator()
+        self._action(
+            file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close ConvLab"
+        )
+
+        view = bar.addMenu("&View")
+        for i, spec in enumerate(LABS):
+            self._action(
+                view,
+                spec.title.replace("&&", "&"),
+                lambda _=False, k=spec.key: self.show_lab(k),
+                f"Ctrl+{i + 1}",
+                f"Show the {spec.title.replace('&&', '&')} lab",
+            )
+        view.addSeparator()
+        theme_menu = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for mode in MODES:
+            label = {"system": "Follow &System", "light": "&Light", "dark": "&Dark"}[mode]
+            act = self._action(theme_menu, label, lambda _=False, m=mode: self.set_theme(m))
+            act.setCheckable(True)
+            group.addAction(act)
+            self.theme_actions[mode] = act
+        self.presentation_action = self._action(
+            view,
+            "&Presentation Mode",
+            self.set_presentation_mode,
+            "Ctrl+Shift+P",
+            "Larger text in the window and the plots, for a classroom projector",
+        )
+        self.presentation_action.setCheckable(True)
+        self.fullscreen_action = self._action(
+            view, "&Full Screen", self._toggle_fullscreen, QKeySequence.StandardKey.FullScreen
+        )
+        self.fullscreen_action.setCheckable(True)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Show &Log File", self.show_log_file, tip="Open the log folder")
+        self._action(help_menu, "&About ConvLab", self.show_about, tip="Version and licences")
+        self._action(help_menu, "About &Qt", lambda: QMessageBox.aboutQt(self))
+
+    # -- view -------------------------------------------------------------------
+    def set_theme(self, mode: str) -> None:
+        theme_manager().set_mode(mode)
+        self.theme_actions[mode].setChecked(True)
+        self.settings.setValue("view/theme", mode)
+
+    def set_presentation_mode(self, on: bool) -> None:
+        theme_manager().set_scale(PRESENTATION_SCALE if on else 1.0)
+        self.presentation_action.setChecked(on)
+        self.settings.setValue("view/presentation", bool(on))
+
+    def _toggle_fullscreen(self, on: bool) -> None:
+        self.showFullScreen() if on else self.showNormal()
+
+    # -- file -------------------------------------------------------------------
+    def export_current_lab(self) -> None:
+        key = self.current_lab_key()
+        start = str(Path.home() / f"convlab-{key}.png")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export Lab as Image", start, "PNG image (*.png)"
+        )
+        if path:
+            self.save_lab_image(key, Path(path))
+
+    def save_lab_image(self, key: str, path: Path) -> None:
+        """Render lab ``key`` to a PNG file; errors are shown, not raised."""
+        panel = self.build_lab(key)
+        if not panel.grab().save(str(path)):
+            QMessageBox.warning(self, "Export failed", f"Could not write the image to\n{path}")
+            return
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    # -- help ---------------------------------------------------------------------
+    def show_log_file(self) -> None:
+        path = errors.log_file()
+        if path is None:
+            QMessageBox.information(self, "Log file", "Logging to a file is not available.")
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+
+    def about_text(self) -> str:
+        import numpy
+        import pyqtgraph
+        from PyQt6.QtCore import PYQT_VERSION_STR, QT_VERSION_STR
+
+        try:
+            from importlib.metadata import version
+
+            scipy_version = version("scipy")
+        except Exception:
+            scipy_version = "?"
+        return (
+            f"<h3>ConvLab {convlab.__version__}</h3>"
+            "<p>A visual lab for the mathematics of convolutional neural networks: "
+            "1-D convolution, gradient descent on a convolution kernel, and line "
+            "detectors on MNIST digits.</p>"
+            "<p><b>Licences</b><br>"
+            "ConvLab: MIT licence.<br>"
+            f"Qt {QT_VERSION_STR}: LGPL v3 · PyQt6 {PYQT_VERSION_STR}: GPL v3 "
+            "(so a packaged ConvLab is distributed under the GPL v3)<br>"
+            f"pyqtgraph {pyqtgraph.__version__}: MIT · NumPy {numpy.__version__}: BSD-3 · "
+            f"SciPy {scipy_version}: BSD-3<br>"
+            "MNIST digits: Yann LeCun, Corinna Cortes and Christopher J. C. Burges, "
+            "derived from NIST Special Databases 1 and 3; a sample of 2,000 digits is "
+            "bundled.</p>"
+            f"<p>Python {platform.python_version()} on {platform.system()}</p>"
+        )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About ConvLab", self.about_text())
+
+    # -- settings and closing ---------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        keys = [s.key for s in LABS]
+        lab = self.settings.value("window/lab", keys[0])
+        self.tabs.setCurrentIndex(keys.index(lab) if lab in keys else 0)
+        mode = self.settings.value("view/theme", "system")
+        self.set_theme(mode if mode in MODES else "system")
+        presentation = self.settings.value("view/presentation", False, type=bool)
+        self.set_presentation_mode(bool(presentation))
+
+    def shutdown(self) -> None:
+        """Save the window's settings and stop every lab's work (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/lab", self.current_lab_key())
+        self.settings.sync()
+        for panel in self.panels.values():
+            panel.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.isFullScreen():
+            self.fullscreen_action.setChecked(False)
+            self.showNormal()
+            return
+        super().keyPressEvent(event)
+

@@ -1,0 +1,161 @@
+"""Light and dark looks, and the presentation (large text) mode.
+
+One :class:`ThemeManager` per application (:func:`theme_manager`). It follows
+the system's colour scheme unless the user picked one, applies a matching Qt
+palette (Fusion style, so both looks render the same on every platform), and
+emits :attr:`ThemeManager.changed` so plots restyle themselves
+(:mod:`convlab.gui.plots` registers every plot it makes).
+
+Series colours are the Okabe–Ito palette, readable by colour-blind people and
+on both backgrounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PyQt6.QtWidgets import QApplication
+
+__all__ = ["Theme", "ThemeManager", "series_color", "theme_manager"]
+
+# Okabe & Ito (2008), "Color Universal Design".
+_SERIES_LIGHT = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+_SERIES_DARK = ("#56B4E9", "#E69F00", "#2EC4A0", "#E08FC0", "#F0E442", "#D55E00", "#FFFFFF")
+
+MODES = ("system", "light", "dark")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours of one look. ``series`` are for curves, in order of use."""
+
+    dark: bool
+    background: str
+    foreground: str
+    grid_alpha: float
+    highlight: str
+    muted: str
+    series: tuple[str, ...]
+
+    def color(self, index: int) -> str:
+        return self.series[index % len(self.series)]
+
+
+LIGHT = Theme(False, "#FFFFFF", "#202020", 0.25, "#FFD54F", "#9E9E9E", _SERIES_LIGHT)
+DARK = Theme(True, "#1E1E1E", "#E6E6E6", 0.3, "#8D6E00", "#757575", _SERIES_DARK)
+
+
+class ThemeManager(QObject):
+    """Owns the current look and the text scale; emits ``changed`` when either changes."""
+
+    changed = pyqtSignal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._mode = "system"
+        self._scale = 1.0
+        self._base_point_size: float | None = None
+        self.theme = LIGHT
+        hints = QGuiApplication.styleHints()
+        if hints is not None and hasattr(hints, "colorSchemeChanged"):
+            hints.colorSchemeChanged.connect(lambda _scheme: self._refresh())
+
+    @property
+    def mode(self) -> str:
+        """``"system"``, ``"light"`` or ``"dark"``."""
+        return self._mode
+
+    @property
+    def scale(self) -> float:
+        """Text scale: 1.0 normally, larger in presentation mode."""
+        return self._scale
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"theme must be one of {MODES}, got {mode!r}")
+        self._mode = mode
+        self._refresh()
+
+    def set_scale(self, scale: float) -> None:
+        self._scale = float(scale)
+        self._refresh()
+
+    def _system_is_dark(self) -> bool:
+        hints = QGuiApplication.styleHints()
+        if hints is not None and hasattr(hints, "colorScheme"):
+            return hints.colorScheme() == Qt.ColorScheme.Dark
+        return False
+
+    def _refresh(self) -> None:
+        dark = self._mode == "dark" or (self._mode == "system" and self._system_is_dark())
+        self.theme = DARK if dark else LIGHT
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setStyle("Fusion")
+            app.setPalette(_palette(self.theme))
+            font = app.font()
+            if self._base_point_size is None:
+                self._base_point_size = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
+            font.setPointSizeF(self._base_point_size * self._scale)
+            app.setFont(font)
+        self.changed.emit()
+
+    def apply(self) -> None:
+        """Apply the current look to the application (call once at start-up)."""
+        self._refresh()
+
+    def plot_font(self, relative: float = 1.0) -> QFont:
+        """Font for plot text (axis labels, ticks) at the current scale."""
+        font = QFont()
+        base = self._base_point_size or 10.0
+        font.setPointSizeF(base * self._scale * relative)
+        return font
+
+
+def _palette(theme: Theme) -> QPalette:
+    if not theme.dark:
+        app = QApplication.instance()
+        style = app.style() if isinstance(app, QApplication) else None
+        return style.standardPalette() if style is not None else QPalette()
+    pal = QPalette()
+    window, base, text = QColor("#2B2B2B"), QColor("#1E1E1E"), QColor("#E6E6E6")
+    disabled = QColor("#7F7F7F")
+    role = QPalette.ColorRole
+    pal.setColor(role.Window, window)
+    pal.setColor(role.WindowText, text)
+    pal.setColor(role.Base, base)
+    pal.setColor(role.AlternateBase, QColor("#262626"))
+    pal.setColor(role.ToolTipBase, QColor("#3A3A3A"))
+    pal.setColor(role.ToolTipText, text)
+    pal.setColor(role.PlaceholderText, disabled)
+    pal.setColor(role.Text, text)
+    pal.setColor(role.Button, QColor("#353535"))
+    pal.setColor(role.ButtonText, text)
+    pal.setColor(role.BrightText, QColor("#FF6E6E"))
+    pal.setColor(role.Link, QColor("#56B4E9"))
+    pal.setColor(role.Highlight, QColor("#2F65CA"))
+    pal.setColor(role.HighlightedText, QColor("#FFFFFF"))
+    pal.setColor(role.Mid, QColor("#444444"))
+    pal.setColor(role.Dark, QColor("#191919"))
+    pal.setColor(role.Light, QColor("#505050"))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, r, disabled)
+    return pal
+
+
+_manager: ThemeManager | None = None
+
+
+def theme_manager() -> ThemeManager:
+    """The application's theme manager (created on first use; needs a QApplication)."""
+    global _manager
+    if _manager is None:
+        _manager = ThemeManager()
+    return _manager
+
+
+def series_color(index: int) -> str:
+    """The ``index``-th series colour of the current look."""
+    return theme_manager().theme.color(index)
