@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import ArrayLike
+from PyQt6 import sip
 
 from .theme import theme_manager
 
@@ -117,9 +118,15 @@ def _restyle_plot(plot: pg.PlotItem) -> None:
 def _restyle_all() -> None:
     background = theme_manager().theme.background
     for view in list(_views):
-        view.setBackground(background)
+        if sip.isdeleted(view):
+            _views.discard(view)
+        else:
+            view.setBackground(background)
     for plot in list(_plots):
-        _restyle_plot(plot)
+        if sip.isdeleted(plot):
+            _plots.discard(plot)
+        else:
+            _restyle_plot(plot)
 
 
 class Stems:

@@ -1,0 +1,152 @@
+"""The application shell: labs built on demand, settings remembered, clean shutdown."""
+
+from __future__ import annotations
+
+import logging
+
+import _fake_labs
+import pytest
+from PyQt6.QtCore import QSettings
+from PyQt6.QtWidgets import QApplication
+
+import convlab
+from convlab.gui import errors, main_window
+from convlab.gui.theme import DARK, LIGHT, theme_manager
+from convlab.gui.worker import active_task_count
+
+FAKE_LABS = (
+    main_window.LabSpec("signals", "Signals && Kernels", "_fake_labs", "FakeA"),
+    main_window.LabSpec("gradient", "Gradient Descent", "_fake_labs", "FakeB"),
+    main_window.LabSpec("mnist", "MNIST Detectors", "_fake_labs", "FakeC"),
+)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, monkeypatch, settings):
+    monkeypatch.setattr(main_window, "LABS", FAKE_LABS)
+    _fake_labs.built.clear()
+    windows = []
+
+    def make():
+        window = main_window.MainWindow(settings=settings)
+        qtbot.addWidget(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+    theme_manager().set_mode("system")
+    theme_manager().set_scale(1.0)
+
+
+def test_tabs_are_the_three_labs_and_only_the_first_is_built(make_window):
+    window = make_window()
+    assert [window.tabs.tabText(i) for i in range(3)] == [
+        "Signals && Kernels", "Gradient Descent", "MNIST Detectors"]
+    assert _fake_labs.built == ["FakeA"]
+    window.tabs.setCurrentIndex(2)
+    assert _fake_labs.built == ["FakeA", "FakeC"]
+    window.build_all()
+    assert sorted(window.panels) == ["gradient", "mnist", "signals"]
+    assert _fake_labs.built == ["FakeA", "FakeC", "FakeB"]
+
+
+def test_remaining_labs_are_built_after_start(make_window, qtbot):
+    window = make_window()
+    window.schedule_remaining_labs()
+    qtbot.waitUntil(lambda: len(window.panels) == 3, timeout=3000)
+
+
+def test_settings_are_remembered(make_window, settings):
+    window = make_window()
+    window.resize(700, 500)
+    window.show_lab("mnist")
+    window.set_theme("dark")
+    window.set_presentation_mode(True)
+    window.close()
+    assert settings.value("window/lab") == "mnist"
+
+    again = make_window()
+    assert again.current_lab_key() == "mnist"
+    assert (again.width(), again.height()) == (700, 500)
+    assert again.theme_actions["dark"].isChecked()
+    assert theme_manager().theme is DARK
+    assert again.presentation_action.isChecked()
+    assert theme_manager().scale == main_window.PRESENTATION_SCALE
+
+
+def test_theme_restyles_plots(make_window):
+    window = make_window()
+    plot = window.panels["signals"].plot
+    window.set_theme("light")
+    assert plot.backgroundBrush().color().name() == LIGHT.background.lower()
+    window.set_theme("dark")
+    assert plot.backgroundBrush().color().name() == DARK.background.lower()
+    axis = plot.getPlotItem().getAxis("bottom")
+    assert axis.textPen().color().name() == DARK.foreground.lower()
+    assert QApplication.instance().palette().window().color().lightness() < 100
+
+
+def test_presentation_mode_scales_text(make_window):
+    window = make_window()
+    base = QApplication.instance().font().pointSizeF()
+    window.set_presentation_mode(True)
+    assert QApplication.instance().font().pointSizeF() == pytest.approx(
+        base * main_window.PRESENTATION_SCALE)
+    window.set_presentation_mode(False)
+    assert QApplication.instance().font().pointSizeF() == pytest.approx(base)
+
+
+def test_close_stops_running_work(make_window):
+    window = make_window()
+    window.build_all()
+    panel = window.panels["gradient"]
+    task = panel.start_work()
+    assert panel.started.wait(5)
+    assert active_task_count() == 1
+    window.close()
+    assert not task.is_running()
+    assert active_task_count() == 0
+    assert all(p.shutdown_calls == 1 for p in window.panels.values())
+
+
+def test_lab_image_export(make_window, tmp_path):
+    window = make_window()
+    target = tmp_path / "lab.png"
+    window.save_lab_image("signals", target)
+    assert target.stat().st_size > 1000
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_about_names_version_and_licences(make_window):
+    text = make_window().about_text()
+    assert f"ConvLab {convlab.__version__}" in text
+    for needle in ("MIT", "GPL v3", "LGPL v3", "BSD-3", "LeCun"):
+        assert needle in text
+
+
+def test_uncaught_exception_is_logged_and_shown(qtbot, tmp_path, monkeypatch):
+    path = errors.setup_logging(tmp_path / "logs")
+    shown = []
+    monkeypatch.setattr(errors.ErrorDialog, "exec", lambda self: shown.append(self) or 0)
+    try:
+        raise RuntimeError("boom in a slot")
+    except RuntimeError as exc:
+        errors._excepthook(type(exc), exc, exc.__traceback__)
+    for handler in logging.getLogger("convlab").handlers:
+        handler.flush()
+    assert "boom in a slot" in path.read_text()
+    assert len(shown) == 1
+    dialog = shown[0]
+    qtbot.addWidget(dialog)
+    assert "RuntimeError: boom in a slot" in dialog.text()
+    assert "Traceback" in dialog.detailedText()
+    dialog.copy_details()
+    assert "boom in a slot" in QApplication.clipboard().text()
+    logging.getLogger("convlab").handlers.clear()
