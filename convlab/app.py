@@ -124,6 +124,23 @@ def run_self_test() -> int:
     return 0
 
 
+def _exit_after_first_paint(window) -> None:
+    """Startup probe for the benchmarks: print ``first-paint`` when the window paints, quit."""
+    from PyQt6.QtCore import QEvent, QObject, QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    class _Probe(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                window.removeEventFilter(self)
+                print("first-paint", flush=True)
+                QTimer.singleShot(0, QApplication.quit)
+            return False
+
+    probe = _Probe(window)
+    window.installEventFilter(probe)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start ConvLab (or run ``--screenshot`` / ``--self-test``); return the exit code."""
     args = _parse_args(argv)
@@ -145,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     theme_manager().apply()
     window = MainWindow()
+    if os.environ.get("CONVLAB_EXIT_AFTER_PAINT"):
+        _exit_after_first_paint(window)
     window.show()
     window.schedule_remaining_labs()
     app.aboutToQuit.connect(window.shutdown)
