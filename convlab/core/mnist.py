@@ -30,13 +30,19 @@ import numpy as np
 
 from ._progress import CancelCallback, ProgressCallback, check_cancel, report
 from ._validation import check_choice
+from .download import DEFAULT_MIRRORS, MNIST_FILES, DownloadError, ExpectedFile, download_mnist
 from .idx import IDX_MAX_BYTES, IdxError, read_idx
 
 __all__ = [
+    "DEFAULT_MIRRORS",
+    "MNIST_FILES",
+    "DownloadError",
+    "ExpectedFile",
     "MnistCandidate",
     "MnistDataset",
     "MnistFormatError",
     "bundled_sample_path",
+    "download_mnist",
     "find_local_copies",
     "load_mnist",
     "mnist_file_names",
