@@ -1,3 +1,332 @@
-"""(being written)"""
+"""The notebook's line detectors, thresholds, and statistics over a data set.
 
-__all__: list[str] = []
+The notebook takes MNIST training digit #2, scales it to [0, 1], convolves
+it (``scipy.signal.convolve2d``, full mode) with four 3×3 line detectors and
+shows where each response is above 1.5. :func:`detector_figure` computes
+exactly that figure; :func:`detector_statistics` does it for every digit of
+a data set and summarizes it per class.
+
+Examples
+--------
+>>> digit = np.zeros((28, 28), np.uint8)
+>>> digit[4:24, 14] = 255                      # a vertical stroke
+>>> fig = detector_figure(digit)
+>>> fig.names
+('vertical', 'horizontal', 'diagonal \\\\', 'diagonal /')
+>>> [int(m.sum()) for m in fig.masks]   # vertical fires along it, diagonals at its ends
+[22, 0, 2, 2]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._progress import CancelCallback, ProgressCallback, check_cancel, report
+from ._validation import as_finite_array
+from .conv2d import _prepare, conv2d
+
+__all__ = [
+    "KERNEL_PRESETS",
+    "LINE_DETECTORS",
+    "NOTEBOOK_THRESHOLD",
+    "DetectorFigure",
+    "DetectorStats",
+    "detector_figure",
+    "detector_statistics",
+    "scale_digit",
+    "threshold",
+]
+
+#: The notebook's threshold on the responses of a digit scaled to [0, 1].
+NOTEBOOK_THRESHOLD = 1.5
+
+
+def _constant(rows: list[list[float]]) -> NDArray:
+    arr = np.array(rows, dtype=np.float64)
+    arr.flags.writeable = False
+    return arr
+
+
+#: The four 3×3 line detectors of the notebook, in its order (read-only arrays).
+LINE_DETECTORS: Mapping[str, NDArray] = MappingProxyType(
+    {
+        "vertical": _constant([[-1, 2, -1], [-1, 2, -1], [-1, 2, -1]]),
+        "horizontal": _constant([[-1, -1, -1], [2, 2, 2], [-1, -1, -1]]),
+        "diagonal \\": _constant([[2, -1, -1], [-1, 2, -1], [-1, -1, 2]]),
+        "diagonal /": _constant([[-1, -1, 2], [-1, 2, -1], [2, -1, -1]]),
+    }
+)
+
+#: Kernels offered by the kernel editor: classic image filters and the line detectors.
+KERNEL_PRESETS: Mapping[str, NDArray] = MappingProxyType(
+    {
+        "Sobel x": _constant([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
+        "Sobel y": _constant([[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),
+        "Prewitt x": _constant([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]),
+        "Prewitt y": _constant([[-1, -1, -1], [0, 0, 0], [1, 1, 1]]),
+        "Laplacian": _constant([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+        "box blur": _constant(np.full((3, 3), 1 / 9).tolist()),
+        "sharpen": _constant([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+        **{f"line {name}": k for name, k in LINE_DETECTORS.items()},
+    }
+)
+
+
+def _check_level(level: float) -> float:
+    try:
+        value = float(level)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"threshold level must be a number, got {level!r}") from exc
+    if not np.isfinite(value):
+        raise ValueError(f"threshold level must be a finite number, got {level!r}")
+    return value
+
+
+def threshold(response: ArrayLike, level: float = NOTEBOOK_THRESHOLD) -> NDArray[np.bool_]:
+    """Where the response is strictly greater than ``level``.
+
+    Parameters
+    ----------
+    response : array of any shape
+    level : float
+
+    Returns
+    -------
+    bool array of the same shape.
+
+    Examples
+    --------
+    >>> threshold([1.0, 1.5, 2.0])
+    array([False, False,  True])
+    """
+    arr = as_finite_array(response, "response", ndims=range(0, 8), allow_empty=True)
+    return arr > _check_level(level)
+
+
+def scale_digit(img: ArrayLike, dtype: type = np.float32) -> NDArray:
+    """A digit as floats in [0, 1]: integer pixels (MNIST's uint8) are divided by 255.
+
+    Parameters
+    ----------
+    img : (H, W) or (N, H, W) array
+        uint8/integer pixels in 0…255, or floats already in [0, 1] (returned as ``dtype``).
+    dtype : np.float32 (default) or np.float64
+
+    Raises
+    ------
+    ValueError
+        If integer pixels lie outside 0…255, or float pixels outside [0, 1].
+
+    Examples
+    --------
+    >>> scale_digit(np.array([[0, 51, 255]], np.uint8))
+    array([[0. , 0.2, 1. ]], dtype=float32)
+    """
+    arr = np.asarray(img)
+    if arr.dtype.kind in "biu":
+        if arr.ndim not in (2, 3) or arr.size == 0:
+            raise ValueError(f"digit must be a non-empty (H, W) or (N, H, W) array: {arr.shape}")
+        if arr.min() < 0 or arr.max() > 255:
+            raise ValueError("integer pixels must lie in 0…255")
+        return arr.astype(dtype) / 255
+    arr = as_finite_array(arr, "digit", ndims=(2, 3), dtype=dtype)
+    if arr.min() < 0 or arr.max() > 1:
+        raise ValueError(
+            "float pixels must lie in [0, 1]; divide 0…255 values by 255 or pass uint8 data"
+        )
+    return arr
+
+
+def _kernel_bank(kernels: Mapping[str, ArrayLike] | ArrayLike) -> tuple[tuple[str, ...], NDArray]:
+    """Names and a (K, kh, kw) float64 stack from a name→kernel mapping or an array."""
+    if isinstance(kernels, Mapping):
+        names = tuple(str(n) for n in kernels)
+        items = [as_finite_array(k, f"kernel {n!r}", ndims=(2,)) for n, k in kernels.items()]
+        if not items:
+            raise ValueError("kernels is empty: give at least one kernel")
+        if len({k.shape for k in items}) > 1:
+            sizes = ", ".join(f"{n}: {k.shape}" for n, k in zip(names, items, strict=True))
+            raise ValueError(f"all kernels must have the same size, got {sizes}")
+        return names, np.stack(items)
+    bank = as_finite_array(kernels, "kernels", ndims=(2, 3))
+    bank = bank if bank.ndim == 3 else bank[None]
+    return tuple(f"kernel {i + 1}" for i in range(bank.shape[0])), bank
+
+
+@dataclass(frozen=True)
+class DetectorFigure:
+    """The notebook's figure for one digit.
+
+    Attributes
+    ----------
+    digit : (H, W) float64 array, the digit scaled to [0, 1]
+    names : K kernel names
+    kernels : (K, kh, kw) float64 array
+    responses : (K, H', W') float64 array, ``conv2d(digit, kernels, mode, flip)``
+    masks : (K, H', W') bool array, ``responses > level``
+    level, mode, flip : the settings used
+    """
+
+    digit: NDArray
+    names: tuple[str, ...]
+    kernels: NDArray
+    responses: NDArray
+    masks: NDArray
+    level: float
+    mode: str
+    flip: bool
+
+
+def detector_figure(
+    digit: ArrayLike,
+    kernels: Mapping[str, ArrayLike] | ArrayLike = LINE_DETECTORS,
+    level: float = NOTEBOOK_THRESHOLD,
+    mode: str = "full",
+    flip: bool = True,
+) -> DetectorFigure:
+    """Scale a digit, convolve it with each kernel and threshold the responses.
+
+    With the defaults this is the notebook's figure:
+    ``masks[k] == scipy.signal.convolve2d(digit / 255, kernel_k) > 1.5``
+    (computed in float64, like the notebook).
+
+    Parameters
+    ----------
+    digit : (H, W) array, uint8 0…255 or float in [0, 1] (see :func:`scale_digit`)
+    kernels : mapping name → (kh, kw) array, or a (K, kh, kw) array
+    level : float, threshold (strictly greater)
+    mode : {"full", "same", "valid"}
+    flip : bool, True for convolution, False for cross-correlation
+
+    Returns
+    -------
+    DetectorFigure
+    """
+    x = scale_digit(digit, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"digit must be one (H, W) image, got shape {x.shape}")
+    names, bank = _kernel_bank(kernels)
+    level = _check_level(level)
+    responses = conv2d(x, bank, mode=mode, flip=flip, dtype=np.float64)
+    return DetectorFigure(x, names, bank, responses, responses > level, level, mode, flip)
+
+
+@dataclass(frozen=True)
+class DetectorStats:
+    """Per-class summary of the detector responses over a data set.
+
+    Attributes
+    ----------
+    names : K kernel names
+    kernels : (K, kh, kw) float64 array
+    counts : (10,) int64, images per class
+    mean_response : (10, K, H', W') float64, mean response map per class and kernel
+        (NaN for a class with no images)
+    fraction_above : (10, K) float64, fraction of response pixels above ``level``
+        over all images of the class (NaN for a class with no images)
+    level, mode, flip : the settings used
+    """
+
+    names: tuple[str, ...]
+    kernels: NDArray
+    counts: NDArray
+    mean_response: NDArray
+    fraction_above: NDArray
+    level: float
+    mode: str
+    flip: bool
+
+
+def detector_statistics(
+    images: ArrayLike,
+    labels: ArrayLike,
+    kernels: Mapping[str, ArrayLike] | ArrayLike = LINE_DETECTORS,
+    level: float = NOTEBOOK_THRESHOLD,
+    mode: str = "full",
+    flip: bool = True,
+    block: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCallback | None = None,
+) -> DetectorStats:
+    """Per class (0–9) and per kernel: mean response map and fraction above threshold.
+
+    Digits are scaled like :func:`scale_digit` (integer pixels ÷ 255, floats
+    as given), convolved block by block in float32 (the ÷255 is folded into
+    the weights, so uint8 data is never converted as a whole) and summed per
+    class with one matrix product per block.
+
+    Parameters
+    ----------
+    images : (N, H, W) array, uint8 0…255 or float in [0, 1]
+    labels : (N,) integer array of classes 0…9
+    kernels : mapping name → (kh, kw) array, or a (K, kh, kw) array
+    level : float, threshold (strictly greater)
+    mode : {"full", "same", "valid"}
+    flip : bool, True for convolution, False for cross-correlation
+    block : int, optional, images per block (default: a cache-sized block)
+    progress : callable(fraction, message), optional, called after each block
+    cancel : callable() -> bool, optional, checked before each block
+
+    Returns
+    -------
+    DetectorStats
+
+    Raises
+    ------
+    ValueError
+        For shapes that disagree, labels outside 0…9, bad kernels.
+    Cancelled
+        When ``cancel()`` returned True.
+    """
+    imgs = np.asarray(images)
+    if imgs.ndim != 3:
+        raise ValueError(f"images must be a stack (N, H, W), got shape {imgs.shape}")
+    labs = np.asarray(labels)
+    if labs.ndim != 1 or labs.shape[0] != imgs.shape[0]:
+        raise ValueError(
+            f"labels must be one label per image: {imgs.shape[0]} images, labels shape {labs.shape}"
+        )
+    if labs.dtype.kind not in "iu" or (labs.size and (labs.min() < 0 or labs.max() > 9)):
+        raise ValueError("labels must be whole numbers 0…9")
+    names, bank = _kernel_bank(kernels)
+    level = _check_level(level)
+    scale = 1 / 255 if imgs.dtype.kind in "biu" else 1.0
+    imgs3, _, convolver = _prepare(imgs, bank, mode, flip, np.float32, block, scale=scale)
+    plan = convolver.plan
+    k = bank.shape[0]
+    pixels = convolver.pixels
+    sums = np.zeros((k, 10, pixels))
+    above = np.zeros((k, 10, pixels))
+    classes = np.arange(10)[:, None]
+    n = imgs3.shape[0]
+    report(progress, 0.0, "computing detector statistics")
+    for start, stop, res in convolver.blocks(imgs3):
+        check_cancel(cancel)
+        onehot = (classes == labs[start:stop]).astype(np.float32)
+        flat = res.reshape(k, stop - start, pixels)
+        sums += np.matmul(onehot, flat)
+        above += np.matmul(onehot, (flat > level).astype(np.float32))
+        report(progress, stop / n, f"{stop:,} of {n:,} digits")
+    counts = np.bincount(labs, minlength=10).astype(np.int64)
+    shape = (k, 10, plan.padded_height, plan.padded_width)
+    window = (slice(None), slice(None), slice(plan.out_height), slice(plan.out_width))
+    sums = sums.reshape(shape)[window]
+    above = above.reshape(shape)[window].sum(axis=(2, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums / counts[None, :, None, None]
+        fraction = above / (counts[None, :] * plan.out_height * plan.out_width)
+    return DetectorStats(
+        names,
+        bank,
+        counts,
+        mean.transpose(1, 0, 2, 3).copy(),
+        fraction.T.copy(),
+        level,
+        mode,
+        flip,
+    )

@@ -1,0 +1,256 @@
+"""The notebook's line detectors, thresholding, the figure helper and data-set statistics."""
+
+import numpy as np
+import pytest
+import scipy.signal
+
+from convlab.core import Cancelled, load_mnist
+from convlab.core.detectors import (
+    KERNEL_PRESETS,
+    LINE_DETECTORS,
+    NOTEBOOK_THRESHOLD,
+    detector_figure,
+    detector_statistics,
+    scale_digit,
+    threshold,
+)
+
+RNG = np.random.default_rng(99)
+
+
+def test_line_detectors_are_the_notebooks():
+    assert list(LINE_DETECTORS) == ["vertical", "horizontal", "diagonal \\", "diagonal /"]
+    np.testing.assert_array_equal(LINE_DETECTORS["vertical"], [[-1, 2, -1]] * 3)
+    np.testing.assert_array_equal(
+        LINE_DETECTORS["horizontal"], [[-1, -1, -1], [2, 2, 2], [-1, -1, -1]]
+    )
+    np.testing.assert_array_equal(
+        LINE_DETECTORS["diagonal \\"], [[2, -1, -1], [-1, 2, -1], [-1, -1, 2]]
+    )
+    np.testing.assert_array_equal(
+        LINE_DETECTORS["diagonal /"], [[-1, -1, 2], [-1, 2, -1], [2, -1, -1]]
+    )
+    for k in LINE_DETECTORS.values():
+        assert k.sum() == 0  # no response on a flat region
+
+
+@pytest.mark.parametrize("table", [LINE_DETECTORS, KERNEL_PRESETS])
+def test_constants_are_read_only(table):
+    for k in table.values():
+        with pytest.raises(ValueError, match="read-only"):
+            k[0, 0] = 5
+    with pytest.raises(TypeError):
+        table["new"] = np.zeros((3, 3))
+
+
+def test_presets_contain_the_classics_and_the_detectors():
+    np.testing.assert_array_equal(KERNEL_PRESETS["Sobel x"], [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    np.testing.assert_array_equal(KERNEL_PRESETS["Laplacian"], [[0, 1, 0], [1, -4, 1], [0, 1, 0]])
+    assert KERNEL_PRESETS["box blur"].sum() == pytest.approx(1.0)
+    assert KERNEL_PRESETS["sharpen"].sum() == 1
+    for name, k in LINE_DETECTORS.items():
+        np.testing.assert_array_equal(KERNEL_PRESETS[f"line {name}"], k)
+    assert all(k.shape == (3, 3) for k in KERNEL_PRESETS.values())
+
+
+def test_threshold_is_strict():
+    np.testing.assert_array_equal(
+        threshold(np.array([[1.49, 1.5], [1.51, -3]])), [[False, False], [True, False]]
+    )
+    np.testing.assert_array_equal(threshold([0.0, 1.0, 2.0], level=0.5), [False, True, True])
+
+
+@pytest.mark.parametrize("level", [np.nan, np.inf, "high", None])
+def test_threshold_bad_level(level):
+    with pytest.raises(ValueError, match="level"):
+        threshold([1.0], level)
+
+
+def test_scale_digit():
+    img = np.array([[0, 255], [51, 102]], np.uint8)
+    got = scale_digit(img)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, [[0, 1], [0.2, 0.4]])
+    assert scale_digit(img, dtype=np.float64).dtype == np.float64
+    floats = np.array([[0.0, 0.5], [1.0, 0.25]])
+    np.testing.assert_array_equal(scale_digit(floats), floats.astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    ("img", "match"),
+    [
+        (np.array([[0.0, 200.0]]), r"\[0, 1\]"),
+        (np.array([[-1, 3]]), "0…255"),
+        (np.array([[0, 300]]), "0…255"),
+        (np.array([[0.0, np.nan]]), "NaN"),
+        (np.zeros(4, np.uint8), "digit must be"),
+        (np.zeros((0, 3), np.uint8), "digit must be"),
+    ],
+)
+def test_scale_digit_errors(img, match):
+    with pytest.raises(ValueError, match=match):
+        scale_digit(img)
+
+
+def _hand_digit():
+    """A 28×28 'seven': a horizontal bar and a diagonal stroke, uint8."""
+    d = np.zeros((28, 28), np.uint8)
+    d[5:7, 6:22] = 230
+    for r in range(7, 24):
+        c = 21 - (r - 7) // 2
+        d[r, c - 1 : c + 1] = 200
+    d[12, 10:20] = 120  # a fainter cross bar
+    return d
+
+
+def _notebook_masks(digit_uint8):
+    x = digit_uint8 / 255
+    return [scipy.signal.convolve2d(x, k) > 1.5 for k in LINE_DETECTORS.values()]
+
+
+def _check_notebook_figure(digit):
+    fig = detector_figure(digit)
+    assert fig.names == tuple(LINE_DETECTORS)
+    assert fig.masks.shape == (4, 30, 30)
+    assert fig.level == NOTEBOOK_THRESHOLD and fig.mode == "full" and fig.flip
+    np.testing.assert_array_equal(fig.digit, digit / 255)
+    for k, (kernel, want) in enumerate(
+        zip(LINE_DETECTORS.values(), _notebook_masks(digit), strict=True)
+    ):
+        np.testing.assert_array_equal(fig.masks[k], want)
+        np.testing.assert_allclose(
+            fig.responses[k], scipy.signal.convolve2d(digit / 255, kernel), atol=1e-12
+        )
+    return fig
+
+
+def test_notebook_figure_hand_digit():
+    fig = _check_notebook_figure(_hand_digit())
+    assert fig.masks[1].sum() > 10  # the horizontal bar fires the horizontal detector
+    assert fig.masks.any(axis=(1, 2)).all()
+
+
+def test_notebook_figure_training_digit_2():
+    data = load_mnist()
+    assert data.train_labels[2] == 4
+    fig = _check_notebook_figure(data.train_images[2])
+    assert all(m.any() for m in fig.masks)
+
+
+def test_figure_with_array_kernels_and_settings():
+    digit = RNG.random((10, 12))
+    bank = RNG.normal(size=(2, 4, 4))
+    fig = detector_figure(digit, bank, level=0.2, mode="same", flip=False)
+    assert fig.names == ("kernel 1", "kernel 2")
+    for k in range(2):
+        want = scipy.signal.correlate2d(digit, bank[k], mode="same")
+        np.testing.assert_allclose(fig.responses[k], want, atol=1e-12)
+        np.testing.assert_array_equal(fig.masks[k], want > 0.2)
+
+
+def test_figure_rejects_mixed_kernel_sizes_and_stacks():
+    with pytest.raises(ValueError, match="same size"):
+        detector_figure(np.zeros((5, 5)), {"a": np.ones((3, 3)), "b": np.ones((5, 5))})
+    with pytest.raises(ValueError, match="one"):
+        detector_figure(np.zeros((2, 5, 5)))
+    with pytest.raises(ValueError, match="empty"):
+        detector_figure(np.zeros((5, 5)), {})
+    with pytest.raises(ValueError, match="NaN"):
+        detector_figure(np.zeros((5, 5)), {"a": [[1.0, np.nan]]})
+
+
+def _naive_statistics(images, labels, kernels, level, mode, flip):
+    fn = scipy.signal.convolve2d if flip else scipy.signal.correlate2d
+    out_shape = fn(images[0] / 255, kernels[0], mode=mode).shape
+    mean = np.full((10, len(kernels), *out_shape), np.nan)
+    frac = np.full((10, len(kernels)), np.nan)
+    counts = np.zeros(10, int)
+    for c in range(10):
+        sel = images[labels == c]
+        counts[c] = len(sel)
+        if not len(sel):
+            continue
+        r = np.array([[fn(x / 255, k, mode=mode) for k in kernels] for x in sel])
+        mean[c] = r.mean(axis=0)
+        frac[c] = (r > level).mean(axis=(0, 2, 3))
+    return counts, mean, frac
+
+
+@pytest.mark.parametrize(
+    ("mode", "flip", "block"),
+    [("full", True, None), ("same", False, 7), ("valid", True, 1), ("same", True, 50)],
+)
+def test_statistics_match_naive_loop(mode, flip, block):
+    images = RNG.integers(0, 256, size=(60, 12, 10), dtype=np.uint8)
+    labels = RNG.integers(0, 10, size=60).astype(np.uint8)
+    labels[labels == 3] = 4  # leave class 3 empty
+    kernels = np.stack(list(LINE_DETECTORS.values()))
+    stats = detector_statistics(images, labels, LINE_DETECTORS, 0.7, mode, flip, block=block)
+    counts, mean, frac = _naive_statistics(images, labels, kernels, 0.7, mode, flip)
+    np.testing.assert_array_equal(stats.counts, counts)
+    assert stats.counts[3] == 0
+    assert np.isnan(stats.mean_response[3]).all() and np.isnan(stats.fraction_above[3]).all()
+    np.testing.assert_allclose(stats.mean_response, mean, atol=1e-5)
+    np.testing.assert_allclose(stats.fraction_above, frac, atol=1e-12)
+    assert stats.names == tuple(LINE_DETECTORS)
+
+
+def test_statistics_float_images_used_as_given():
+    images = RNG.random((20, 6, 6))
+    labels = np.arange(20) % 10
+    kernel = np.array([[1.0, -1.0], [0.5, 2.0]])
+    stats = detector_statistics(images, labels, kernel[None], level=0.3)
+    for c in range(10):
+        r = np.array([scipy.signal.convolve2d(x, kernel) for x in images[labels == c]])
+        np.testing.assert_allclose(stats.mean_response[c, 0], r.mean(axis=0), atol=1e-5)
+        assert stats.fraction_above[c, 0] == pytest.approx((r > 0.3).mean())
+
+
+def test_statistics_progress_reaches_one_and_is_monotonic():
+    images = RNG.integers(0, 256, size=(45, 28, 28), dtype=np.uint8)
+    labels = RNG.integers(0, 10, size=45)
+    seen = []
+    detector_statistics(images, labels, block=10, progress=lambda f, m: seen.append((f, m)))
+    fractions = [f for f, _ in seen]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert fractions == sorted(fractions)
+    assert len(fractions) == 1 + 5  # start + one per block
+    assert "45 of 45" in seen[-1][1]
+
+
+def test_statistics_cancel():
+    images = RNG.integers(0, 256, size=(45, 28, 28), dtype=np.uint8)
+    labels = RNG.integers(0, 10, size=45)
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) >= 3
+
+    with pytest.raises(Cancelled):
+        detector_statistics(images, labels, block=10, cancel=cancel)
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "match"),
+    [
+        (np.zeros((3, 5, 5), np.uint8), np.zeros(2, np.uint8), "one label per image"),
+        (np.zeros((5, 5), np.uint8), np.zeros(5, np.uint8), r"stack \(N, H, W\)"),
+        (np.zeros((2, 5, 5), np.uint8), np.array([0, 10]), "0…9"),
+        (np.zeros((2, 5, 5), np.uint8), np.array([0.0, 1.0]), "0…9"),
+        (np.zeros((0, 5, 5), np.uint8), np.zeros(0, np.uint8), "empty"),
+        (np.full((1, 5, 5), np.nan), np.zeros(1, np.uint8), "NaN"),
+    ],
+)
+def test_statistics_errors(images, labels, match):
+    with pytest.raises(ValueError, match=match):
+        detector_statistics(images, labels)
+
+
+def test_statistics_bad_kernels_and_level():
+    images, labels = np.zeros((2, 5, 5), np.uint8), np.zeros(2, np.uint8)
+    with pytest.raises(ValueError, match="NaN"):
+        detector_statistics(images, labels, np.full((1, 3, 3), np.nan))
+    with pytest.raises(ValueError, match="level"):
+        detector_statistics(images, labels, level=np.nan)
