@@ -4,6 +4,7 @@ Options
 -------
 ``--screenshot DIR``  render every lab at a fixed size to ``DIR/<lab>.png`` and exit.
 ``--self-test``       build the window offscreen, exercise each lab, print OK or the failure.
+``FILE.convlab``      open a saved session.
 
 Only PyQt6 is imported before the window exists; pyqtgraph, the labs and
 scipy come later, so the window paints fast.
@@ -41,6 +42,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="build the window offscreen, exercise each lab briefly and report OK or the failure",
     )
+    parser.add_argument(
+        "session", nargs="?", type=Path, help="a .convlab session file to open"
+    )
     parser.add_argument("--version", action="version", version=f"ConvLab {__version__}")
     return parser.parse_args(argv)
 
@@ -75,7 +79,7 @@ def run_screenshots(folder: Path) -> int:
 
     folder.mkdir(parents=True, exist_ok=True)
     theme_manager().apply()
-    window = MainWindow(settings=_headless_settings())
+    window = MainWindow(settings=_headless_settings(), interactive=False)
     window.resize(*SCREENSHOT_SIZE)
     window.build_all()
     window.show()
@@ -103,7 +107,7 @@ def run_self_test() -> int:
 
     start = time.perf_counter()
     theme_manager().apply()
-    window = MainWindow(settings=_headless_settings())
+    window = MainWindow(settings=_headless_settings(), interactive=False)
     window.resize(*SCREENSHOT_SIZE)
     window.show()
     current = "window"
@@ -165,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("CONVLAB_EXIT_AFTER_PAINT"):
         _exit_after_first_paint(window)
     window.show()
+    if args.session is not None:
+        window.session.open_with_prompt(args.session)
+    else:
+        window.session.offer_recovery()
     window.schedule_remaining_labs()
     app.aboutToQuit.connect(window.shutdown)
     return app.exec()

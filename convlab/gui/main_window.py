@@ -22,6 +22,7 @@ import convlab
 
 from . import errors
 from .base import LabPanel
+from .session_controller import SessionController
 from .theme import MODES, theme_manager
 
 __all__ = ["LABS", "LabSpec", "MainWindow"]
@@ -64,9 +65,12 @@ class MainWindow(QMainWindow):
     them at once, as the screenshot and self-test modes do).
     """
 
-    def __init__(self, settings: QSettings | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None, interactive: bool = True) -> None:
+        """``interactive=False`` (screenshots, self-test, tests) never asks questions on
+        closing and writes no autosave file."""
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
+        self.interactive = interactive
         self.setWindowTitle("ConvLab")
         self.setWindowIcon(app_icon())
         self.panels: dict[str, LabPanel] = {}
@@ -84,6 +88,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.statusBar().showMessage("Ready", 3000)
 
+        self.session = SessionController(self)
         self._build_menus()
         self._restore_settings()
         self.build_lab(self.current_lab_key())
@@ -102,6 +107,7 @@ class MainWindow(QMainWindow):
         self._pages[key].layout().addWidget(panel)
         panel.status_message.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         self.panels[key] = panel
+        self.session.mark_clean(key)
         return panel
 
     def build_all(self) -> None:
@@ -136,6 +142,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self.session.add_actions(file_menu)
+        file_menu.addSeparator()
         self._action(
             file_menu,
             "&Export Lab as Image…",
@@ -283,7 +291,11 @@ class MainWindow(QMainWindow):
             panel.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.interactive and not self._closed and not self.session.maybe_save():
+            event.ignore()
+            return
         self.shutdown()
+        self.session.discard_autosave()
         event.accept()
 
     def keyPressEvent(self, event) -> None:

@@ -27,6 +27,7 @@ class FakePanel(LabPanel):
         self.plot = make_plot("A plot", "x", "y", parent=self)
         self.shutdown_calls = 0
         self.started = threading.Event()
+        self.value = 0
 
     def start_work(self):
         return self.tasks.start(_spin, self.started)
@@ -37,6 +38,15 @@ class FakePanel(LabPanel):
 
     def self_test(self):
         assert self.plot is not None
+
+    def get_state(self):
+        return {"value": self.value}
+
+    def set_state(self, state):
+        value = state.get("value")
+        if not isinstance(value, int) or value < 0:
+            raise ValueError(f"value must be a non-negative whole number, got {value!r}")
+        self.value = value
 
 
 class FakeA(FakePanel):

@@ -33,7 +33,7 @@ def make_window(qtbot, monkeypatch, settings):
     windows = []
 
     def make():
-        window = main_window.MainWindow(settings=settings)
+        window = main_window.MainWindow(settings=settings, interactive=False)
         qtbot.addWidget(window)
         windows.append(window)
         return window
@@ -150,3 +150,73 @@ def test_uncaught_exception_is_logged_and_shown(qtbot, tmp_path, monkeypatch):
     dialog.copy_details()
     assert "boom in a slot" in QApplication.clipboard().text()
     logging.getLogger("convlab").handlers.clear()
+
+
+def test_session_save_open_round_trip_and_title(make_window, tmp_path):
+    window = make_window()
+    window.build_all()
+    window.panels["gradient"].value = 7
+    window.session.update_title()
+    assert window.isWindowModified()
+    path = tmp_path / "class"
+    assert window.session.save_to(path)
+    saved = tmp_path / "class.convlab"
+    assert saved.exists() and not window.isWindowModified()
+    assert window.windowTitle() == "class.convlab[*] — ConvLab"
+    assert window.session.recent_files()[0] == str(saved)
+
+    window.panels["gradient"].value = 99
+    window.session.open_path(saved)
+    assert window.panels["gradient"].value == 7
+    assert not window.session.is_dirty()
+
+
+def test_open_rejected_by_a_lab_leaves_every_lab_untouched(make_window, tmp_path):
+    from convlab import session
+
+    window = make_window()
+    window.build_all()
+    window.panels["signals"].value = 3
+    window.panels["mnist"].value = 4
+    path = tmp_path / "bad.convlab"
+    session.save_session(path, {"signals": {"value": 11}, "mnist": {"value": -1}})
+    with pytest.raises(session.SessionError, match="mnist lab: value must be a non-negative"):
+        window.session.open_path(path)
+    assert window.panels["signals"].value == 3
+    assert window.panels["mnist"].value == 4
+
+
+def test_autosave_and_recovery(make_window, monkeypatch):
+    from convlab.gui import session_controller as sc
+
+    window = make_window()
+    window.build_all()
+    window.panels["signals"].value = 5
+    window.session.autosave()
+    path = sc.autosave_path()
+    assert path.exists()
+    window.close()
+    assert path.exists()  # a non-interactive window leaves the autosave alone
+
+    again = make_window()
+    assert again.session.offer_recovery(ask=False)
+    assert again.panels["signals"].value == 5
+    assert not path.exists()
+    assert again.session.is_dirty()  # restored but not saved in a file
+
+
+def test_closing_with_unsaved_changes_asks(make_window, monkeypatch):
+    from PyQt6.QtWidgets import QMessageBox
+
+    window = make_window()
+    window.interactive = True
+    window.panels["signals"].value = 1
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[1]) or answers.pop(0))
+    window.show()
+    window.close()
+    assert window.isVisible() and asked == ["Unsaved changes"]
+    window.close()
+    assert not window.isVisible() and len(asked) == 2
