@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._progress import CancelCallback, ProgressCallback, check_cancel, report
 from ._validation import as_finite_array
-from .conv2d import _prepare, conv2d
+from .conv2d import _padding, _prepare, conv2d, conv2d_output_shape
 
 __all__ = [
     "KERNEL_PRESETS",
@@ -38,6 +38,8 @@ __all__ = [
     "DetectorStats",
     "detector_figure",
     "detector_statistics",
+    "recenter_digit",
+    "response_patch",
     "scale_digit",
     "threshold",
 ]
@@ -330,3 +332,87 @@ def detector_statistics(
         mode,
         flip,
     )
+
+
+def response_patch(
+    digit: ArrayLike,
+    kernel_shape: tuple[int, int],
+    row: int,
+    col: int,
+    mode: str = "full",
+    flip: bool = True,
+) -> NDArray:
+    """The pixels under the kernel for one output pixel (zeros where it hangs over the edge).
+
+    ``(response_patch(x, k.shape, r, c, mode, flip) * applied).sum()`` equals
+    ``conv2d(x, k, mode, flip)[r, c]``, where ``applied`` is the kernel as it
+    is laid on the image: ``k[::-1, ::-1]`` (rotated 180°) for true
+    convolution, ``k`` itself for cross-correlation.
+
+    Parameters
+    ----------
+    digit : (H, W) array
+    kernel_shape : (kh, kw)
+    row, col : position in the output of :func:`conv2d` for that ``mode``
+    mode : {"full", "same", "valid"}
+    flip : bool
+
+    Returns
+    -------
+    (kh, kw) float64 array
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(3, 3)
+    >>> response_patch(x, (3, 3), 0, 0)          # full mode: mostly padding
+    array([[0., 0., 0.],
+           [0., 0., 0.],
+           [0., 0., 0.]])
+    >>> response_patch(x, (3, 3), 2, 2)
+    array([[0., 1., 2.],
+           [3., 4., 5.],
+           [6., 7., 8.]])
+    """
+    x = as_finite_array(digit, "digit", ndims=(2,))
+    kh, kw = (int(v) for v in kernel_shape)
+    out_h, out_w = conv2d_output_shape(x.shape, (kh, kw), mode)
+    if not (0 <= row < out_h and 0 <= col < out_w):
+        raise ValueError(f"pixel ({row}, {col}) is outside the {out_h}×{out_w} response")
+    top, bottom = _padding(kh, mode, flip)
+    left, right = _padding(kw, mode, flip)
+    padded = np.pad(x, ((top, bottom), (left, right)))
+    return padded[row : row + kh, col : col + kw].copy()
+
+
+def recenter_digit(img: ArrayLike) -> NDArray:
+    """Shift a drawn digit so its centre of mass is the image centre (as MNIST did).
+
+    The shift is a whole number of pixels; what is pushed over an edge is
+    lost and the vacated pixels become 0. An empty image is returned unchanged.
+
+    Parameters
+    ----------
+    img : (H, W) array of non-negative ink values
+
+    Returns
+    -------
+    (H, W) float64 array
+
+    Examples
+    --------
+    >>> img = np.zeros((5, 5)); img[0, 0] = 1
+    >>> np.argwhere(recenter_digit(img)).tolist()
+    [[2, 2]]
+    """
+    x = as_finite_array(img, "digit", ndims=(2,))
+    total = x.sum()
+    if total <= 0:
+        return x.copy()
+    h, w = x.shape
+    rows, cols = np.indices(x.shape)
+    dy = round(float((h - 1) / 2 - (rows * x).sum() / total))
+    dx = round(float((w - 1) / 2 - (cols * x).sum() / total))
+    out = np.zeros_like(x)
+    src = x[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
+    out[max(0, dy) : max(0, dy) + src.shape[0], max(0, dx) : max(0, dx) + src.shape[1]] = src
+    return out

@@ -11,6 +11,8 @@ from convlab.core.detectors import (
     NOTEBOOK_THRESHOLD,
     detector_figure,
     detector_statistics,
+    recenter_digit,
+    response_patch,
     scale_digit,
     threshold,
 )
@@ -254,3 +256,42 @@ def test_statistics_bad_kernels_and_level():
         detector_statistics(images, labels, np.full((1, 3, 3), np.nan))
     with pytest.raises(ValueError, match="level"):
         detector_statistics(images, labels, level=np.nan)
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("flip", [True, False])
+@pytest.mark.parametrize("kshape", [(3, 3), (2, 4), (5, 5)])
+def test_response_patch_times_applied_kernel_is_the_response(mode, flip, kshape):
+    digit = RNG.random((9, 8))
+    kernel = RNG.normal(size=kshape)
+    fig = detector_figure(digit, kernel, mode=mode, flip=flip)
+    applied = kernel[::-1, ::-1] if flip else kernel
+    for r, c in np.ndindex(fig.responses.shape[1:]):
+        patch = response_patch(digit, kshape, r, c, mode, flip)
+        assert patch.shape == kshape
+        assert (patch * applied).sum() == pytest.approx(fig.responses[0, r, c], abs=1e-12)
+
+
+def test_response_patch_outside():
+    with pytest.raises(ValueError, match="outside"):
+        response_patch(np.zeros((5, 5)), (3, 3), 7, 0)
+
+
+def test_recenter_digit_moves_centre_of_mass_and_keeps_ink():
+    img = np.zeros((28, 28))
+    img[2:8, 3:6] = 1.0
+    img[3, 4] = 0.5
+    out = recenter_digit(img)
+    assert out.sum() == pytest.approx(img.sum())
+    rows, cols = np.indices(out.shape)
+    com = (rows * out).sum() / out.sum(), (cols * out).sum() / out.sum()
+    assert abs(com[0] - 13.5) <= 0.5 and abs(com[1] - 13.5) <= 0.5
+    # a pure shift: the ink pattern is unchanged
+    ys, xs = np.nonzero(out)
+    np.testing.assert_array_equal(
+        out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], img[2:8, 3:6]
+    )
+
+
+def test_recenter_empty_is_unchanged():
+    np.testing.assert_array_equal(recenter_digit(np.zeros((4, 4))), np.zeros((4, 4)))
