@@ -1,0 +1,109 @@
+"""Fixtures for the core tests: a local HTTP server standing in for MNIST mirrors."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+
+@dataclass
+class Route:
+    """What the server answers for one path.
+
+    ``kind`` is ``"ok"`` (send ``body``), ``"status"`` (send error ``status``),
+    ``"truncated"`` (announce ``len(body)`` bytes, send only ``cut`` of them and
+    close), ``"slow"`` (wait ``delay`` seconds, then send ``body``) or ``"flaky"``
+    (``status`` the first ``fail_times`` requests, then ``body``).
+    """
+
+    kind: str
+    body: bytes = b""
+    status: int = 404
+    cut: int = 0
+    delay: float = 0.0
+    fail_times: int = 1
+
+
+@dataclass
+class LocalServer:
+    """A running server: set ``routes[path]``, read ``requests`` (paths in order)."""
+
+    port: int
+    routes: dict[str, Route] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+
+    def url(self, prefix: str) -> str:
+        """Base URL of a "mirror" living under ``/prefix/``."""
+        return f"http://127.0.0.1:{self.port}/{prefix}/"
+
+
+def _handler(server_state: LocalServer) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            server_state.requests.append(self.path)
+            route = server_state.routes.get(self.path, Route("status", status=404))
+            if route.kind == "flaky":
+                seen = server_state.requests.count(self.path)
+                route = (Route("status", status=route.status) if seen <= route.fail_times
+                         else Route("ok", route.body))
+            if route.kind == "status":
+                self.send_error(route.status)
+                return
+            if route.kind == "slow":
+                time.sleep(route.delay)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            body = route.body[: route.cut] if route.kind == "truncated" else route.body
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (timeout or cancel): expected in these tests
+            if route.kind == "truncated":
+                self.close_connection = True
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep test output clean
+
+    return Handler
+
+
+@pytest.fixture
+def http_server() -> Iterator[LocalServer]:
+    """An HTTP server on 127.0.0.1 in a thread, shut down (and joined) after the test."""
+    state = LocalServer(port=0)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.daemon_threads = True
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="test-http-server")
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()  # joins the request threads (block_on_close)
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def cancel_after() -> Callable[[int], Callable[[], bool]]:
+    """``cancel_after(n)`` gives a cancel callback that returns True from its n-th call on."""
+
+    def make(n: int) -> Callable[[], bool]:
+        calls = 0
+
+        def cancel() -> bool:
+            nonlocal calls
+            calls += 1
+            return calls >= n
+
+        return cancel
+
+    return make
