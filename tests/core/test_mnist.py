@@ -181,8 +181,8 @@ def test_keras_npz_with_int64_labels(sample, tmp_path):
 
 def test_missing_files_are_listed(sample, tmp_path):
     folder = write_folder(tmp_path / "partial", parts_of(sample))
-    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
-    (folder / "train-images-idx3-ubyte.gz").unlink()
+    (folder / "t10k-labels-idx1-ubyte").unlink()
+    (folder / "train-images-idx3-ubyte").unlink()
     with pytest.raises(FileNotFoundError) as info:
         load_mnist(folder)
     message = str(info.value)
@@ -353,7 +353,7 @@ def test_find_local_copies(sample, tmp_path):
     tv_cwd = write_folder(cwd / "data" / "MNIST" / "raw", parts_of(sample), gz=True)
     own = write_folder(cache / "mnist", parts_of(sample))
     incomplete = write_folder(home / "datasets" / "MNIST" / "raw", parts_of(sample))
-    (incomplete / "t10k-labels-idx1-ubyte.gz").unlink()
+    (incomplete / "t10k-labels-idx1-ubyte").unlink()
 
     found = find_local_copies(home, cwd=cwd, cache_dir=cache)
     assert [(c.kind, c.path) for c in found] == [
