@@ -1,3 +1,539 @@
-"""(being written)"""
+"""1-D convolution and cross-correlation, output sizes, padding, and the weight Jacobian.
 
-__all__: list[str] = []
+Conventions
+-----------
+``flip=False`` (the default) is **cross-correlation**, what deep-learning libraries
+call "convolution" and what the notebook's ``_convolve`` computes::
+
+    z_i = sum_j w_j * xp[i*stride + j*dilation]
+
+where ``xp`` is the padded signal. ``flip=True`` is **true convolution**
+(the kernel reversed, ``(x * w)[i] = sum_j w_j x[i - j]``), which matches
+``numpy.convolve`` and ``scipy.signal.convolve`` in all three modes.
+
+Modes (``span = dilation * (k - 1)`` is the width the kernel covers, minus one):
+
+``valid``
+    no padding; the kernel must fit inside the signal.
+``full``
+    ``span`` samples of padding on both sides.
+``same``
+    ``span`` samples of padding in total, so that the output has the signal's
+    length at stride 1. Cross-correlation puts the smaller half on the left
+    (like PyTorch and TensorFlow); true convolution mirrors that (the larger
+    half on the left), like ``numpy.convolve``.
+
+Padding modes (PyTorch's meanings) for the padded samples:
+``zeros`` (0), ``reflect`` (mirror without repeating the edge: ``x1 x0 | x0 x1 x2``
+becomes ``x2 x1 | x0 x1 x2``; the padding must be shorter than the signal),
+``replicate`` (repeat the edge sample), ``circular`` (wrap around).
+
+Positions
+---------
+Samples are addressed in the signal's own coordinates: ``0 .. n-1`` are real
+samples, negative positions and positions ``>= n`` are padding.
+:func:`window_positions` says where each tap of the kernel lands for an output,
+:func:`source_index` which real sample a position reads (``-1`` for a zero).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import as_finite_array, check_choice, check_positive_int
+
+__all__ = [
+    "MODES",
+    "PADDING_MODES",
+    "conv1d",
+    "conv1d_weight_jacobian",
+    "output_length",
+    "pad_signal",
+    "padding_amounts",
+    "receptive_field",
+    "source_index",
+    "window_positions",
+]
+
+MODES: tuple[str, ...] = ("valid", "same", "full")
+PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
+
+# Output samples computed per block of the blocked Toeplitz product, and the
+# number of doubles one batch chunk may hold (chosen so a chunk stays in cache).
+_BLOCK = 16
+_CHUNK_DOUBLES = 1 << 17
+
+
+def _check_geometry(
+    n: int, k: int, mode: str, stride: int, dilation: int
+) -> tuple[int, int, int, int]:
+    n = check_positive_int(n, "the signal length n")
+    k = check_positive_int(k, "the kernel size k")
+    check_choice(mode, "mode", MODES)
+    stride = check_positive_int(stride, "stride")
+    dilation = check_positive_int(dilation, "dilation")
+    return n, k, stride, dilation
+
+
+def padding_amounts(
+    n: int, k: int, mode: str = "valid", flip: bool = False, dilation: int = 1
+) -> tuple[int, int]:
+    """Samples of padding added on the left and on the right of the signal.
+
+    Parameters
+    ----------
+    n : int
+        Signal length.
+    k : int
+        Number of kernel taps.
+    mode : {"valid", "same", "full"}
+    flip : bool
+        ``True`` for true convolution: in ``same`` mode the split is mirrored.
+    dilation : int
+        Spacing between taps.
+
+    Returns
+    -------
+    (left, right) : tuple of int
+
+    Examples
+    --------
+    >>> padding_amounts(10, 4, "same")           # PyTorch: smaller half on the left
+    (1, 2)
+    >>> padding_amounts(10, 4, "same", flip=True)  # numpy.convolve: mirrored
+    (2, 1)
+    >>> padding_amounts(10, 3, "full", dilation=2)
+    (4, 4)
+    """
+    n, k, _, dilation = _check_geometry(n, k, mode, 1, dilation)
+    span = dilation * (k - 1)
+    if mode == "valid":
+        return 0, 0
+    if mode == "full":
+        return span, span
+    small, large = span // 2, span - span // 2
+    return (large, small) if flip else (small, large)
+
+
+def output_length(
+    n: int, k: int, mode: str = "valid", stride: int = 1, dilation: int = 1
+) -> int:
+    """Number of output samples of :func:`conv1d`.
+
+    ``L = n + (left + right) - dilation·(k-1)`` positions fit; with a stride,
+    every ``stride``-th is kept from position 0: ``m = floor((L - 1) / stride) + 1``,
+    or ``0`` when the kernel does not fit (``L <= 0``, only possible in valid mode).
+
+    Parameters
+    ----------
+    n, k : int
+        Signal length and number of kernel taps.
+    mode : {"valid", "same", "full"}
+    stride, dilation : int
+        At least 1.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> output_length(5, 2)
+    4
+    >>> output_length(10, 3, "full", stride=2)
+    6
+    >>> output_length(3, 5)          # the kernel does not fit
+    0
+    """
+    n, k, stride, dilation = _check_geometry(n, k, mode, stride, dilation)
+    left, right = padding_amounts(n, k, mode, False, dilation)
+    fit = n + left + right - dilation * (k - 1)
+    return 0 if fit <= 0 else (fit - 1) // stride + 1
+
+
+def source_index(positions: ArrayLike, n: int, padding_mode: str = "zeros") -> NDArray[np.intp]:
+    """Which real sample each position of the padded signal reads.
+
+    Parameters
+    ----------
+    positions : array_like of int, any shape
+        Positions in the signal's coordinates (``0 .. n-1`` real, others padding).
+    n : int
+        Signal length.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}
+
+    Returns
+    -------
+    ndarray of int, same shape as ``positions``
+        The index in ``0 .. n-1`` whose value the position holds, or ``-1``
+        where the padding is a zero.
+
+    Raises
+    ------
+    ValueError
+        For reflect padding reaching ``n`` or more samples beyond an edge.
+
+    Examples
+    --------
+    >>> p = [-2, -1, 0, 1, 2, 3, 4]
+    >>> source_index(p, 3, "zeros").tolist()
+    [-1, -1, 0, 1, 2, -1, -1]
+    >>> source_index(p, 3, "reflect").tolist()
+    [2, 1, 0, 1, 2, 1, 0]
+    >>> source_index(p, 3, "replicate").tolist()
+    [0, 0, 0, 1, 2, 2, 2]
+    >>> source_index(p, 3, "circular").tolist()
+    [1, 2, 0, 1, 2, 0, 1]
+    """
+    n = check_positive_int(n, "the signal length n")
+    check_choice(padding_mode, "padding_mode", PADDING_MODES)
+    p = np.asarray(positions, dtype=np.intp)
+    inside = (p >= 0) & (p < n)
+    if padding_mode == "zeros":
+        return np.where(inside, p, -1)
+    if padding_mode == "replicate":
+        return np.clip(p, 0, n - 1)
+    if padding_mode == "circular":
+        return np.mod(p, n)
+    if p.size and (p.min() <= -n or p.max() >= 2 * n - 1):
+        reach = max(-int(p.min()), int(p.max()) - (n - 1))
+        raise ValueError(
+            f"reflect padding needs fewer padded samples than the signal has: "
+            f"{reach} needed beyond an edge of a signal of length {n}. "
+            "Use a longer signal, a smaller kernel/dilation, or another padding mode."
+        )
+    return np.where(p < 0, -p, np.where(p >= n, 2 * (n - 1) - p, p))
+
+
+def _check_reflect(n: int, left: int, right: int, padding_mode: str) -> None:
+    if padding_mode == "reflect" and max(left, right) >= n:
+        raise ValueError(
+            f"reflect padding of {max(left, right)} samples needs a signal longer than that, "
+            f"but it has {n} samples. Use a longer signal, a smaller kernel/dilation, "
+            "or another padding mode."
+        )
+
+
+def pad_signal(
+    x: ArrayLike, left: int, right: int, padding_mode: str = "zeros"
+) -> NDArray[np.float64]:
+    """Pad a signal (or each signal of a batch) on the left and right.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (batch, n)
+    left, right : int
+        Samples to add on each side (>= 0).
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}
+
+    Returns
+    -------
+    ndarray, shape (n + left + right,) or (batch, n + left + right)
+
+    Examples
+    --------
+    >>> pad_signal([1, 2, 3], 2, 1, "reflect").tolist()
+    [3.0, 2.0, 1.0, 2.0, 3.0, 2.0]
+    >>> pad_signal([1, 2, 3], 1, 2, "circular").tolist()
+    [3.0, 1.0, 2.0, 3.0, 1.0, 2.0]
+    """
+    x = as_finite_array(x, "x (the signal)", ndims=(1, 2))
+    left = check_positive_int(left, "left padding", minimum=0)
+    right = check_positive_int(right, "right padding", minimum=0)
+    n = x.shape[-1]
+    _check_reflect(n, left, right, padding_mode)
+    src = source_index(np.arange(-left, n + right), n, padding_mode)
+    return np.where(src >= 0, x[..., np.maximum(src, 0)], 0.0)
+
+
+def _prepare(
+    x: ArrayLike, k: int, mode: str, stride: int, dilation: int, padding_mode: str
+) -> tuple[NDArray[np.float64], int, int]:
+    """Validate the common arguments; return x and the output length."""
+    x = as_finite_array(x, "x (the signal)", ndims=(1, 2))
+    n = x.shape[-1]
+    n, k, stride, dilation = _check_geometry(n, k, mode, stride, dilation)
+    check_choice(padding_mode, "padding_mode", PADDING_MODES)
+    return x, n, output_length(n, k, mode, stride, dilation)
+
+
+def conv1d(
+    x: ArrayLike,
+    w: ArrayLike,
+    mode: str = "valid",
+    flip: bool = False,
+    stride: int = 1,
+    dilation: int = 1,
+    padding_mode: str = "zeros",
+) -> NDArray[np.float64]:
+    """Cross-correlate (default) or convolve a signal, or a batch of signals, with a kernel.
+
+    ``flip=False``: ``z_i = sum_j w_j * xp[i*stride + j*dilation]`` (deep learning's
+    "convolution", the notebook's ``_convolve``). ``flip=True``: true convolution,
+    the same with the kernel reversed; equals ``numpy.convolve(x, w, mode)`` at
+    stride 1 and dilation 1 when the kernel is not longer than the signal.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (batch, n)
+        One signal or a batch of signals (the notebook's ``convolve(X, w)``).
+    w : array_like, shape (k,)
+        The kernel.
+    mode : {"valid", "same", "full"}
+        How much padding (see the module docstring).
+    flip : bool
+        ``True`` for true convolution, ``False`` for cross-correlation.
+    stride : int
+        Keep every ``stride``-th output, starting with the first.
+    dilation : int
+        Spacing between the samples the taps read.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}
+        What the padded samples hold.
+
+    Returns
+    -------
+    ndarray, shape (m,) or (batch, m)
+        ``m = output_length(n, k, mode, stride, dilation)``; ``m = 0`` when the
+        kernel does not fit (valid mode).
+
+    Raises
+    ------
+    ValueError
+        Empty or non-finite input, arrays of the wrong dimension, stride or
+        dilation below 1, an unknown mode or padding mode, reflect padding as
+        long as the signal.
+
+    Examples
+    --------
+    >>> conv1d([1, 2, 4, 7], [1, -1]).tolist()          # x_i - x_{i+1}
+    [-1.0, -2.0, -3.0]
+    >>> conv1d([1, 2, 4, 7], [1, -1], flip=True).tolist()  # x_{i+1} - x_i
+    [1.0, 2.0, 3.0]
+    >>> conv1d([1, 2, 3], [1, 1], mode="full").tolist()
+    [1.0, 3.0, 5.0, 3.0]
+    >>> conv1d([[1, 2, 3], [0, 0, 1]], [1, 2]).tolist()
+    [[5.0, 8.0], [0.0, 2.0]]
+    """
+    w = as_finite_array(w, "w (the kernel)", ndims=(1,))
+    x, n, m = _prepare(x, w.size, mode, stride, dilation, padding_mode)
+    k = w.size
+    left, right = padding_amounts(n, k, mode, flip, dilation)
+    _check_reflect(n, left, right, padding_mode)
+    x2 = x.reshape(-1, n)
+    out = np.zeros((x2.shape[0], m))
+    if m:
+        kernel = w[::-1] if flip else w
+        _correlate_blocked(x2, kernel, left, right, padding_mode, stride, dilation, out)
+    return out.reshape((*x.shape[:-1], m))
+
+
+def _correlate_blocked(
+    x: NDArray[np.float64],
+    w: NDArray[np.float64],
+    left: int,
+    right: int,
+    padding_mode: str,
+    stride: int,
+    dilation: int,
+    out: NDArray[np.float64],
+) -> None:
+    """``out[b, i] = sum_j w_j xp[b, i*stride + j*dilation]``, as blocked Toeplitz products.
+
+    The outputs are cut in blocks of ``B`` consecutive samples. Block ``c`` reads
+    the padded input from ``c*B*stride`` over ``s*(B-1) + span + 1`` samples, so
+    it is that stretch times a small banded (Toeplitz) matrix ``T`` holding the
+    kernel. Each padded row is laid out as blocks of ``B*stride`` samples; the
+    stretch spans ``Q`` consecutive blocks, so all blocks of a chunk of rows are
+    ``sum_q rows[q:] @ T_q`` -- a few BLAS matrix products instead of a Python
+    loop over signals or a pass over the whole batch per tap. Blocks that would
+    read into the next row are beyond the output and dropped.
+    """
+    batch, n = x.shape
+    m = out.shape[1]
+    k = w.size
+    span = dilation * (k - 1)
+    block = min(_BLOCK, m)
+    block_in = block * stride
+    n_blocks = -(-m // block)
+    stretch = stride * (block - 1) + span + 1
+    q_blocks = -(-stretch // block_in)
+    row_blocks = n_blocks + q_blocks - 1
+    width = row_blocks * block_in
+
+    toeplitz = np.zeros((q_blocks * block_in, block))
+    out_cols = np.arange(block)[:, None]
+    toeplitz[out_cols * stride + np.arange(k) * dilation, out_cols] = w
+    last_rows = stretch - (q_blocks - 1) * block_in
+    parts = [toeplitz[q * block_in : (q + 1) * block_in] for q in range(q_blocks)]
+    parts[-1] = np.ascontiguousarray(parts[-1][:last_rows])
+
+    # The padded row is copied into a zeroed buffer of ``width`` columns: a slice
+    # for the real samples, a gather for the (few) padding samples. Columns past
+    # the padded signal only meet zeros of T (for outputs that are dropped).
+    used = min(width, n + left + right)
+    body_end = min(left + n, used)
+    cols = np.arange(used)
+    pad_cols = cols[(cols < left) | (cols >= body_end)]
+    pad_src = source_index(pad_cols - left, n, padding_mode)
+    pad_is_zero = pad_src < 0
+    pad_src = np.maximum(pad_src, 0)
+
+    chunk = max(1, min(batch, _CHUNK_DOUBLES // width))
+    buf = np.zeros((chunk, width))
+    prod = np.empty((chunk * row_blocks, block))
+    tmp = np.empty_like(prod)
+    for r0 in range(0, batch, chunk):
+        rows = min(chunk, batch - r0)
+        xc = x[r0 : r0 + rows]
+        view = buf[:rows]
+        view[:, left:body_end] = xc[:, : body_end - left]
+        if pad_cols.size:
+            fill = xc[:, pad_src]
+            fill[:, pad_is_zero] = 0.0
+            view[:, pad_cols] = fill
+        flat = view.reshape(rows * row_blocks, block_in)
+        n_rows = rows * row_blocks - (q_blocks - 1)
+        acc = prod[:n_rows]
+        for q, part in enumerate(parts):
+            a = flat[q : q + n_rows, : part.shape[0]]
+            np.matmul(a, part, out=tmp[:n_rows] if q else acc)
+            if q:
+                acc += tmp[:n_rows]
+        out[r0 : r0 + rows] = prod[: rows * row_blocks].reshape(rows, -1)[:, :m]
+
+
+def window_positions(
+    i: int | ArrayLike,
+    n: int,
+    k: int,
+    mode: str = "valid",
+    flip: bool = False,
+    stride: int = 1,
+    dilation: int = 1,
+) -> NDArray[np.intp]:
+    """Where each kernel tap lands on the signal for output ``z_i``.
+
+    Parameters
+    ----------
+    i : int or array_like of int, shape (p,)
+        Output index or indices, ``0 <= i < output_length(...)``.
+    n, k : int
+        Signal length and number of taps.
+    mode, flip, stride, dilation
+        As for :func:`conv1d`.
+
+    Returns
+    -------
+    ndarray of int, shape (k,) or (p, k)
+        Entry ``j`` is the position (signal coordinates; negative or ``>= n`` is
+        padding) of the sample that tap ``w_j`` multiplies.
+
+    Raises
+    ------
+    ValueError
+        If ``i`` is not a valid output index.
+
+    Examples
+    --------
+    >>> window_positions(2, 6, 3).tolist()                # valid cross-correlation
+    [2, 3, 4]
+    >>> window_positions(0, 6, 3, flip=True).tolist()     # reversed kernel
+    [2, 1, 0]
+    >>> window_positions(0, 6, 3, "full").tolist()
+    [-2, -1, 0]
+    >>> window_positions(1, 9, 3, stride=2, dilation=3).tolist()
+    [2, 5, 8]
+    """
+    n, k, stride, dilation = _check_geometry(n, k, mode, stride, dilation)
+    m = output_length(n, k, mode, stride, dilation)
+    idx = np.asarray(i)
+    if not np.issubdtype(idx.dtype, np.integer) or idx.ndim > 1:
+        raise ValueError(f"the output index i must be a whole number or a 1-D list, got {i!r}")
+    if idx.size and (idx.min() < 0 or idx.max() >= m):
+        raise ValueError(f"output index {i!r} is out of range: this output has {m} samples")
+    left = padding_amounts(n, k, mode, flip, dilation)[0]
+    taps = np.arange(k)
+    if flip:
+        taps = taps[::-1]
+    return (idx[..., None] * stride + taps * dilation - left).astype(np.intp)
+
+
+def receptive_field(
+    i: int | ArrayLike,
+    n: int,
+    k: int,
+    mode: str = "valid",
+    flip: bool = False,
+    stride: int = 1,
+    dilation: int = 1,
+    padding_mode: str = "zeros",
+) -> NDArray[np.intp]:
+    """The input samples output ``z_i`` reads, tap by tap.
+
+    Parameters
+    ----------
+    i : int or array_like of int, shape (p,)
+        Output index or indices.
+    n, k, mode, flip, stride, dilation, padding_mode
+        As for :func:`conv1d`.
+
+    Returns
+    -------
+    ndarray of int, shape (k,) or (p, k)
+        Entry ``j`` is the index into ``x`` whose value tap ``w_j`` multiplies,
+        or ``-1`` when it multiplies a zero of the padding. With reflect,
+        replicate or circular padding a padded sample is a copy of a real one
+        and its index is given. :func:`window_positions` gives where the taps sit.
+
+    Examples
+    --------
+    >>> receptive_field(0, 5, 3, "same").tolist()
+    [-1, 0, 1]
+    >>> receptive_field(0, 5, 3, "same", padding_mode="replicate").tolist()
+    [0, 0, 1]
+    """
+    check_choice(padding_mode, "padding_mode", PADDING_MODES)
+    pos = window_positions(i, n, k, mode, flip, stride, dilation)
+    left, right = padding_amounts(n, k, mode, flip, dilation)
+    _check_reflect(n, left, right, padding_mode)
+    return source_index(pos, n, padding_mode)
+
+
+def conv1d_weight_jacobian(
+    x: ArrayLike,
+    k: int,
+    mode: str = "valid",
+    flip: bool = False,
+    stride: int = 1,
+    dilation: int = 1,
+    padding_mode: str = "zeros",
+) -> NDArray[np.float64]:
+    """Derivative of each output with respect to each kernel tap, ``dz_i/dw_j``.
+
+    The output is linear in ``w``, so ``J[i, j]`` is the sample tap ``j`` multiplies
+    for output ``i`` (``x_{i+j}`` in valid cross-correlation, 0 on zero padding),
+    and ``conv1d(x, w, ...) == J @ w``.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (batch, n)
+    k : int
+        Number of kernel taps.
+    mode, flip, stride, dilation, padding_mode
+        As for :func:`conv1d`.
+
+    Returns
+    -------
+    ndarray, shape (m, k) or (batch, m, k)
+
+    Examples
+    --------
+    >>> conv1d_weight_jacobian([1, 2, 4, 7], 2).tolist()
+    [[1.0, 2.0], [2.0, 4.0], [4.0, 7.0]]
+    >>> conv1d_weight_jacobian([1, 2, 4], 2, mode="full", flip=True).tolist()
+    [[1.0, 0.0], [2.0, 1.0], [4.0, 2.0], [0.0, 4.0]]
+    """
+    x, n, m = _prepare(x, k, mode, stride, dilation, padding_mode)
+    src = receptive_field(np.arange(m), n, k, mode, flip, stride, dilation, padding_mode)
+    return np.where(src >= 0, x[..., np.maximum(src, 0)], 0.0)
