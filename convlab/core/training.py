@@ -106,8 +106,9 @@ def window_means(x: ArrayLike, taps: int) -> NDArray[np.float64]:
     """Mean of each of the ``taps`` windows a valid cross-correlation sees.
 
     ``F[n, j] = mean_i x[n, i + j]`` for ``i = 0 … m-1``, ``m = length - taps + 1``:
-    the mean of the valid cross-correlation of ``x[n]`` with the kernel ``w`` is
-    ``Σ_j w_j·F[n, j]``, so ``F`` is also ``∂p/∂w``.
+    the mean of the valid cross-correlation of ``x[n]`` with the kernel ``w``
+    (:func:`convlab.core.conv1d`) is ``Σ_j w_j·F[n, j]``, so ``F`` is also ``∂p/∂w``:
+    the average over positions of :func:`convlab.core.conv1d_weight_jacobian`.
 
     Parameters
     ----------

@@ -52,6 +52,18 @@ def test_predict_and_loss_match_numpy_correlate(model):
     )
 
 
+@given(models())
+def test_model_is_the_mean_of_the_shared_conv1d(model):
+    x, _, params, bias = model
+    taps = params.size - bias
+    # F is the conv1d Jacobian averaged over output positions
+    np.testing.assert_allclose(
+        cc.window_means(x, taps), cc.conv1d_weight_jacobian(x, taps).mean(axis=1), atol=1e-12
+    )
+    expected = cc.conv1d(x, params[:taps]).mean(axis=1) + (params[-1] if bias else 0.0)
+    np.testing.assert_allclose(cc.predict(x, params, bias), expected, atol=1e-12)
+
+
 def test_window_means_by_hand():
     x = np.array([[0.0, 1.0, 2.0, 3.0, 4.0], [1.0, -1.0, 1.0, -1.0, 1.0]])
     np.testing.assert_allclose(cc.window_means(x, 2), [[1.5, 2.5], [0.0, 0.0]])
