@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ._progress import CancelCallback, ProgressCallback, check_cancel, report
-from .idx import atomic_output
+from .idx import atomic_output, describe_start
 
 __all__ = ["DEFAULT_MIRRORS", "MNIST_FILES", "DownloadError", "ExpectedFile", "download_mnist"]
 
@@ -96,6 +96,9 @@ class _Verifier:
             self.started = True
             if data[:2] == _GZIP_MAGIC:
                 self.inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            elif data[:2] != b"\0\0"[: len(data)]:
+                raise _BadContent("the server sent neither gzip nor IDX data "
+                                  f"({describe_start(data)})")
         if self.inflater is None:
             self._add(data)
             return
@@ -171,6 +174,11 @@ def _fetch(url: str, dest: Path, name: str, expected: ExpectedFile, timeout: flo
     verifier = _Verifier(expected)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         first = response.read(_CHUNK)
+        while 0 < len(first) < 2:  # the first two bytes tell gzip from raw IDX
+            more = response.read(_CHUNK)
+            if not more:
+                break
+            first += more
         verifier.feed(first)
         final = dest / (f"{name}.gz" if verifier.compressed else name)
         with atomic_output(final) as out:

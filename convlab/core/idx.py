@@ -76,8 +76,8 @@ class IdxError(ValueError):
         return f"{self.path}: {self.problem}"
 
 
-def _describe_start(head: bytes) -> str:
-    """A hint about what a file that is not IDX might be, from its first bytes."""
+def describe_start(head: bytes) -> str:
+    """The first bytes in hex, with a hint when they look like a web page (not part of the API)."""
     shown = " ".join(f"{b:02x}" for b in head[:4])
     text = head.lstrip()[:1]
     if text == b"<":
@@ -95,7 +95,7 @@ def _read_header(stream: BinaryIO, path: str | os.PathLike, where: str) -> tuple
                              "for the 4-byte IDX magic number")
     if magic[0] != 0 or magic[1] != 0:
         raise IdxError(path, f"not an IDX file{where}: the magic number must start with "
-                             f"00 00, {_describe_start(magic)}")
+                             f"00 00, {describe_start(magic)}")
     code, ndim = magic[2], magic[3]
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)

@@ -37,6 +37,10 @@ class LocalServer:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
 
+    def route(self, path: str, kind: str, body: bytes = b"", **options: object) -> None:
+        """Answer requests for ``path`` as :class:`Route` ``(kind, body, **options)`` says."""
+        self.routes[path] = Route(kind, body, **options)
+
     def url(self, prefix: str) -> str:
         """Base URL of a "mirror" living under ``/prefix/``."""
         return f"http://127.0.0.1:{self.port}/{prefix}/"
