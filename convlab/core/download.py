@@ -14,12 +14,8 @@ that could later load as if valid.
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -154,6 +150,8 @@ def _is_intact(path: Path, expected: ExpectedFile) -> bool:
 
 
 def _reason(exc: BaseException, timeout: float) -> str:
+    import urllib.error
+
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP error {exc.code} ({exc.reason})"
     if isinstance(exc, TimeoutError) or (
@@ -168,6 +166,8 @@ def _reason(exc: BaseException, timeout: float) -> str:
 def _fetch(url: str, dest: Path, name: str, expected: ExpectedFile, timeout: float,
            on_bytes, cancel: CancelCallback | None) -> Path:
     """Download ``url`` into ``dest`` as ``name`` or ``name.gz``; return the path written."""
+    import urllib.request
+
     from convlab import __version__
 
     request = urllib.request.Request(url, headers={"User-Agent": f"ConvLab/{__version__}"})
@@ -246,6 +246,10 @@ def download_mnist(
     ValueError
         If ``mirrors`` or ``files`` is empty, or ``retries`` is negative.
     """
+    # urllib costs ~15 ms to import: not on the way to the first window.
+    import http.client
+    import urllib.parse
+
     if isinstance(mirrors, str):
         mirrors = (mirrors,)
     if not mirrors:
