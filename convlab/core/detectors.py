@@ -31,7 +31,7 @@ from ._validation import as_finite_array
 from .conv2d import _padding, _prepare, conv2d, conv2d_output_shape
 
 __all__ = [
-    "KERNEL_PRESETS",
+    "KERNEL_PRESETS_2D",
     "LINE_DETECTORS",
     "NOTEBOOK_THRESHOLD",
     "DetectorFigure",
@@ -64,8 +64,9 @@ LINE_DETECTORS: Mapping[str, NDArray] = MappingProxyType(
     }
 )
 
-#: Kernels offered by the kernel editor: classic image filters and the line detectors.
-KERNEL_PRESETS: Mapping[str, NDArray] = MappingProxyType(
+#: 2-D kernels offered by the MNIST lab's editor: classic image filters and the line detectors
+#: (``signals.KERNEL_PRESETS`` holds the 1-D kernel generators).
+KERNEL_PRESETS_2D: Mapping[str, NDArray] = MappingProxyType(
     {
         "Sobel x": _constant([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
         "Sobel y": _constant([[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),

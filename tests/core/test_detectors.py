@@ -6,7 +6,7 @@ import scipy.signal
 
 from convlab.core import Cancelled, load_mnist
 from convlab.core.detectors import (
-    KERNEL_PRESETS,
+    KERNEL_PRESETS_2D,
     LINE_DETECTORS,
     NOTEBOOK_THRESHOLD,
     detector_figure,
@@ -36,7 +36,7 @@ def test_line_detectors_are_the_notebooks():
         assert k.sum() == 0  # no response on a flat region
 
 
-@pytest.mark.parametrize("table", [LINE_DETECTORS, KERNEL_PRESETS])
+@pytest.mark.parametrize("table", [LINE_DETECTORS, KERNEL_PRESETS_2D])
 def test_constants_are_read_only(table):
     for k in table.values():
         with pytest.raises(ValueError, match="read-only"):
@@ -46,13 +46,17 @@ def test_constants_are_read_only(table):
 
 
 def test_presets_contain_the_classics_and_the_detectors():
-    np.testing.assert_array_equal(KERNEL_PRESETS["Sobel x"], [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
-    np.testing.assert_array_equal(KERNEL_PRESETS["Laplacian"], [[0, 1, 0], [1, -4, 1], [0, 1, 0]])
-    assert KERNEL_PRESETS["box blur"].sum() == pytest.approx(1.0)
-    assert KERNEL_PRESETS["sharpen"].sum() == 1
+    np.testing.assert_array_equal(
+        KERNEL_PRESETS_2D["Sobel x"], [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    )
+    np.testing.assert_array_equal(
+        KERNEL_PRESETS_2D["Laplacian"], [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
+    )
+    assert KERNEL_PRESETS_2D["box blur"].sum() == pytest.approx(1.0)
+    assert KERNEL_PRESETS_2D["sharpen"].sum() == 1
     for name, k in LINE_DETECTORS.items():
-        np.testing.assert_array_equal(KERNEL_PRESETS[f"line {name}"], k)
-    assert all(k.shape == (3, 3) for k in KERNEL_PRESETS.values())
+        np.testing.assert_array_equal(KERNEL_PRESETS_2D[f"line {name}"], k)
+    assert all(k.shape == (3, 3) for k in KERNEL_PRESETS_2D.values())
 
 
 def test_threshold_is_strict():
@@ -295,3 +299,11 @@ def test_recenter_digit_moves_centre_of_mass_and_keeps_ink():
 
 def test_recenter_empty_is_unchanged():
     np.testing.assert_array_equal(recenter_digit(np.zeros((4, 4))), np.zeros((4, 4)))
+
+
+def test_public_names_reach_convlab_core_unshadowed():
+    import convlab.core as cc
+    import convlab.core.detectors as det
+
+    for name in det.__all__:
+        assert getattr(cc, name) is getattr(det, name), name
