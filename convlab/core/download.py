@@ -17,7 +17,7 @@ import hashlib
 import os
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -164,7 +164,7 @@ def _reason(exc: BaseException, timeout: float) -> str:
 
 
 def _fetch(url: str, dest: Path, name: str, expected: ExpectedFile, timeout: float,
-           on_bytes, cancel: CancelCallback | None) -> Path:
+           on_bytes: Callable[[int, str], None], cancel: CancelCallback | None) -> Path:
     """Download ``url`` into ``dest`` as ``name`` or ``name.gz``; return the path written."""
     import urllib.request
 

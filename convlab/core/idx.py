@@ -91,8 +91,8 @@ def _read_header(stream: BinaryIO, path: str | os.PathLike, where: str) -> tuple
     if len(magic) == 0:
         raise IdxError(path, f"the file is empty{where}")
     if len(magic) < 4:
-        raise IdxError(path, f"the file is truncated{where}: {len(magic)} bytes, too short "
-                             "for the 4-byte IDX magic number")
+        raise IdxError(path, f"the file is truncated{where}: only {len(magic)} of the 4 bytes "
+                             "of the IDX magic number")
     if magic[0] != 0 or magic[1] != 0:
         raise IdxError(path, f"not an IDX file{where}: the magic number must start with "
                              f"00 00, {describe_start(magic)}")

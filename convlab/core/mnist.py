@@ -138,6 +138,11 @@ class MnistDataset:
     source: str
 
     def __post_init__(self) -> None:
+        for name in ("train_images", "train_labels", "test_images", "test_labels"):
+            # A read-only view: the caller's own array stays writable.
+            view = np.asarray(getattr(self, name)).view()
+            view.flags.writeable = False
+            object.__setattr__(self, name, view)
         for split in ("train", "test"):
             images, labels = self.split(split)
             _check_images(images, f"{split}_images")
@@ -146,8 +151,6 @@ class MnistDataset:
                                        f"labels must be uint8, got {labels.dtype}")
             _as_labels(labels, f"{split}_labels")
             _check_counts(images, labels, f"{split}_images", f"{split}_labels")
-            images.flags.writeable = False
-            labels.flags.writeable = False
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(images, labels)`` of the ``"train"`` or ``"test"`` split."""
@@ -214,7 +217,8 @@ def _count_text(parts: dict[str, np.ndarray]) -> str:
     return f"{len(parts['train_images']):,} + {len(parts['test_images']):,} digits"
 
 
-def _load_folder(folder: Path, max_bytes: int, progress, cancel) -> dict[str, np.ndarray]:
+def _load_folder(folder: Path, max_bytes: int, progress: ProgressCallback | None,
+                 cancel: CancelCallback | None) -> dict[str, np.ndarray]:
     files = {part: _find_file(folder, name) for part, name in _PARTS.items()}
     sizes = {part: path.stat().st_size for part, path in files.items()}
     total, done = sum(sizes.values()) or 1, 0
@@ -237,7 +241,7 @@ _NPY_HEADER_READERS = {
 }
 
 
-def _npz_header(npz: zipfile.ZipFile, key: str, where: str, max_bytes: int):
+def _npz_header(npz: zipfile.ZipFile, key: str, where: str, max_bytes: int) -> None:
     """Check one array's .npy header inside a .npz without allocating anything."""
     info = npz.getinfo(f"{key}.npy")
     if info.file_size > max_bytes:
@@ -260,7 +264,8 @@ def _npz_header(npz: zipfile.ZipFile, key: str, where: str, max_bytes: int):
                                       f"{info.file_size - header_size:,}")
 
 
-def _load_npz(path: Path, max_bytes: int, progress, cancel) -> dict[str, np.ndarray]:
+def _load_npz(path: Path, max_bytes: int, progress: ProgressCallback | None,
+              cancel: CancelCallback | None) -> dict[str, np.ndarray]:
     try:
         with zipfile.ZipFile(path) as npz:
             names = set(npz.namelist())
@@ -344,7 +349,12 @@ def load_mnist(
     if path.is_file() and path.suffix.lower() == ".npz":
         parts = _load_npz(path, max_bytes, progress, cancel)
         return MnistDataset(**parts, source=f"Keras file {path} ({_count_text(parts)})")
-    folder = _resolve_folder(path.parent if path.is_file() else path)
+    if path.is_file():
+        if not any(path.name in mnist_file_names(name) for name in _PARTS.values()):
+            raise MnistFormatError(path, "not an MNIST source: choose a folder with the four "
+                                         "MNIST files, one of those files, or a Keras .npz")
+        path = path.parent
+    folder = _resolve_folder(path)
     parts = _load_folder(folder, max_bytes, progress, cancel)
     return MnistDataset(**parts, source=f"folder {folder} ({_count_text(parts)})")
 

@@ -378,3 +378,39 @@ def test_sample_arrays_match_idx_files(sample):
     folder = bundled_sample_path()
     for part, name in NAMES.items():
         np.testing.assert_array_equal(read_idx(folder / f"{name}.gz"), getattr(sample, part))
+
+
+def test_dataset_leaves_the_callers_arrays_writable(sample):
+    images = np.array(sample.train_images)
+    data = MnistDataset(images, np.array(sample.train_labels), sample.test_images,
+                        sample.test_labels, "copy")
+    images[0, 0, 0] = 7  # still the caller's to change
+    assert not data.train_images.flags.writeable
+    assert np.shares_memory(data.train_images, images)
+
+
+def test_other_file_is_not_a_source(sample, tmp_path):
+    write_folder(tmp_path, parts_of(sample))
+    other = tmp_path / "notes.txt"
+    other.write_text("hello")
+    with pytest.raises(MnistFormatError, match="not an MNIST source") as info:
+        load_mnist(other)
+    assert str(other) in str(info.value)
+
+
+def test_sample_script_refuses_files_with_wrong_hashes(sample, tmp_path):
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make_mnist_sample.py"
+    spec = importlib.util.spec_from_file_location("make_mnist_sample", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fake = write_folder(tmp_path / "fake", parts_of(sample), gz=True)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit, match="does not match the published"):
+        module.main([str(fake), "--out", str(out)])
+    assert files_in_or_empty(out) == []
+
+
+def files_in_or_empty(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []

@@ -47,7 +47,7 @@ def _flip(data: bytes, index: int) -> bytes:
 
 CASES: dict[str, tuple[bytes, str]] = {
     "empty.idx": (b"", "empty"),
-    "short-magic.idx": (b"\x00\x00", "too short"),
+    "short-magic.idx": (b"\x00\x00", "only 2 of the 4 bytes"),
     "wrong-magic.idx": (b"\x12\x34\x08\x01" + struct.pack(">I", 1) + b"\x07", "magic number"),
     "html-page.idx": (b"<!DOCTYPE html><html><body>Not Found</body></html>", "web page"),
     "bad-type-code.idx": (bytes([0, 0, 0x07, 1]) + struct.pack(">I", 1) + b"\x01",
