@@ -82,17 +82,22 @@ class _Verifier:
         self.expected = expected
         self.digest = hashlib.sha256()
         self.size = 0
-        self.inflater = None  # decided by the first bytes
+        self.inflater = None  # decided by the first two bytes
         self.started = False
+        self._head = b""  # the first byte, while waiting for the second
 
     def feed(self, data: bytes) -> None:
         if not data:
             return
         if not self.started:
+            data = self._head + data
+            if len(data) < 2:
+                self._head = data
+                return
             self.started = True
             if data[:2] == _GZIP_MAGIC:
                 self.inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            elif data[:2] != b"\0\0"[: len(data)]:
+            elif data[:2] != b"\0\0":
                 raise _BadContent("the server sent neither gzip nor IDX data "
                                   f"({describe_start(data)})")
         if self.inflater is None:
@@ -125,7 +130,8 @@ class _Verifier:
 
     def finish(self) -> None:
         if not self.started:
-            raise _BadContent("empty response")
+            raise _BadContent(f"the response is only {len(self._head)} byte(s) long"
+                              if self._head else "empty response")
         if self.inflater is not None and not self.inflater.eof:
             raise _BadContent("the gzip stream is incomplete (truncated download)")
         if self.size != self.expected.size:
@@ -173,8 +179,8 @@ def _fetch(url: str, dest: Path, name: str, expected: ExpectedFile, timeout: flo
     request = urllib.request.Request(url, headers={"User-Agent": f"ConvLab/{__version__}"})
     verifier = _Verifier(expected)
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        first = response.read(_CHUNK)
-        while 0 < len(first) < 2:  # the first two bytes tell gzip from raw IDX
+        first = b""
+        while len(first) < 2:  # the first two bytes tell gzip from raw IDX
             more = response.read(_CHUNK)
             if not more:
                 break

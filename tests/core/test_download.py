@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convlab.core import (
     MNIST_FILES,
@@ -295,3 +298,31 @@ def test_known_hashes_are_the_published_ones():
     assert MNIST_FILES["train-images-idx3-ubyte"].size == 16 + 60000 * 28 * 28
     assert MNIST_FILES["t10k-images-idx3-ubyte"].size == 16 + 10000 * 28 * 28
     assert MNIST_FILES["train-labels-idx1-ubyte"].size == 8 + 60000
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(min_size=1, max_size=3000), level=st.integers(0, 9),
+       cuts=st.lists(st.integers(0, 4000), max_size=6), compress=st.booleans(),
+       flip=st.one_of(st.none(), st.integers(0, 10_000)))
+def test_verifier_is_independent_of_chunking(data, level, cuts, compress, flip):
+    """However the response is split into chunks, only the exact content is accepted."""
+    from convlab.core.download import _BadContent, _Verifier
+
+    data = b"\0\0" + data  # raw IDX starts with two zero bytes
+    body = gzip.compress(data, compresslevel=level, mtime=0) if compress else data
+    if flip is not None:
+        i = flip % len(body)
+        body = body[:i] + bytes([body[i] ^ 0x5A]) + body[i + 1:]
+    expected = ExpectedFile(len(data), hashlib.sha256(data).hexdigest())
+    verifier = _Verifier(expected)
+    bounds = sorted({c % (len(body) + 1) for c in cuts} | {0, len(body)})
+    try:
+        for start, stop in itertools.pairwise(bounds):
+            verifier.feed(body[start:stop])
+        verifier.finish()
+    except _BadContent:
+        assert flip is not None  # only a damaged body may be refused
+    else:
+        # Accepted: the decompressed content was exactly ``data``.
+        assert verifier.size == len(data)
+        assert verifier.digest.hexdigest() == expected.sha256
