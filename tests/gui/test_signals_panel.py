@@ -1,0 +1,420 @@
+"""The Signals & Kernels lab, driven through its real widgets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QPointF, Qt
+from PyQt6.QtTest import QTest
+
+import convlab.core as cc
+from convlab.gui.signals_model import SignalsState, fmt
+from convlab.gui.signals_panel import SignalsPanel
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = SignalsPanel()
+    qtbot.addWidget(p)
+    p.resize(1200, 800)
+    p.show()
+    qtbot.waitExposed(p)
+    yield p
+    p.shutdown()
+
+
+def type_into(qtbot, edit, text):
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(edit, text)
+
+
+def plotted_output(panel):
+    i, z = panel.z_stems.getData()
+    np.testing.assert_array_equal(i, np.arange(z.size))
+    return z
+
+
+def op_args(state):
+    return state.mode, state.flip, state.stride, state.dilation, state.padding_mode
+
+
+def test_defaults_rising_signal_difference_kernel_valid(panel):
+    s = panel.state
+    x = np.asarray(s.x)
+    assert x.size == 8 and np.all(np.diff(x) >= 0)
+    assert s.w == [1.0, -1.0]
+    assert (s.mode, s.flip, s.stride, s.dilation) == ("valid", False, 1, 1)
+    np.testing.assert_allclose(plotted_output(panel), cc.conv1d(x, [1, -1]))
+    assert np.all(plotted_output(panel) <= 0)  # x_i - x_{i+1} on a rising line
+    np.testing.assert_array_equal(panel.x_stems.getData()[1], x)
+    np.testing.assert_array_equal(panel.w_stems.getData()[1], [1, -1])
+
+
+@pytest.mark.parametrize(
+    ("x_text", "w_text"),
+    [("1, 2, 3, 0, -1", "1, -1"), ("0 0 1 0 0 0", "1 2 3"), ("5; -2.5; 4", "0.5, 0.5"),
+     ("1, 2", "1, 1, 1")],
+)
+def test_typed_values_update_model_and_output(panel, qtbot, x_text, w_text):
+    type_into(qtbot, panel.x_edit, x_text)
+    type_into(qtbot, panel.w_edit, w_text)
+    x = np.array([float(v) for v in x_text.replace(";", " ").replace(",", " ").split()])
+    w = np.array([float(v) for v in w_text.replace(",", " ").split()])
+    assert panel.state.x == x.tolist() and panel.state.w == w.tolist()
+    qtbot.waitUntil(lambda: plotted_output(panel).size == cc.output_length(x.size, w.size))
+    np.testing.assert_allclose(plotted_output(panel), cc.conv1d(x, w))
+    np.testing.assert_array_equal(panel.x_stems.getData()[1], x)
+
+
+@pytest.mark.parametrize(
+    ("control", "value", "field", "expected"),
+    [
+        ("mode_combo", "same", "mode", "same"),
+        ("mode_combo", "full", "mode", "full"),
+        ("flip_combo", 1, "flip", True),
+        ("stride_spin", 2, "stride", 2),
+        ("dilation_spin", 3, "dilation", 3),
+        ("padding_combo", "reflect", "padding_mode", "reflect"),
+        ("padding_combo", "circular", "padding_mode", "circular"),
+    ],
+)
+def test_each_operation_control_changes_the_output(panel, qtbot, control, value, field,
+                                                   expected):
+    type_into(qtbot, panel.x_edit, "1, 3, 2, 5, 4, 7, 6, 9, 8")
+    type_into(qtbot, panel.w_edit, "1, -2, 0.5")
+    panel.mode_combo.setCurrentText("same")  # padding matters only with padding
+    widget = getattr(panel, control)
+    if isinstance(value, str):
+        widget.setCurrentText(value)
+    elif hasattr(widget, "setCurrentIndex"):
+        widget.setCurrentIndex(value)
+    else:
+        widget.setValue(value)
+    assert getattr(panel.state, field) == expected
+    panel.refresh()
+    x, w = panel.state.x, panel.state.w
+    np.testing.assert_allclose(plotted_output(panel), cc.conv1d(x, w, *op_args(panel.state)))
+
+
+def test_controls_combined_match_core(panel, qtbot):
+    type_into(qtbot, panel.x_edit, "0, 1, 4, 9, 16, 25, 36, 49, 64, 81, 100")
+    panel.flip_combo.setCurrentIndex(1)
+    panel.mode_combo.setCurrentText("full")
+    panel.stride_spin.setValue(3)
+    panel.dilation_spin.setValue(2)
+    panel.padding_combo.setCurrentText("replicate")
+    panel.refresh()
+    expected = cc.conv1d(panel.state.x, [1, -1], "full", True, 3, 2, "replicate")
+    np.testing.assert_allclose(plotted_output(panel), expected)
+    # padding: full mode with dilation 2 pads 2 on each side, hollow markers at -2, -1, 11, 12
+    pos, val = panel.pad_points.getData()
+    np.testing.assert_array_equal(pos, [-2, -1, 11, 12])
+    np.testing.assert_array_equal(val, [0, 0, 100, 100])
+    assert "⌊(11 + 2 + 2 − 2·1 − 1) / 3⌋ + 1" in panel.length_label.text()
+    assert f"<b>{cc.output_length(11, 2, 'full', 3, 2)}</b>" in panel.length_label.text()
+
+
+def test_padding_menu_disabled_in_valid_mode(panel):
+    assert not panel.padding_combo.isEnabled()
+    panel.mode_combo.setCurrentText("same")
+    assert panel.padding_combo.isEnabled()
+
+
+@pytest.mark.parametrize("suffix", [", x", ", nan", " inf", ", -", None])
+def test_invalid_text_keeps_last_value_and_marks_field(panel, qtbot, suffix):
+    type_into(qtbot, panel.x_edit, "3, 2, 1")
+    panel.refresh()
+    before_z = plotted_output(panel).copy()
+    if suffix is None:
+        type_into(qtbot, panel.x_edit, "")  # empty field
+    else:
+        qtbot.keyClicks(panel.x_edit, suffix)  # typed one key at a time, ends invalid
+    assert panel.x_edit.error
+    assert "D32F2F" in panel.x_edit.styleSheet()
+    assert "still using 3, 2, 1" in panel.x_edit.toolTip()
+    assert panel.state.x == [3.0, 2.0, 1.0]
+    panel.refresh()
+    np.testing.assert_array_equal(plotted_output(panel), before_z)
+    qtbot.keyClicks(panel.w_edit, ", oops")
+    assert panel.w_edit.error and panel.state.w == [1.0, -1.0]
+    type_into(qtbot, panel.x_edit, "5, 4")
+    assert not panel.x_edit.error and panel.x_edit.styleSheet() == ""
+    assert panel.state.x == [5.0, 4.0]
+
+
+def test_impossible_settings_show_an_error_instead_of_raising(panel, qtbot):
+    type_into(qtbot, panel.x_edit, "1, 2")
+    type_into(qtbot, panel.w_edit, "1, 1, 1, 1")
+    panel.refresh()
+    assert plotted_output(panel).size == 0
+    assert panel.error_label.isVisibleTo(panel) and "no output" in panel.error_label.text()
+    assert "→ <b>0</b>" in panel.length_label.text()
+    panel.mode_combo.setCurrentText("full")
+    panel.padding_combo.setCurrentText("reflect")
+    panel.refresh()
+    assert "reflect padding" in panel.error_label.text()
+    assert plotted_output(panel).size == 0
+    panel.padding_combo.setCurrentText("zeros")
+    panel.refresh()
+    np.testing.assert_allclose(plotted_output(panel), [1, 3, 3, 3, 2])
+    assert not panel.error_label.isVisibleTo(panel)
+
+
+@pytest.mark.parametrize(
+    ("mode", "flip", "stride", "dilation", "padding_mode"),
+    [("valid", False, 1, 1, "zeros"), ("same", True, 1, 2, "zeros"),
+     ("full", False, 2, 1, "replicate"), ("same", False, 1, 1, "reflect")],
+)
+def test_step_slider_highlights_window_and_shows_equation_and_derivative(
+        panel, qtbot, mode, flip, stride, dilation, padding_mode):
+    type_into(qtbot, panel.x_edit, "2, -1, 3, 0.5, 4, 6, -2, 1")
+    type_into(qtbot, panel.w_edit, "1, -2, 3")
+    panel.mode_combo.setCurrentText(mode)
+    panel.flip_combo.setCurrentIndex(int(flip))
+    panel.stride_spin.setValue(stride)
+    panel.dilation_spin.setValue(dilation)
+    panel.padding_combo.setCurrentText(padding_mode)
+    panel.refresh()
+    x, w = np.asarray(panel.state.x), np.asarray(panel.state.w)
+    args = (mode, flip, stride, dilation, padding_mode)
+    z = cc.conv1d(x, w, *args)
+    J = cc.conv1d_weight_jacobian(x, 3, *args)
+    assert panel.step_slider.maximum() == z.size - 1
+    for i in range(z.size):
+        panel.step_slider.setValue(i)
+        panel.refresh()
+        assert panel.state.step == i
+        positions = cc.window_positions(i, x.size, 3, mode, flip, stride, dilation)
+        pos, val = panel.window_points.getData()
+        np.testing.assert_array_equal(pos, positions)
+        np.testing.assert_allclose(val, J[i])
+        lo, hi = panel.window_region.getRegion()
+        assert lo == pytest.approx(positions.min() - 0.4) and hi == pytest.approx(
+            positions.max() + 0.4)
+        np.testing.assert_allclose(panel.z_current.getData()[1], [z[i]])
+        eq = panel.equation_label.text()
+        assert eq.startswith(f"z<sub>{i}</sub> = w<sub>0</sub>·")
+        assert f"<b>{fmt(z[i])}</b>" in eq
+        for j in range(3):
+            number = fmt(J[i, j]) if J[i, j] >= 0 else f"({fmt(J[i, j])})"
+            assert number in eq
+            assert panel.derivative_table.item(j, 2).text() == fmt(J[i, j])
+            assert panel.derivative_table.item(j, 3).text() == fmt(w[j] * J[i, j])
+        np.testing.assert_allclose(panel.view.step.values, J[i])
+        np.testing.assert_allclose(panel.view.step.values @ w, z[i])
+
+
+def test_step_equation_hand_case(panel, qtbot):
+    type_into(qtbot, panel.x_edit, "1, 2, 4, 7")
+    panel.step_slider.setValue(2)
+    panel.refresh()
+    assert panel.equation_label.text() == (
+        "z<sub>2</sub> = w<sub>0</sub>·x<sub>2</sub> + w<sub>1</sub>·x<sub>3</sub>"
+        "<br>= 1·4 + (−1)·7 = <b>−3</b>")
+    assert [panel.derivative_table.item(j, 1).text() for j in range(2)] == ["x2", "x3"]
+    panel.mode_combo.setCurrentText("full")
+    panel.step_slider.setValue(0)
+    panel.refresh()
+    assert panel.derivative_table.item(0, 1).text() == "0 (pad)"
+
+
+def test_play_moves_the_window_and_wraps(panel, qtbot):
+    panel.play_timer.setInterval(5)
+    seen = set()
+    panel.step_slider.valueChanged.connect(seen.add)
+    qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
+    assert panel.play_timer.isActive() and "Pause" in panel.play_button.text()
+    qtbot.waitUntil(lambda: seen >= set(range(7)), timeout=3000)
+    qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
+    assert not panel.play_timer.isActive() and "Play" in panel.play_button.text()
+
+
+def test_shortcuts(panel, qtbot):
+    panel.setFocus()
+    qtbot.keyClick(panel, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert panel.step_slider.value() == 1
+    qtbot.keyClick(panel, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert panel.state.mode == "same"
+    qtbot.keyClick(panel, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert panel.state.flip is True
+    qtbot.keyClick(panel, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert panel.state.batch is True
+
+
+def test_all_three_modes_side_by_side(panel, qtbot):
+    assert not panel.modes_row.isVisibleTo(panel)
+    type_into(qtbot, panel.w_edit, "1, 2, 3, 4")
+    panel.all_modes_check.setChecked(True)
+    panel.refresh()
+    assert panel.modes_row.isVisibleTo(panel)
+    for mode in cc.MODES:
+        _, z = panel.mode_stems[mode].getData()
+        np.testing.assert_allclose(z, cc.conv1d(panel.state.x, panel.state.w, mode))
+
+
+def test_batch_mode_output_equals_core(panel, qtbot):
+    assert not panel.batch_row.isVisibleTo(panel)
+    panel.batch_check.setChecked(True)
+    panel.mode_combo.setCurrentText("same")
+    panel.refresh()
+    assert panel.batch_row.isVisibleTo(panel)
+    X = np.asarray(panel.state.batch_x)
+    assert X.shape == (6, 8)
+    Z = cc.conv1d(X, panel.state.w, "same")
+    for b in range(X.shape[0]):
+        t, y = panel.batch_x_items[b].getData()
+        np.testing.assert_allclose(y - panel.batch_offsets["x"][b], X[b])
+        t, y = panel.batch_z_items[b].getData()
+        np.testing.assert_array_equal(t, np.arange(8))
+        np.testing.assert_allclose(y - panel.batch_offsets["z"][b], Z[b], atol=1e-12)
+    # edit the batch as text: two signals
+    panel.batch_edit.setPlainText("1, 2, 3, 4\n4, 3, 2, 1")
+    panel.refresh()
+    assert panel.state.batch_x == [[1, 2, 3, 4], [4, 3, 2, 1]]
+    expected = cc.conv1d([[1, 2, 3, 4], [4, 3, 2, 1]], [1, -1], "same")
+    for b in range(2):
+        _, y = panel.batch_z_items[b].getData()
+        np.testing.assert_allclose(y - panel.batch_offsets["z"][b], expected[b])
+    assert panel.batch_z_items[2].getData()[1] is None or panel.batch_z_items[2].getData()[
+        1].size == 0
+    # rows of different lengths: marked, last valid batch kept
+    panel.batch_edit.setPlainText("1, 2, 3\n1, 2")
+    assert "same length" in panel.batch_edit.error
+    assert "D32F2F" in panel.batch_edit.styleSheet()
+    assert panel.state.batch_x == [[1, 2, 3, 4], [4, 3, 2, 1]]
+
+
+def test_generator_menu_builds_signal_with_parameters(panel, qtbot):
+    form = panel.gen_form
+    form.combo.setCurrentText("step")
+    assert [form.layout_.itemAt(r, form.layout_.ItemRole.LabelRole).widget().text()
+            for r in range(1, form.layout_.rowCount())] == ["length", "where", "low", "high"]
+    form._fields["length"].setValue(6)
+    form._fields["high"].setValue(2.5)
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    assert panel.state.x == [0, 0, 0, 2.5, 2.5, 2.5]
+    assert panel.state.generator == "step"
+    assert panel.state.generator_params == {"length": 6, "where": 0.5, "low": 0.0, "high": 2.5}
+    form.combo.setCurrentText("noise")
+    form._fields["seed"].setValue(7)
+    form._fields["length"].setValue(12)
+    panel.generate_signal()
+    np.testing.assert_allclose(panel.state.x, np.round(cc.noise(12, 1.0, seed=7), 4))
+    panel.refresh()
+    np.testing.assert_allclose(plotted_output(panel), cc.conv1d(panel.state.x, panel.state.w))
+
+
+def test_kernel_presets(panel, qtbot):
+    form = panel.preset_form
+    form.combo.setCurrentText("gaussian")
+    form._fields["k"].setValue(7)
+    form._fields["sigma"].setValue(2.0)
+    qtbot.mouseClick(panel.preset_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_allclose(panel.state.w, cc.gaussian_kernel(7, 2.0))
+    np.testing.assert_allclose(panel.w_edit.value(), cc.gaussian_kernel(7, 2.0))
+    form.combo.setCurrentText("laplacian")
+    panel.apply_preset()
+    assert panel.state.w == [1, -2, 1]
+
+
+def _press_drag_release(qtbot, plot, points):
+    """Drag with the left button through data points of ``plot`` (real mouse events)."""
+    box = plot.getPlotItem().getViewBox()
+    viewport = plot.viewport()
+
+    def widget_point(p):
+        scene = box.mapViewToScene(QPointF(*p))
+        return plot.mapFromScene(scene)
+
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=widget_point(points[0]))
+    for p in points[1:]:
+        QTest.mouseMove(viewport, widget_point(p))
+        qtbot.wait(5)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=widget_point(points[-1]))
+
+
+def test_drag_a_kernel_stem(panel, qtbot):
+    panel.refresh()
+    qtbot.wait(50)
+    _press_drag_release(qtbot, panel.kernel_plot, [(1.0, -1.0), (1.0, -0.5), (1.0, 0.5)])
+    w = panel.state.w
+    assert w[0] == 1.0
+    assert w[1] == pytest.approx(0.5, abs=0.05)
+    assert panel.w_edit.value()[1] == w[1]
+    panel.refresh()
+    np.testing.assert_allclose(plotted_output(panel), cc.conv1d(panel.state.x, w))
+
+
+def test_draw_on_the_signal_plot(panel, qtbot):
+    type_into(qtbot, panel.x_edit, "0, 0, 0, 0, 0, 0")
+    panel.refresh()
+    qtbot.wait(50)
+    before = panel.signal_box.viewRange()
+    _press_drag_release(qtbot, panel.signal_plot, [(1.0, 0.0), (2.0, 0.0)])
+    assert panel.state.x == [0] * 6  # without draw mode a drag only pans
+    assert panel.signal_box.viewRange() != before
+    panel.signal_box.autoRange()
+    panel.draw_check.setChecked(True)
+    panel.signal_box.setRange(xRange=(-0.5, 5.5), yRange=(-2, 2), padding=0)
+    _press_drag_release(qtbot, panel.signal_plot, [(1.0, 1.0), (2.0, 1.0), (4.0, -1.0)])
+    x = np.asarray(panel.state.x)
+    assert x[0] == 0 and x[5] == 0
+    assert x[1] == pytest.approx(1.0, abs=0.05)
+    assert x[4] == pytest.approx(-1.0, abs=0.05)
+    assert x[2] > x[3] > x[4]  # the skipped sample 3 was interpolated
+    panel.refresh()
+    np.testing.assert_allclose(plotted_output(panel), cc.conv1d(x, panel.state.w))
+
+
+def test_state_round_trip(panel, qtbot):
+    type_into(qtbot, panel.x_edit, "1, 5, 2, 8")
+    panel.mode_combo.setCurrentText("full")
+    panel.flip_combo.setCurrentIndex(1)
+    panel.stride_spin.setValue(2)
+    panel.padding_combo.setCurrentText("circular")
+    panel.batch_check.setChecked(True)
+    panel.step_slider.setValue(1)
+    state = panel.get_state()
+    other = SignalsPanel()
+    qtbot.addWidget(other)
+    try:
+        other.set_state(state)
+        assert other.get_state() == state
+        assert other.x_edit.text() == "1, 5, 2, 8"
+        assert other.mode_combo.currentText() == "full"
+        assert other.flip_combo.currentIndex() == 1
+        assert other.stride_spin.value() == 2
+        assert other.padding_combo.currentText() == "circular"
+        assert other.batch_check.isChecked()
+        assert other.step_slider.value() == 1
+        panel.refresh()
+        np.testing.assert_allclose(plotted_output(other), plotted_output(panel))
+    finally:
+        other.shutdown()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"mode": "diagonal"}, {"x": []}, {"w": [1, float("nan")]}, {"stride": 0},
+     {"flip": "yes"}, {"colour": "red"}, {"batch_x": [[1, 2], [3]]},
+     {"generator": "sawtooth"}, {"preset_params": {"k": "three"}}],
+)
+def test_set_state_rejects_bad_data(panel, bad):
+    before = panel.get_state()
+    with pytest.raises(ValueError):
+        panel.set_state({**before, **bad})
+    assert panel.get_state() == before
+
+
+def test_default_state_is_json_safe():
+    import json
+
+    state = SignalsState().to_dict()
+    assert SignalsState.from_dict(json.loads(json.dumps(state))).to_dict() == state
+
+
+def test_self_test_passes_and_restores_state(panel):
+    before = panel.get_state()
+    panel.self_test()
+    assert panel.get_state() == before
