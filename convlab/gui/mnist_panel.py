@@ -545,14 +545,21 @@ class MnistPanel(LabPanel):
         self.use_drawing.setChecked(s.digit_source == "drawing")
         self.stats_split_combo.setCurrentIndex(self.stats_split_combo.findData(s.stats_split))
         del blockers
+        self._show_label()
+        self._update_thumbnails()
+
+    def _show_label(self) -> None:
+        s = self.state
         images, labels = self.data.split(s.split)
-        if len(filtered):
+        if s.digit_source == "drawing":
+            self.label_label.setText("your drawing")
+            self.index_label.setText(f"(browsing {s.split} digit #{s.index:,})")
+        elif len(self.filtered_indices()):
             self.label_label.setText(f"label {int(labels[s.index])}")
             self.index_label.setText(f"{s.split} digit #{s.index:,} of {len(images):,}")
         else:
             self.label_label.setText("—")
             self.index_label.setText(f"no digit labelled {s.label_filter} in this split")
-        self._update_thumbnails()
 
     def _show_source(self) -> None:
         self.source_label.setText(f"<b>Source:</b> {self.data.source}")
@@ -728,6 +735,7 @@ class MnistPanel(LabPanel):
             self.state.digit_source = source
             with QSignalBlocker(self.use_drawing):
                 self.use_drawing.setChecked(source == "drawing")
+            self._show_label()
         self.schedule_refresh()
 
     def _copy_digit(self) -> None:

@@ -197,6 +197,7 @@ def test_drawing_changes_the_responses(panel, qtbot):
     ink = canvas.image()
     assert ink.max() > 0.9 and ink[:, 14].sum() > 10 * ink[:, 4].sum()
     assert panel.state.digit_source == "drawing" and panel.use_drawing.isChecked()
+    assert panel.label_label.text() == "your drawing"
     qtbot.waitUntil(lambda: np.array_equal(panel.figure.digit, canvas.image()), timeout=2000)
     assert not np.array_equal(panel.figure.responses, before)
     for i, k in enumerate(KERNELS):
@@ -216,6 +217,7 @@ def test_drawing_recentres_and_copy_digit(panel, qtbot):
     assert abs((cols * ink).sum() / ink.sum() - 13.5) <= 0.5
     panel.use_drawing.setChecked(False)
     qtbot.waitUntil(lambda: panel.state.digit_source == "dataset", timeout=2000)
+    assert panel.label_label.text() == "label 4"
     panel.copy_button.click()
     np.testing.assert_allclose(panel.canvas.image(), panel.data.train_images[2] / 255)
 
