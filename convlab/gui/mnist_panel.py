@@ -935,5 +935,14 @@ class MnistPanel(LabPanel):
                     want = scipy.signal.convolve2d(digit, kernel) > level
                     got = self.figure_view.displayed(i) > 0.5
                     assert np.array_equal(got, want), f"mask of detector {i} at {level} is wrong"
+            self.kernel_editor.set_cell(3, 1, 1, 5.0)
+            self.refresh()
+            kernel = np.array(cc.LINE_DETECTORS["diagonal /"])
+            kernel[1, 1] = 5.0
+            want = scipy.signal.convolve2d(digit, kernel)
+            assert np.allclose(self.figure.responses[3], want), "edited kernel's response is wrong"
+            r, c = np.unravel_index(np.argmax(want), want.shape)
+            self.figure_view.show_pixel(int(r), int(c))
+            assert f"Σ = {want[r, c]:.3f}" in self.inspector.text(), "hover sum is wrong"
         finally:
             self.set_state(saved)

@@ -135,5 +135,5 @@ class StatisticsView(QWidget):
         self.summary.setText(
             f"<b>Most active detector per class</b> (threshold {stats.level:g}, {stats.mode} "
             f"{'convolution' if stats.flip else 'correlation'}):"
-            f"<table cellspacing=2>{''.join(rows)}</table>"
+            f"<table cellspacing=0 cellpadding=3>{''.join(rows)}</table>"
         )
