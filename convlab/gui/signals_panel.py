@@ -15,6 +15,7 @@ from PyQt6.QtCore import QSignalBlocker, Qt, QTimer
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -62,8 +63,31 @@ _FLIP_ITEMS = (
     ("convolution (kernel flipped)", True,
      "true convolution: the kernel is reversed before sliding (numpy.convolve)"),
 )
+_MAX_LABELLED_TICKS = 24  # up to this many samples, label every index on the x axis
 _REDRAW_MS = 16  # coalesce bursts of edits into one redraw per frame (~60 Hz)
 _PLAY_MS = 700
+
+
+def _index_ticks(plot: pg.PlotWidget, count: int, start: int = 0) -> None:
+    """Whole-number ticks (one per sample) on a short stem plot, automatic ones on long."""
+    axis = plot.getPlotItem().getAxis("bottom")
+    if 0 < count <= _MAX_LABELLED_TICKS:
+        axis.setTicks([[(i, str(i)) for i in range(start, start + count)], []])
+    else:
+        axis.setTicks(None)
+
+
+def _stack_offsets(rows: np.ndarray) -> np.ndarray:
+    """Vertical offsets that stack ``rows`` top to bottom without overlap, with a gap."""
+    offsets = np.zeros(rows.shape[0])
+    if rows.size == 0:
+        return offsets
+    top, bottom = rows.max(axis=1), rows.min(axis=1)
+    spread = float(np.max(top - bottom))
+    gap = 0.25 * spread if spread > 0 else 1.0
+    for b in range(1, rows.shape[0]):
+        offsets[b] = offsets[b - 1] + bottom[b - 1] - top[b] - gap
+    return offsets
 
 
 def _check_length(limit: int, what: str):
@@ -357,7 +381,11 @@ class SignalsPanel(LabPanel):
             (self.mode_combo.currentIndex() + 1) % self.mode_combo.count()))
 
     def _apply_colors(self) -> None:
-        theme = theme_manager().theme
+        mgr = theme_manager()
+        theme = mgr.theme
+        font = QApplication.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.equation_label.setFont(font)
         self.x_stems.set_color(series_color(0))
         self.w_stems.set_color(series_color(1))
         self.flipped_stems.set_color(theme.muted)
@@ -548,6 +576,9 @@ class SignalsPanel(LabPanel):
         self.flipped_stems.setVisible(s.flip)
         self.flipped_stems.setData(np.arange(view.k) + 0.15, w[::-1])
         self.z_stems.setData(np.arange(view.z.size), view.z)
+        _index_ticks(self.kernel_plot, view.k)
+        _index_ticks(self.signal_plot, view.n + view.left + view.right, -view.left)
+        _index_ticks(self.output_plot, view.z.size)
 
         with QSignalBlocker(self.step_slider):
             self.step_slider.setRange(0, max(view.m - 1, 0))
@@ -610,8 +641,7 @@ class SignalsPanel(LabPanel):
         self.batch_offsets = {}
         for key, plot, items, data in (("x", self.batch_x_plot, self.batch_x_items, X),
                                        ("z", self.batch_z_plot, self.batch_z_items, Z)):
-            spread = float(np.ptp(data, axis=1).max()) if data.size else 0.0
-            offsets = -(1.2 * spread if spread > 0 else 1.0) * np.arange(data.shape[0])
+            offsets = _stack_offsets(data)
             self.batch_offsets[key] = offsets
             while len(items) < data.shape[0]:
                 items.append(plot.getPlotItem().plot(symbol="o", symbolSize=6))
