@@ -764,6 +764,8 @@ class MnistPanel(LabPanel):
             self.copies.setItemData(
                 self.copies.count() - 1, cand.description, Qt.ItemDataRole.ToolTipRole
             )
+        if self._candidates:
+            self.copies.setCurrentIndex(0)
         self.use_copy.setEnabled(bool(self._candidates))
 
     def load_source(self, source: str | Path | None) -> None:

@@ -388,3 +388,73 @@ def test_self_test_passes_and_restores_state(panel):
     state = panel.get_state()
     panel.self_test()
     assert panel.get_state() == state
+
+
+def test_detected_copy_is_offered_and_loads(panel, qtbot, tmp_path, monkeypatch):
+    base = cc.load_mnist()
+    keras = tmp_path / ".keras" / "datasets"
+    keras.mkdir(parents=True)
+    np.savez(
+        keras / "mnist.npz",
+        x_train=base.train_images[:30],
+        y_train=base.train_labels[:30],
+        x_test=base.test_images[:20],
+        y_test=base.test_labels[:20],
+    )
+    monkeypatch.setattr(
+        cc, "find_local_copies", lambda: cc.mnist.find_local_copies(home=tmp_path, cwd=tmp_path)
+    )
+    panel.tasks.start(_find_copies_again, on_result=panel._on_copies)
+    qtbot.waitUntil(lambda: panel.copies.count() == 1, timeout=5000)
+    assert "keras" in panel.copies.itemText(0) and panel.use_copy.isEnabled()
+    panel.use_copy.click()
+    qtbot.waitUntil(lambda: not panel.tasks.busy, timeout=5000)
+    assert not panel.data_error.isVisible(), panel.data_error.text()
+    assert "Keras" in panel.source_label.text()
+    assert len(panel.data.train_images) == 30
+
+
+def _find_copies_again(*, progress, cancel):
+    from convlab.gui.mnist_panel import _find_copies
+
+    return _find_copies(progress=progress, cancel=cancel)
+
+
+def test_keyboard_shortcuts(panel, qtbot):
+    panel.position_slider.setFocus()
+    qtbot.keyClick(panel.position_slider, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert panel.state.index == 3
+    qtbot.keyClick(panel.position_slider, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    assert panel.state.index == 2
+
+
+def test_theme_switch_keeps_the_figure(panel):
+    from convlab.gui.theme import theme_manager
+
+    masks = [m.copy() for m in _displayed_masks(panel)]
+    mgr = theme_manager()
+    old = mgr.mode
+    try:
+        mgr.set_mode("dark")
+        mgr.set_mode("light")
+    finally:
+        mgr.set_mode(old)
+    for got, want in zip(_displayed_masks(panel), masks, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert panel.figure_view.kernel_texts[0][1].textItem.toPlainText() == "2"
+
+
+@pytest.mark.parametrize(
+    ("size", "want"),
+    [
+        (5, np.pad(np.arange(9.0).reshape(3, 3), 1)),
+        (1, np.array([[4.0]])),
+        (3, np.arange(9.0).reshape(3, 3)),
+        (4, np.pad(np.arange(9.0).reshape(3, 3), ((0, 1), (0, 1)))),
+        (2, np.array([[0.0, 1.0], [3.0, 4.0]])),
+    ],
+)
+def test_resize_kernel(size, want):
+    from convlab.gui.mnist_kernels import resize_kernel
+
+    np.testing.assert_array_equal(resize_kernel(np.arange(9.0).reshape(3, 3), size), want)
