@@ -260,6 +260,8 @@ class SignalsPanel(LabPanel):
         sp.addItem(self.pad_points)
         self.window_points = pg.ScatterPlotItem(size=14, symbol="o")
         sp.addItem(self.window_points)
+        self.signal_plot.setToolTip("The signal. Tick 'Draw with the mouse' to drag new values in; "
+                                    "right-click → Export… saves PNG or SVG")
         split.addWidget(self.signal_plot)
 
         row = QSplitter(Qt.Orientation.Horizontal)
@@ -269,11 +271,15 @@ class SignalsPanel(LabPanel):
         kp = self.kernel_plot.getPlotItem()
         self.flipped_stems = Stems(kp, series_color(6), size=6, width=1)
         self.w_stems = Stems(kp, series_color(1), size=11)
+        self.kernel_plot.setToolTip("Drag a stem up or down (or click at a height) to set that "
+                                    "tap; grey stems show the kernel reversed when convolving")
         row.addWidget(self.kernel_plot)
         self.output_plot = make_plot("Output z", "output index i", "z_i")
         self.z_stems = Stems(self.output_plot.getPlotItem(), series_color(2), size=8)
         self.z_current = pg.ScatterPlotItem(size=16, symbol="o")
         self.output_plot.getPlotItem().addItem(self.z_current)
+        self.output_plot.setToolTip("The output z; the ringed sample is the z_i being stepped "
+                                    "through below")
         row.addWidget(self.output_plot)
         row.setSizes([300, 600])
         split.addWidget(row)

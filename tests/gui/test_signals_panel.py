@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtTest import QTest
 
 import convlab.core as cc
-from convlab.gui.signals_model import SignalsState, fmt
+from convlab.gui.signals_model import SignalsState, compute_view, fmt, length_formula
 from convlab.gui.signals_panel import SignalsPanel
+from convlab.gui.theme import theme_manager
 
 
 @pytest.fixture
@@ -418,3 +421,59 @@ def test_self_test_passes_and_restores_state(panel):
     before = panel.get_state()
     panel.self_test()
     assert panel.get_state() == before
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(1, 9), k=st.integers(1, 6), mode=st.sampled_from(cc.MODES),
+       flip=st.booleans(), stride=st.integers(1, 4), dilation=st.integers(1, 4),
+       padding_mode=st.sampled_from(cc.PADDING_MODES), step=st.integers(0, 30),
+       show_all=st.booleans(), batch=st.booleans(), seed=st.integers(0, 1000))
+def test_compute_view_never_raises_and_matches_core(n, k, mode, flip, stride, dilation,
+                                                    padding_mode, step, show_all, batch, seed):
+    rng = np.random.default_rng(seed)
+    state = SignalsState(x=rng.normal(size=n).tolist(), w=rng.normal(size=k).tolist(),
+                         mode=mode, flip=flip, stride=stride, dilation=dilation,
+                         padding_mode=padding_mode, step=step, show_all_modes=show_all,
+                         batch=batch, batch_x=rng.normal(size=(3, n)).tolist())
+    view = compute_view(state)
+    args = (mode, flip, stride, dilation, padding_mode)
+    try:
+        z = cc.conv1d(state.x, state.w, *args)
+    except ValueError as exc:
+        assert view.error == str(exc) and view.z.size == 0 and view.step is None
+        return
+    np.testing.assert_array_equal(view.z, z)
+    assert view.m == z.size == cc.output_length(n, k, mode, stride, dilation)
+    assert (view.step is None) == (z.size == 0) == bool(view.error)
+    if view.step is not None:
+        i = min(step, z.size - 1)
+        assert view.step.index == i
+        np.testing.assert_array_equal(view.step.values,
+                                      cc.conv1d_weight_jacobian(state.x, k, *args)[i])
+        assert view.step.total == z[i]
+    if batch:
+        np.testing.assert_array_equal(view.batch_z, cc.conv1d(state.batch_x, state.w, *args))
+    if show_all:
+        assert set(view.all_modes) == set(cc.MODES)
+
+
+def test_length_formula_hand_cases():
+    assert length_formula(8, 2, "valid", 1, 1).endswith(
+        "= ⌊(8 + 0 + 0 − 1·1 − 1) / 1⌋ + 1 = <b>7</b>")
+    assert length_formula(10, 3, "same", 3, 2).endswith(
+        "= ⌊(10 + 2 + 2 − 2·2 − 1) / 3⌋ + 1 = <b>4</b>")
+    text = length_formula(3, 5, "valid", 1, 1)
+    assert "→ <b>0</b>" in text and "spans 5 samples, more than the 3" in text
+
+
+def test_theme_switch_recolors_without_errors(panel):
+    mgr = theme_manager()
+    old = mgr.mode
+    try:
+        mgr.set_mode("dark")
+        pen = panel.x_stems.lines.opts["pen"]
+        assert pen.color().name().lower() == mgr.theme.color(0).lower()
+        mgr.set_mode("light")
+        assert panel.x_stems.lines.opts["pen"].color().name().lower() == mgr.theme.color(0).lower()
+    finally:
+        mgr.set_mode(old)
