@@ -189,6 +189,7 @@ class MnistPanel(LabPanel):
         self._data_task = None
         self._stats_task = None
         self._pending_index: int | None = None
+        self._hover: tuple[int, int] | None = None
         self._filtered_cache: tuple[tuple, NDArray] | None = None
         self._candidates: list[cc.MnistCandidate] = []
         self._random = np.random.default_rng()
@@ -588,6 +589,7 @@ class MnistPanel(LabPanel):
             self.current_digit(), self.kernels(), s.threshold, s.mode, s.flip
         )
         self.figure_view.set_figure(self.figure, s.display)
+        self._update_inspector()
         self._update_stats_status()
 
     # ------------------------------------------------------------- digits
@@ -690,6 +692,7 @@ class MnistPanel(LabPanel):
             )
             self.figure_view.figure = self.figure
             self.figure_view.update_responses()
+            self._update_inspector()
         self._update_stats_status()
 
     def set_display(self, display: str) -> None:
@@ -723,7 +726,17 @@ class MnistPanel(LabPanel):
     def _on_hover(self, r: int, c: int) -> None:
         if r < 0 or self.figure is None:
             return
-        self.inspector.setText(inspector_html(self.figure, r, c))
+        self._hover = (r, c)
+        self._update_inspector()
+
+    def _update_inspector(self) -> None:
+        """Rewrite the hover read-out for the current figure (the pixel stays)."""
+        if self._hover is None or self.figure is None:
+            return
+        r, c = self._hover
+        out_h, out_w = self.figure.responses.shape[1:]
+        if r < out_h and c < out_w:
+            self.inspector.setText(inspector_html(self.figure, r, c))
 
     # ------------------------------------------------------------- drawing
     def _on_drawing(self) -> None:
@@ -833,6 +846,7 @@ class MnistPanel(LabPanel):
         self._filtered_cache = None
         self.cancel_statistics()
         self.stats = None
+        self.stats_status.setText("Not computed for these digits yet: press Compute.")
         images, _ = self.data.split(self.state.split)
         wanted = self._pending_index if self._pending_index is not None else self.state.index
         self._pending_index = None

@@ -140,6 +140,8 @@ def test_hover_shows_patch_products_and_sums(panel):
         assert f"Σ = {panel.figure.responses[i, 12, 14]:.3f}" in text
     assert "row 12, column 14" in text
     assert panel.figure_view.window_box.isVisible()
+    panel.threshold_spin.setValue(-0.25)  # the read-out follows the new threshold
+    assert "Σ" in panel.inspector.text() and "-0.25" in panel.inspector.text()
     rect = panel.figure_view.window_box.rect()
     # full mode pads by 2: output (12, 14) sees digit rows 10…12, columns 12…14
     assert (rect.x(), rect.y(), rect.width(), rect.height()) == (12, 10, 3, 3)
