@@ -235,8 +235,8 @@ class GradientCheck:
     relative_error : float
         ``‖analytic − numeric‖ / max(‖analytic‖ + ‖numeric‖, 1e4·resolution)``.
     resolution : float
-        Rounding noise of the differences, ``ε·|L|/h`` (``ε`` = machine epsilon):
-        a gradient smaller than this cannot be measured by finite differences.
+        Rounding noise of the differences, ``ε·max|L(θ ± h)|/h`` (``ε`` = machine
+        epsilon): a gradient smaller than this cannot be measured by finite differences.
     """
 
     analytic: NDArray[np.float64]
@@ -267,13 +267,16 @@ def check_gradient(
     theta, _ = _split_params(params, bias)
     analytic = loss_gradient(x, y, theta, bias)
     numeric = np.empty_like(theta)
-    steps = eps * np.maximum(1.0, np.abs(theta))
-    for i, h in enumerate(steps):
+    resolution = 0.0
+    for i in range(theta.size):
+        h = eps * max(1.0, abs(theta[i]))
         up, down = theta.copy(), theta.copy()
         up[i] += h
         down[i] -= h
-        numeric[i] = (loss(x, y, up, bias) - loss(x, y, down, bias)) / (2 * h)
-    resolution = float(np.finfo(np.float64).eps * abs(loss(x, y, theta, bias)) / steps.min())
+        l_up, l_down = loss(x, y, up, bias), loss(x, y, down, bias)
+        numeric[i] = (l_up - l_down) / (2 * h)
+        noise = np.finfo(np.float64).eps * max(abs(l_up), abs(l_down)) / h
+        resolution = max(resolution, float(noise))
     scale = max(float(np.linalg.norm(analytic) + np.linalg.norm(numeric)), 1e4 * resolution)
     error = float(np.linalg.norm(analytic - numeric) / scale) if scale > 0 else 0.0
     return GradientCheck(analytic, numeric, error, resolution)
@@ -420,18 +423,22 @@ def _lstsq(a: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64
 
 
 class History:
-    """Training history with a size cap: older points are thinned out, recent ones kept.
+    """Training history with a size cap: points thinned evenly as the run grows.
 
     Each point is ``(step, params, train_loss, test_loss, train_accuracy,
-    test_accuracy)``. When the cap is reached, every second point of the older
-    half is dropped (the first point, step 0, always stays), so memory stays
-    bounded during an overnight run while the recent past keeps full resolution.
+    test_accuracy)``. Points are kept every :attr:`stride` steps (1 at first),
+    plus always the latest one. When the cap is reached the stride doubles and
+    every point off the new grid is dropped, so an overnight run keeps between
+    ``cap/2`` and ``cap`` evenly spaced points (step 0 always among them) and
+    memory stays bounded.
 
     Attributes (read-only views, valid until the next change)
     ----------------------------------------------------------
     steps : ndarray, shape (M,), int64
     params : ndarray, shape (M, P)
     train_loss, test_loss, train_accuracy, test_accuracy : ndarray, shape (M,)
+    stride : int
+        Current spacing of the kept steps.
     """
 
     _COLUMNS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -442,31 +449,46 @@ class History:
         self._params = np.zeros((self.cap, n_params))
         self._values = np.zeros((len(self._COLUMNS), self.cap))
         self._size = 0
+        self.stride = 1
 
     def __len__(self) -> int:
         return self._size
 
     def clear(self) -> None:
-        """Remove every point."""
+        """Remove every point (and go back to keeping every step)."""
         self._size = 0
+        self.stride = 1
 
     def append(self, steps: NDArray, params: NDArray, values: NDArray) -> None:
-        """Add points: ``steps`` (M,), ``params`` (M, P), ``values`` (4, M) in column order."""
+        """Add points: increasing ``steps`` (M,), ``params`` (M, P), ``values`` (4, M)."""
+        if len(steps) == 0:
+            return
+        if self._size and self._steps[self._size - 1] % self.stride:
+            self._size -= 1  # the previous latest point was off the grid: replace it
         start = 0
-        while start < len(steps):
-            if self._size == self.cap:
-                self._decimate()
-            take = min(len(steps) - start, self.cap - self._size)
-            end, size = start + take, self._size
-            self._steps[size : size + take] = steps[start:end]
-            self._params[size : size + take] = params[start:end]
-            self._values[:, size : size + take] = values[:, start:end]
-            self._size += take
-            start = end
+        while True:
+            rows = start + np.flatnonzero(steps[start:] % self.stride == 0)
+            if rows.size == 0 or rows[-1] != len(steps) - 1:
+                rows = np.append(rows, len(steps) - 1)  # the latest point, always
+            free = self.cap - self._size
+            if rows.size <= free:
+                self._write(steps, params, values, rows)
+                return
+            if free:
+                self._write(steps, params, values, rows[:free])
+                start = int(rows[free - 1]) + 1
+            self._thin()
 
-    def _decimate(self) -> None:
-        half = self._size // 2
-        keep = np.concatenate([np.arange(0, half, 2), np.arange(half, self._size)])
+    def _write(self, steps: NDArray, params: NDArray, values: NDArray, rows: NDArray) -> None:
+        size, n = self._size, rows.size
+        self._steps[size : size + n] = steps[rows]
+        self._params[size : size + n] = params[rows]
+        self._values[:, size : size + n] = values[:, rows]
+        self._size += n
+
+    def _thin(self) -> None:
+        self.stride *= 2
+        keep = np.flatnonzero(self._steps[: self._size] % self.stride == 0)
         n = keep.size
         self._steps[:n] = self._steps[keep]
         self._params[:n] = self._params[keep]

@@ -469,22 +469,39 @@ def test_stable_learning_rate_does_not_trip_the_explosion_check(data):
     assert trainer.step(5000) == 5000 and not trainer.diverged
 
 
-def test_history_cap_thins_old_points_and_keeps_recent_ones(data):
+@pytest.mark.parametrize("portions", [(1, 37, 500, 3000, 1), (3539,), (7,) * 500])
+def test_history_cap_keeps_evenly_spaced_points_and_the_latest(data, portions):
     full = cc.Trainer(data, history_cap=100_000)
     capped = cc.Trainer(data, history_cap=64)
-    for n in (1, 37, 500, 3000, 1):
+    for n in portions:
         full.step(n)
         capped.step(n)
-        assert len(capped.history) <= 64
+        h = capped.history
+        assert len(h) <= 64
+        assert h.steps[0] == 0 and h.steps[-1] == capped.step_count
+        # evenly spaced on the stride grid, except the latest point
+        np.testing.assert_array_equal(h.steps[:-1] % h.stride, 0)
+        np.testing.assert_array_equal(np.diff(h.steps[:-1]), h.stride)
+        np.testing.assert_array_equal(h.params[-1], capped.params)
+    total = sum(portions)
+    assert capped.step_count == total
+    assert len(capped.history) >= 32  # never thinned below half the cap
+    assert capped.history.stride == 64  # 3539 steps on ≤ 64 points: every 64th step
     steps = capped.history.steps
-    assert steps[0] == 0 and steps[-1] == 3539 == capped.step_count
-    assert np.all(np.diff(steps) > 0)
-    # the most recent points are at full resolution, older ones thinned
-    assert np.all(np.diff(steps[-16:]) == 1)
-    assert np.diff(steps[:8]).min() > 1
     # every kept point is the true one at its step
     np.testing.assert_array_equal(capped.history.params, full.history.params[steps])
     np.testing.assert_array_equal(capped.history.train_loss, full.history.train_loss[steps])
+    np.testing.assert_array_equal(capped.history.test_accuracy,
+                                  full.history.test_accuracy[steps])
+
+
+def test_history_reset_goes_back_to_every_step(data):
+    trainer = cc.Trainer(data, history_cap=16)
+    trainer.step(100)
+    assert trainer.history.stride > 1
+    trainer.reset()
+    trainer.step(5)
+    np.testing.assert_array_equal(trainer.history.steps, np.arange(6))
 
 
 def test_history_rejects_a_tiny_cap(data):
