@@ -23,6 +23,8 @@ __all__ = ["SignalsState", "SignalsView", "StepView", "compute_view", "default_b
 #: Longest signal / kernel the lab accepts (keeps the stem plots readable).
 MAX_SIGNAL = 500
 MAX_KERNEL = 64
+MAX_STRIDE = 16
+MAX_DILATION = 16
 
 
 def default_batch(length: int = 8, per_class: int = 3, seed: int = 0) -> NDArray[np.float64]:
@@ -86,6 +88,8 @@ class SignalsState:
         check_choice(self.padding_mode, "padding_mode", cc.PADDING_MODES)
         check_positive_int(self.stride, "stride")
         check_positive_int(self.dilation, "dilation")
+        if self.stride > MAX_STRIDE or self.dilation > MAX_DILATION:
+            raise ValueError(f"stride and dilation go up to {MAX_STRIDE} and {MAX_DILATION}")
         check_positive_int(self.step, "step", minimum=0)
         for name in ("flip", "show_all_modes", "batch"):
             if not isinstance(getattr(self, name), bool):

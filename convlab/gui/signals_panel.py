@@ -39,7 +39,16 @@ import convlab.core as cc
 
 from .base import LabPanel
 from .plots import Stems, make_plot
-from .signals_model import MAX_KERNEL, MAX_SIGNAL, SignalsState, SignalsView, compute_view, fmt
+from .signals_model import (
+    MAX_DILATION,
+    MAX_KERNEL,
+    MAX_SIGNAL,
+    MAX_STRIDE,
+    SignalsState,
+    SignalsView,
+    compute_view,
+    fmt,
+)
 from .signals_widgets import GeneratorForm, MatrixEdit, editable_plot
 from .theme import series_color, theme_manager
 from .widgets import ArrayEdit
@@ -200,12 +209,12 @@ class SignalsPanel(LabPanel):
         self.mode_combo.currentIndexChanged.connect(self._on_operation)
         form.addRow("Mode", self.mode_combo)
         self.stride_spin = QSpinBox()
-        self.stride_spin.setRange(1, 16)
+        self.stride_spin.setRange(1, MAX_STRIDE)
         self.stride_spin.setToolTip("Keep every s-th output, starting with z_0")
         self.stride_spin.valueChanged.connect(self._on_operation)
         form.addRow("Stride s", self.stride_spin)
         self.dilation_spin = QSpinBox()
-        self.dilation_spin.setRange(1, 16)
+        self.dilation_spin.setRange(1, MAX_DILATION)
         self.dilation_spin.setToolTip("Spacing d between the samples the taps read")
         self.dilation_spin.valueChanged.connect(self._on_operation)
         form.addRow("Dilation d", self.dilation_spin)
@@ -416,7 +425,8 @@ class SignalsPanel(LabPanel):
     def _sync_widgets(self) -> None:
         s = self.state
         widgets = (self.flip_combo, self.mode_combo, self.stride_spin, self.dilation_spin,
-                   self.padding_combo, self.all_modes_check, self.batch_check)
+                   self.padding_combo, self.all_modes_check, self.batch_check, self.gen_form,
+                   self.preset_form)
         blockers = [QSignalBlocker(w) for w in widgets]
         self.x_edit.setValue(s.x)
         self.w_edit.setValue(s.w)
@@ -671,7 +681,10 @@ class SignalsPanel(LabPanel):
         self.refresh()
 
     def shutdown(self) -> None:
-        self.play_button.setChecked(False)
+        if not self._shut_down:
+            # the plots' items are gone after shutdown: stop restyling them
+            theme_manager().changed.disconnect(self._apply_colors)
+            self.play_button.setChecked(False)
         super().shutdown()
 
     def self_test(self) -> None:

@@ -399,7 +399,8 @@ def test_state_round_trip(panel, qtbot):
 
 @pytest.mark.parametrize(
     "bad",
-    [{"mode": "diagonal"}, {"x": []}, {"w": [1, float("nan")]}, {"stride": 0},
+    [{"mode": "diagonal"}, {"x": []}, {"w": [1, float("nan")]}, {"stride": 0}, {"dilation": 17},
+     {"x": list(range(501))}, {"step": -1},
      {"flip": "yes"}, {"colour": "red"}, {"batch_x": [[1, 2], [3]]},
      {"generator": "sawtooth"}, {"preset_params": {"k": "three"}}],
 )
@@ -466,9 +467,12 @@ def test_length_formula_hand_cases():
     assert "→ <b>0</b>" in text and "spans 5 samples, more than the 3" in text
 
 
-def test_theme_switch_recolors_without_errors(panel):
+def test_theme_switch_recolors_without_errors(panel, qtbot):
     mgr = theme_manager()
     old = mgr.mode
+    closed = SignalsPanel()  # a panel shut down but not yet deleted must not be restyled
+    qtbot.addWidget(closed)
+    closed.shutdown()
     try:
         mgr.set_mode("dark")
         pen = panel.x_stems.lines.opts["pen"]
