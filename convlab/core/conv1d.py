@@ -343,11 +343,13 @@ def _correlate_blocked(
     The outputs are cut in blocks of ``B`` consecutive samples. Block ``c`` reads
     the padded input from ``c*B*stride`` over ``s*(B-1) + span + 1`` samples, so
     it is that stretch times a small banded (Toeplitz) matrix ``T`` holding the
-    kernel. Each padded row is laid out as blocks of ``B*stride`` samples; the
-    stretch spans ``Q`` consecutive blocks, so all blocks of a chunk of rows are
-    ``sum_q rows[q:] @ T_q`` -- a few BLAS matrix products instead of a Python
+    kernel. The work is done tile by tile (some rows, some blocks of a row, about
+    ``_CHUNK_DOUBLES`` samples, so a tile stays in cache): the tile's padded input
+    is copied into a buffer laid out as blocks of ``B*stride`` samples; a stretch
+    spans ``Q`` consecutive blocks, so all output blocks of the tile are
+    ``sum_q blocks[q:] @ T_q`` -- a few BLAS matrix products instead of a Python
     loop over signals or a pass over the whole batch per tap. Blocks that would
-    read into the next row are beyond the output and dropped.
+    read into the next row of the buffer are beyond the tile's outputs and dropped.
     """
     batch, n = x.shape
     m = out.shape[1]
@@ -358,8 +360,6 @@ def _correlate_blocked(
     n_blocks = -(-m // block)
     stretch = stride * (block - 1) + span + 1
     q_blocks = -(-stretch // block_in)
-    row_blocks = n_blocks + q_blocks - 1
-    width = row_blocks * block_in
 
     toeplitz = np.zeros((q_blocks * block_in, block))
     out_cols = np.arange(block)[:, None]
@@ -368,39 +368,45 @@ def _correlate_blocked(
     parts = [toeplitz[q * block_in : (q + 1) * block_in] for q in range(q_blocks)]
     parts[-1] = np.ascontiguousarray(parts[-1][:last_rows])
 
-    # The padded row is copied into a zeroed buffer of ``width`` columns: a slice
-    # for the real samples, a gather for the (few) padding samples. Columns past
-    # the padded signal only meet zeros of T (for outputs that are dropped).
-    used = min(width, n + left + right)
-    body_end = min(left + n, used)
-    cols = np.arange(used)
-    pad_cols = cols[(cols < left) | (cols >= body_end)]
-    pad_src = source_index(pad_cols - left, n, padding_mode)
-    pad_is_zero = pad_src < 0
-    pad_src = np.maximum(pad_src, 0)
-
-    chunk = max(1, min(batch, _CHUNK_DOUBLES // width))
-    buf = np.zeros((chunk, width))
-    prod = np.empty((chunk * row_blocks, block))
+    # A tile: `rows` signals times `seg` output blocks, reading `tile_blocks` input blocks.
+    seg = max(1, min(n_blocks, _CHUNK_DOUBLES // block_in - (q_blocks - 1)))
+    tile_blocks = seg + q_blocks - 1
+    tile_width = tile_blocks * block_in
+    rows = max(1, min(batch, _CHUNK_DOUBLES // tile_width))
+    # Columns of the buffer past the padded signal keep old (finite) values: they
+    # only meet zeros of T, or feed outputs that are dropped.
+    buf = np.zeros((rows, tile_width))
+    prod = np.empty((rows * tile_blocks, block))
     tmp = np.empty_like(prod)
-    for r0 in range(0, batch, chunk):
-        rows = min(chunk, batch - r0)
-        xc = x[r0 : r0 + rows]
-        view = buf[:rows]
-        view[:, left:body_end] = xc[:, : body_end - left]
-        if pad_cols.size:
-            fill = xc[:, pad_src]
-            fill[:, pad_is_zero] = 0.0
-            view[:, pad_cols] = fill
-        flat = view.reshape(rows * row_blocks, block_in)
-        n_rows = rows * row_blocks - (q_blocks - 1)
-        acc = prod[:n_rows]
-        for q, part in enumerate(parts):
-            a = flat[q : q + n_rows, : part.shape[0]]
-            np.matmul(a, part, out=tmp[:n_rows] if q else acc)
-            if q:
-                acc += tmp[:n_rows]
-        out[r0 : r0 + rows] = prod[: rows * row_blocks].reshape(rows, -1)[:, :m]
+    padded_len = n + left + right
+    for c0 in range(0, n_blocks, seg):
+        p0 = c0 * block_in  # first padded column of this tile
+        p1 = min(p0 + tile_width, padded_len)
+        body0, body1 = min(max(p0, left), p1), max(min(p1, left + n), p0)
+        # a slice for the real samples, a gather for the (few) padding samples
+        pad_cols = np.concatenate([np.arange(p0, body0), np.arange(max(body1, body0), p1)])
+        pad_src = source_index(pad_cols - left, n, padding_mode)
+        pad_is_zero = pad_src < 0
+        pad_src = np.maximum(pad_src, 0)
+        o0, o1 = c0 * block, min((c0 + seg) * block, m)
+        for r0 in range(0, batch, rows):
+            nr = min(rows, batch - r0)
+            xc = x[r0 : r0 + nr]
+            view = buf[:nr]
+            view[:, body0 - p0 : body1 - p0] = xc[:, body0 - left : body1 - left]
+            if pad_cols.size:
+                fill = xc[:, pad_src]
+                fill[:, pad_is_zero] = 0.0
+                view[:, pad_cols - p0] = fill
+            flat = view.reshape(nr * tile_blocks, block_in)
+            n_rows = nr * tile_blocks - (q_blocks - 1)
+            acc = prod[:n_rows]
+            for q, part in enumerate(parts):
+                a = flat[q : q + n_rows, : part.shape[0]]
+                np.matmul(a, part, out=tmp[:n_rows] if q else acc)
+                if q:
+                    acc += tmp[:n_rows]
+            out[r0 : r0 + nr, o0:o1] = prod[: nr * tile_blocks].reshape(nr, -1)[:, : o1 - o0]
 
 
 def window_positions(

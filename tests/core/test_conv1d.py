@@ -174,6 +174,18 @@ def test_blocking_and_chunking_do_not_change_results(monkeypatch, block, chunk_d
                                    rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["valid", "same", "full"])
+def test_long_signal_is_split_into_tiles(mode):
+    # longer than one tile (_CHUNK_DOUBLES samples): the row is cut into pieces
+    x, w = RNG.standard_normal(3 * conv_module._CHUNK_DOUBLES + 17), RNG.standard_normal(31)
+    np.testing.assert_allclose(cc.conv1d(x, w, mode, flip=True), np.convolve(x, w, mode),
+                               rtol=1e-10, atol=1e-10)
+    left, right = cc.padding_amounts(x.size, w.size, mode)
+    reference = np.correlate(np.pad(x, (left, right), mode="wrap"), w, "valid")[::3]
+    np.testing.assert_allclose(cc.conv1d(x, w, mode, padding_mode="circular", stride=3),
+                               reference, rtol=1e-10, atol=1e-10)
+
+
 def test_kernel_wider_than_signal_gives_empty_output():
     assert cc.conv1d([1, 2], [1, 2, 3]).shape == (0,)
     assert cc.conv1d(np.ones((4, 2)), [1, 2, 3]).shape == (4, 0)
