@@ -715,7 +715,11 @@ class Trainer:
         """Losses and accuracies at many parameter vectors (M, P) → (4, M)."""
         out = np.empty((4, params.shape[0]))
         for row, a, y in ((0, self._a_train, self._y_train), (1, self._a_test, self._y_test)):
-            pred = params @ a.T  # (M, N)
+            # p = Σ_j θ_j·A_j term by term, not a matrix product: the rounding is then the
+            # same however the steps were grouped, so a rerun is identical to the last bit
+            pred = np.multiply.outer(params[:, 0], a[:, 0])  # (M, N)
+            for j in range(1, a.shape[1]):
+                pred += np.multiply.outer(params[:, j], a[:, j])
             out[row + 2] = np.mean((pred > THRESHOLD) == (y > THRESHOLD), axis=1)
             pred -= y
             np.square(pred, out=pred)

@@ -391,6 +391,18 @@ def test_reset_and_same_seed_reproduce_the_run(data, options):
         np.testing.assert_array_equal(run.history.test_loss, first[2])
 
 
+@pytest.mark.parametrize("bias", [False, True])
+def test_history_does_not_depend_on_how_the_steps_were_grouped(data, bias):
+    one_by_one = cc.Trainer(data, bias=bias, optimizer="adam")
+    for _ in range(300):
+        one_by_one.step(1)
+    at_once = cc.Trainer(data, bias=bias, optimizer="adam")
+    at_once.step(300)
+    for name in ("params", "train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+        np.testing.assert_array_equal(getattr(one_by_one.history, name),
+                                      getattr(at_once.history, name))
+
+
 def test_set_params_restarts_from_that_point(data):
     trainer = cc.Trainer(data)
     trainer.step(50)
