@@ -177,7 +177,7 @@ class SignalsPanel(LabPanel):
         form.addLayout(row)
         col.addWidget(sig)
 
-        ker = QGroupBox("Kernel w")
+        ker = QGroupBox("Kernel w (drag its stems in the plot)")
         form = QVBoxLayout(ker)
         self.w_edit = ArrayEdit(self.state.w, _check_length(MAX_KERNEL, "taps"),
                                 "The kernel's taps w_0, w_1, …; or drag a stem in the kernel plot")
@@ -259,7 +259,7 @@ class SignalsPanel(LabPanel):
         split.setChildrenCollapsible(False)
 
         self.signal_plot, self.signal_box = editable_plot(
-            "Signal x (hollow: padding, shaded: the window of z_i)", "sample t", "x_t")
+            "Signal x (shaded: the window of z_i)", "sample t", "x_t")
         sp = self.signal_plot.getPlotItem()
         self.window_region = pg.LinearRegionItem(movable=False)
         self.window_region.setZValue(-10)
@@ -269,13 +269,14 @@ class SignalsPanel(LabPanel):
         sp.addItem(self.pad_points)
         self.window_points = pg.ScatterPlotItem(size=14, symbol="o")
         sp.addItem(self.window_points)
-        self.signal_plot.setToolTip("The signal. Tick 'Draw with the mouse' to drag new values in; "
-                                    "right-click → Export… saves PNG or SVG")
+        self.signal_plot.setToolTip("The signal x. Shaded: the samples under the kernel for z_i; "
+                                    "hollow: padding samples. Tick 'Draw with the mouse' to drag "
+                                    "new values in; right-click → Export… saves PNG or SVG")
         split.addWidget(self.signal_plot)
 
         row = QSplitter(Qt.Orientation.Horizontal)
         self.kernel_plot, self.kernel_box = editable_plot(
-            "Kernel w (drag a stem)", "tap j", "w_j")
+            "Kernel w", "tap j", "w_j")
         self.kernel_box.editor = self._on_kernel_edit
         kp = self.kernel_plot.getPlotItem()
         self.flipped_stems = Stems(kp, series_color(6), size=6, width=1)
@@ -290,7 +291,7 @@ class SignalsPanel(LabPanel):
         self.output_plot.setToolTip("The output z; the ringed sample is the z_i being stepped "
                                     "through below")
         row.addWidget(self.output_plot)
-        row.setSizes([300, 600])
+        row.setSizes([350, 550])
         split.addWidget(row)
 
         self.modes_row = QWidget()
@@ -357,7 +358,7 @@ class SignalsPanel(LabPanel):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #D32F2F")
         col.addWidget(self.error_label)
-        row.addWidget(step, 3)
+        row.addWidget(step, 1)
 
         deriv = QGroupBox("Derivative ∂z_i/∂w_j")
         dl = QVBoxLayout(deriv)
@@ -367,13 +368,14 @@ class SignalsPanel(LabPanel):
             "z_i is linear in the kernel: its derivative with respect to w_j is the sample "
             "tap j multiplies (0 on zero padding) — the gradient a CNN uses to learn w")
         self.derivative_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.derivative_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Stretch)
+        header = self.derivative_table.horizontalHeader()
+        header.setMinimumSectionSize(header.fontMetrics().horizontalAdvance("∂z_i/∂w_j") + 12)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.derivative_table.setSizePolicy(QSizePolicy.Policy.Expanding,
                                             QSizePolicy.Policy.Preferred)
         self.derivative_table.setMaximumHeight(150)
         dl.addWidget(self.derivative_table)
-        row.addWidget(deriv, 2)
+        row.addWidget(deriv, 1)
         return area
 
     def _build_shortcuts(self) -> None:
