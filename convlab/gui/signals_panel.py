@@ -316,6 +316,7 @@ class SignalsPanel(LabPanel):
         self.batch_x_items: list[pg.PlotDataItem] = []
         self.batch_z_items: list[pg.PlotDataItem] = []
         self.batch_offsets: dict[str, np.ndarray] = {}
+        self._batch_key: tuple | None = None
         split.addWidget(self.batch_row)
 
         split.setSizes([300, 260, 200, 240])
@@ -421,7 +422,7 @@ class SignalsPanel(LabPanel):
         for line in self.window_region.lines:
             line.setPen(pg.mkPen(None))
         if self.view is not None:
-            self._draw_batch(self.view)
+            self._draw_batch(self.view, restyle=True)
 
     # ------------------------------------------------------------------ model → widgets
     def _sync_widgets(self) -> None:
@@ -651,27 +652,36 @@ class SignalsPanel(LabPanel):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 table.setItem(j, col, item)
 
-    def _draw_batch(self, view: SignalsView) -> None:
+    def _draw_batch(self, view: SignalsView, restyle: bool = False) -> None:
+        """Draw the stacked batch; skipped when nothing it shows has changed."""
         if not self.state.batch:
             return
         X = np.asarray(self.state.batch_x)
         Z = view.batch_z if view.batch_z is not None else np.zeros((X.shape[0], 0))
+        key = (X.shape, X.tobytes(), Z.shape, Z.tobytes())
+        if key == self._batch_key and not restyle:
+            return
+        self._batch_key = key
         self.batch_offsets = {}
-        for key, plot, items, data in (("x", self.batch_x_plot, self.batch_x_items, X),
-                                       ("z", self.batch_z_plot, self.batch_z_items, Z)):
+        for name, plot, items, data in (("x", self.batch_x_plot, self.batch_x_items, X),
+                                        ("z", self.batch_z_plot, self.batch_z_items, Z)):
             offsets = _stack_offsets(data)
-            self.batch_offsets[key] = offsets
+            self.batch_offsets[name] = offsets
             while len(items) < data.shape[0]:
-                items.append(plot.getPlotItem().plot(symbol="o", symbolSize=6))
+                items.append(plot.getPlotItem().plot())
+                restyle = True
+            symbol = "o" if data.shape[1] <= _MAX_LABELLED_TICKS * 2 else None
             for b, item in enumerate(items):
                 if b >= data.shape[0]:
                     item.setData([], [])
                     continue
                 color = series_color(b)
-                item.setPen(pg.mkPen(color, width=2))
-                item.setSymbolPen(pg.mkPen(color))
-                item.setSymbolBrush(pg.mkBrush(color))
-                item.setData(np.arange(data.shape[1]), data[b] + offsets[b])
+                if restyle or item.opts["symbol"] != symbol:
+                    item.setData(np.arange(data.shape[1]), data[b] + offsets[b],
+                                 pen=pg.mkPen(color, width=2), symbol=symbol, symbolSize=6,
+                                 symbolPen=pg.mkPen(color), symbolBrush=pg.mkBrush(color))
+                else:
+                    item.setData(np.arange(data.shape[1]), data[b] + offsets[b])
 
     # ------------------------------------------------------------------ LabPanel API
     def get_state(self) -> dict[str, Any]:
