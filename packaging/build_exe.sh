@@ -72,11 +72,22 @@ if [ "$onefile" -eq 0 ]; then
     fi
   done < <(find convlab/resources -type f ! -name '*.py' ! -name '*.pyc' -print0)
   [ "$missing" -eq 0 ] || exit 1
+  dangling=$(find "$app_dir" -xtype l)
+  [ -z "$dangling" ] || { echo "symbolic links to files not in the build: $dangling" >&2; exit 1; }
   # The SVG window icon needs Qt's SVG icon engine and image format plugins.
   for plugin in iconengines/libqsvgicon.so imageformats/libqsvg.so; do
     [ -f "$app_dir/_internal/PyQt6/Qt6/plugins/$plugin" ] || { echo "missing Qt plugin $plugin" >&2; exit 1; }
   done
   cp packaging/convlab.desktop packaging/install_desktop.sh "$app_dir/"
+  # Libraries missing here are neither bundled nor testable: the target machine must have
+  # them (see docs/packaging.md). Installing them here first bundles them instead.
+  internal=$root/$app_dir/_internal
+  unresolved=$(find "$app_dir" -type f -name '*.so*' -print0 |
+    xargs -0 -n 50 env LD_LIBRARY_PATH="$internal:$internal/PyQt6/Qt6/lib" ldd 2>/dev/null |
+    awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')
+  if [ -n "$unresolved" ]; then
+    echo "== note: not on this build machine, so not bundled (the target needs them): $unresolved"
+  fi
 fi
 
 step 300 "self-test of the built app ($QT_QPA_PLATFORM)" "$exe" --self-test
