@@ -535,7 +535,7 @@ class SignalsPanel(LabPanel):
         self.status_message.emit("Drag on the signal plot to draw samples" if on else
                                  "Drawing off: drag to pan the signal plot")
 
-    def _on_draw(self, t: float, y: float, phase: str) -> None:
+    def _on_draw(self, t: float, y: float, phase: str) -> bool:
         """Mouse drawing on the signal plot: set the samples under the pointer to ``y``."""
         x = np.asarray(self.state.x, dtype=float)
         if phase == "start":
@@ -552,25 +552,31 @@ class SignalsPanel(LabPanel):
             start_y = x[self._last_draw_t]
             span = np.arange(lo, hi + 1)
             x[span] = np.round(np.interp(span, [self._last_draw_t, ti], [start_y, y]), 2)
-        self._last_draw_t = None if phase == "finish" else ti
+        self._last_draw_t = None if phase in ("finish", "click") else ti
         self._set_x(x)
+        return True
 
-    def _on_kernel_edit(self, t: float, y: float, phase: str) -> None:
-        """Dragging (or clicking) a kernel stem sets that tap to the pointer's height."""
+    def _on_kernel_edit(self, t: float, y: float, phase: str) -> bool:
+        """Dragging (or clicking) a kernel stem sets that tap to the pointer's height.
+
+        A drag that does not start on a stem is declined (it pans the plot).
+        """
         w = np.asarray(self.state.w, dtype=float)
         if phase in ("start", "click"):
             j = round(t)
             self._drag_tap = j if 0 <= j < w.size and abs(t - j) <= 0.45 else None
+            if self._drag_tap is None:
+                return False
             if phase == "start":
                 self.kernel_box.disableAutoRange(pg.ViewBox.YAxis)
-                return
         if self._drag_tap is None:
-            return
+            return False
         w[self._drag_tap] = round(y, 2)
         if phase in ("finish", "click"):
             self.kernel_box.enableAutoRange(pg.ViewBox.YAxis)
             self._drag_tap = None
         self._set_w(w)
+        return True
 
     # ------------------------------------------------------------------ drawing
     def _schedule(self) -> None:

@@ -25,40 +25,46 @@ from .widgets import format_array, parse_array
 
 __all__ = ["EditViewBox", "GeneratorForm", "MatrixEdit", "editable_plot"]
 
-#: ``editor(x, y, phase)`` with phase "start", "move", "finish" or "click".
-Editor = Callable[[float, float, str], None]
+#: ``editor(x, y, phase) -> used`` with phase "start", "move", "finish" or "click".
+Editor = Callable[[float, float, str], bool]
 
 
 class EditViewBox(pg.ViewBox):
     """A ViewBox whose left-button drags and clicks go to ``editor`` when one is set.
 
-    Without an editor it pans and zooms as usual; right-click keeps pyqtgraph's
-    menu (with Export…).
+    ``editor(x, y, phase)`` gets data coordinates and ``"start"``, ``"move"``,
+    ``"finish"`` or ``"click"``; it returns whether it used the gesture. A drag
+    whose start it declines pans and zooms as usual, as does every drag without
+    an editor. Right-click keeps pyqtgraph's menu (with Export…).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.editor: Editor | None = None
+        self._editing = False
 
     def _view_point(self, scene_pos) -> tuple[float, float]:
         p = self.mapSceneToView(scene_pos)
         return p.x(), p.y()
 
     def mouseDragEvent(self, ev, axis=None) -> None:
-        if self.editor is None or ev.button() != Qt.MouseButton.LeftButton:
+        if ev.button() == Qt.MouseButton.LeftButton and ev.isStart():
+            self._editing = self.editor is not None and self.editor(
+                *self._view_point(ev.buttonDownScenePos()), "start")
+        if not self._editing or self.editor is None:
             super().mouseDragEvent(ev, axis)
             return
         ev.accept()
-        if ev.isStart():
-            self.editor(*self._view_point(ev.buttonDownScenePos()), "start")
         self.editor(*self._view_point(ev.scenePos()), "finish" if ev.isFinish() else "move")
+        if ev.isFinish():
+            self._editing = False
 
     def mouseClickEvent(self, ev) -> None:
-        if self.editor is None or ev.button() != Qt.MouseButton.LeftButton:
+        if (self.editor is None or ev.button() != Qt.MouseButton.LeftButton
+                or not self.editor(*self._view_point(ev.scenePos()), "click")):
             super().mouseClickEvent(ev)
             return
         ev.accept()
-        self.editor(*self._view_point(ev.scenePos()), "click")
 
 
 def editable_plot(title: str, x_label: str, y_label: str, parent: QWidget | None = None

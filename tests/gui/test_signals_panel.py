@@ -345,8 +345,14 @@ def test_drag_a_kernel_stem(panel, qtbot):
     assert w[0] == 1.0
     assert w[1] == pytest.approx(0.5, abs=0.05)
     assert panel.w_edit.value()[1] == w[1]
+    assert panel.kernel_box.autoRangeEnabled()[1]  # the y range follows the taps again
     panel.refresh()
     np.testing.assert_allclose(plotted_output(panel), cc.conv1d(panel.state.x, w))
+    # a drag that starts between the stems pans the plot and leaves the kernel alone
+    before_range = panel.kernel_box.viewRange()
+    _press_drag_release(qtbot, panel.kernel_plot, [(0.5, 0.0), (0.7, 0.3), (0.9, 0.6)])
+    assert panel.state.w == w
+    assert panel.kernel_box.viewRange() != before_range
 
 
 def test_draw_on_the_signal_plot(panel, qtbot):
