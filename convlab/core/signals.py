@@ -247,8 +247,8 @@ class Param:
     ----------
     name : str
         Keyword argument name.
-    default : int, float or bool
-        Its default; its type is the parameter's type.
+    default : int or float
+        Its default; its type is the parameter's type (whole numbers for ``int``).
     minimum, maximum : float or None
         Allowed range for a user interface (inclusive), ``None`` when open.
     help : str
@@ -256,14 +256,14 @@ class Param:
     """
 
     name: str
-    default: int | float | bool
+    default: int | float
     minimum: float | None = None
     maximum: float | None = None
     help: str = ""
 
     @property
     def kind(self) -> type:
-        """``bool``, ``int`` or ``float``: the type of the value."""
+        """``int`` or ``float``: the type of the value."""
         return type(self.default)
 
 
@@ -279,11 +279,11 @@ class Generator:
     params: tuple[Param, ...]
     description: str
 
-    def defaults(self) -> dict[str, int | float | bool]:
+    def defaults(self) -> dict[str, int | float]:
         """``{parameter name: default}``."""
         return {p.name: p.default for p in self.params}
 
-    def __call__(self, **kwargs: int | float | bool) -> NDArray:
+    def __call__(self, **kwargs: int | float) -> NDArray:
         unknown = set(kwargs) - {p.name for p in self.params}
         if unknown:
             raise ValueError(f"{self.name} has no parameter(s) {', '.join(sorted(unknown))}")

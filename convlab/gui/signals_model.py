@@ -101,12 +101,15 @@ class SignalsState:
                                        (cc.KERNEL_PRESETS, self.preset, self.preset_params)):
             if not isinstance(params, dict):
                 raise ValueError(f"parameters of {name} must be a mapping")
-            allowed = {p.name for p in registry[name].params}
-            if set(params) - allowed:
-                raise ValueError(f"{name} has no parameter(s) {sorted(set(params) - allowed)}")
+            kinds = {p.name: p.kind for p in registry[name].params}
+            if set(params) - set(kinds):
+                raise ValueError(f"{name} has no parameter(s) {sorted(set(params) - set(kinds))}")
             for key, value in params.items():
-                if not isinstance(value, (int, float)) or not np.isfinite(value):
-                    raise ValueError(f"parameter {key} of {name} must be a number, got {value!r}")
+                if (isinstance(value, bool) or not isinstance(value, (int, float))
+                        or not np.isfinite(value)
+                        or (kinds[key] is int and not float(value).is_integer())):
+                    kind = "a whole number" if kinds[key] is int else "a number"
+                    raise ValueError(f"parameter {key} of {name} must be {kind}, got {value!r}")
         self.x, self.w = x.tolist(), w.tolist()
         self.batch_x = batch.tolist()
         self.stride, self.dilation = int(self.stride), int(self.dilation)

@@ -9,7 +9,6 @@ import pyqtgraph as pg
 from numpy.typing import NDArray
 from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -18,7 +17,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from convlab.core.signals import Generator
+from convlab.core.signals import Generator, Param
 
 from .plots import register_view, style_plot
 from .widgets import format_array, parse_array
@@ -77,11 +76,7 @@ def editable_plot(title: str, x_label: str, y_label: str, parent: QWidget | None
     return widget, box
 
 
-def _spin_for(param) -> QWidget:
-    if param.kind is bool:
-        box = QCheckBox()
-        box.setChecked(bool(param.default))
-        return box
+def _spin_for(param: Param) -> QSpinBox | QDoubleSpinBox:
     if param.kind is int:
         spin = QSpinBox()
         spin.setRange(int(param.minimum if param.minimum is not None else -10**6),
@@ -108,7 +103,7 @@ class GeneratorForm(QWidget):
     def __init__(self, registry: Mapping[str, Generator], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._registry = registry
-        self._fields: dict[str, QWidget] = {}
+        self._fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
         self.layout_ = QFormLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox()
@@ -123,28 +118,19 @@ class GeneratorForm(QWidget):
     def name(self) -> str:
         return self.combo.currentText()
 
-    def values(self) -> dict[str, int | float | bool]:
+    def values(self) -> dict[str, int | float]:
         """Current parameter values, typed as the generator expects."""
-        out: dict[str, int | float | bool] = {}
-        for p in self._registry[self.name()].params:
-            widget = self._fields[p.name]
-            if isinstance(widget, QCheckBox):
-                out[p.name] = widget.isChecked()
-            else:
-                out[p.name] = p.kind(widget.value())
-        return out
+        return {p.name: p.kind(self._fields[p.name].value())
+                for p in self._registry[self.name()].params}
 
     def set_selection(self, name: str, values: Mapping[str, float]) -> None:
         """Select ``name`` and fill its fields (missing ones keep their defaults)."""
         with QSignalBlocker(self.combo):
             self.combo.setCurrentText(name)
         self._rebuild(name, emit=False)
-        for key, value in values.items():
-            widget = self._fields.get(key)
-            if isinstance(widget, QCheckBox):
-                widget.setChecked(bool(value))
-            elif widget is not None:
-                widget.setValue(value)
+        for p in self._registry[name].params:
+            if p.name in values:
+                self._fields[p.name].setValue(p.kind(values[p.name]))
 
     def generate(self) -> NDArray[np.float64]:
         """Call the selected generator; ``ValueError`` if the parameters do not go together."""
@@ -159,10 +145,7 @@ class GeneratorForm(QWidget):
         for p in gen.params:
             widget = _spin_for(p)
             widget.setToolTip(p.help)
-            if isinstance(widget, QCheckBox):
-                widget.toggled.connect(self.changed)
-            else:
-                widget.valueChanged.connect(self.changed)
+            widget.valueChanged.connect(self.changed)
             self._fields[p.name] = widget
             self.layout_.addRow(p.name, widget)
         if emit:

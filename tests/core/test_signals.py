@@ -76,7 +76,7 @@ def test_registries_describe_callable_generators_with_valid_defaults():
             assert out.ndim == 1 and out.size >= 1 and np.all(np.isfinite(out))
             for p in gen.params:
                 assert p.help
-                assert p.kind in (int, float, bool)
+                assert p.kind in (int, float)
                 if p.minimum is not None:
                     assert p.minimum <= p.default
                 if p.maximum is not None:

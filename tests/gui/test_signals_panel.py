@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -384,7 +386,14 @@ def test_state_round_trip(panel, qtbot):
     panel.padding_combo.setCurrentText("circular")
     panel.batch_check.setChecked(True)
     panel.step_slider.setValue(1)
+    panel.gen_form.combo.setCurrentText("noise")
+    panel.gen_form._fields["seed"].setValue(4)
+    panel.preset_form.combo.setCurrentText("gaussian")
+    panel.preset_form._fields["k"].setValue(7)
+    panel.preset_form._fields["sigma"].setValue(0.5)
     state = panel.get_state()
+    assert state["preset_params"] == {"k": 7, "sigma": 0.5}
+    state = json.loads(json.dumps(state))  # what a saved session holds
     other = SignalsPanel()
     qtbot.addWidget(other)
     try:
@@ -397,6 +406,9 @@ def test_state_round_trip(panel, qtbot):
         assert other.padding_combo.currentText() == "circular"
         assert other.batch_check.isChecked()
         assert other.step_slider.value() == 1
+        assert other.gen_form.name() == "noise" and other.gen_form.values()["seed"] == 4
+        assert other.preset_form.name() == "gaussian"
+        assert other.preset_form.values() == {"k": 7, "sigma": 0.5}
         panel.refresh()
         np.testing.assert_allclose(plotted_output(other), plotted_output(panel))
     finally:
@@ -408,7 +420,8 @@ def test_state_round_trip(panel, qtbot):
     [{"mode": "diagonal"}, {"x": []}, {"w": [1, float("nan")]}, {"stride": 0}, {"dilation": 17},
      {"x": list(range(501))}, {"step": -1},
      {"flip": "yes"}, {"colour": "red"}, {"batch_x": [[1, 2], [3]]},
-     {"generator": "sawtooth"}, {"preset_params": {"k": "three"}}],
+     {"generator": "sawtooth"}, {"preset_params": {"k": "three"}},
+     {"preset_params": {"k": 2.5}}, {"generator_params": {"seed": float("inf")}}],
 )
 def test_set_state_rejects_bad_data(panel, bad):
     before = panel.get_state()
@@ -418,8 +431,6 @@ def test_set_state_rejects_bad_data(panel, bad):
 
 
 def test_default_state_is_json_safe():
-    import json
-
     state = SignalsState().to_dict()
     assert SignalsState.from_dict(json.loads(json.dumps(state))).to_dict() == state
 
