@@ -32,8 +32,12 @@ __all__ = [
 #: Optimizer names as the app shows them.
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam"}
 
-#: Most lengths / taps the lab offers (the plots stay readable).
-MAX_LENGTH = 20
+# Ranges the lab offers (the controls use the same limits as the validation).
+MAX_LENGTH = 20  # samples per signal (and so kernel taps)
+MAX_SAMPLES = 500  # signals per class
+MAX_NOISE = 5.0
+MAX_BATCH = 5000
+MAX_RATE = 100.0  # a contender's learning rate
 
 
 @dataclass
@@ -143,14 +147,19 @@ class GradientLabState:
 
     def validate(self) -> None:
         """Raise ValueError with a readable message if any setting is out of range."""
-        _int(self.n_samples, "samples per class", 1, 5000)
+        _int(self.n_samples, "samples per class", 1, MAX_SAMPLES)
         _int(self.length, "signal length", 2, MAX_LENGTH)
         _int(self.taps, "kernel taps", 1, self.length)
         _int(self.data_seed, "data seed", 0, 2**31 - 1)
-        _int(self.batch_size, "batch size", 0, 100_000)
+        _int(self.batch_size, "batch size", 0, MAX_BATCH)
         _int(self.steps_per_frame, "steps per frame", 0, 1_000_000)
-        _number(self.noise, "noise", 0.0, 10.0)
+        _number(self.noise, "noise", 0.0, MAX_NOISE)
         _number(self.test_fraction, "test fraction", 0.05, 0.95)
+        total = 2 * self.n_samples
+        if not 0 < round(self.test_fraction * total) < total:
+            raise ValueError(
+                f"a test fraction of {self.test_fraction:g} of {total} signals leaves the "
+                "training or the test set empty: use more samples or another fraction")
         _number(self.momentum, "momentum", 0.0, 0.999)
         _number(self.beta1, "beta1", 0.0, 0.999)
         _number(self.beta2, "beta2", 0.0, 0.99999)
@@ -175,7 +184,7 @@ class GradientLabState:
         for racer in self.racers:
             if not isinstance(racer.enabled, bool) or racer.optimizer not in cc.OPTIMIZERS:
                 raise ValueError(f"bad racer {racer}")
-            _number(racer.learning_rate, "racer learning rate", 0.0, 1e6)
+            _number(racer.learning_rate, "racer learning rate", 0.0, MAX_RATE)
 
 
 def _int(value: Any, name: str, lo: int, hi: int) -> None:
@@ -266,12 +275,16 @@ def quadratic_contours(
     """
     h = np.asarray(hessian, dtype=float)
     g = np.asarray(gradient, dtype=float)
-    lam, q = np.linalg.eigh(h)
+    o = np.asarray(origin, dtype=float)
     empty = np.zeros(0)
+    if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g)) and np.all(np.isfinite(o))
+            and np.isfinite(value)):
+        return empty, empty, np.zeros(0, dtype=bool)  # e.g. a point where the loss overflows
+    lam, q = np.linalg.eigh(h)
     if not lam.max() > 0:
         return empty, empty, np.zeros(0, dtype=bool)
     lam = np.maximum(lam, lam.max() * 1e-12)
-    centre = np.asarray(origin, dtype=float) - q @ ((q.T @ g) / lam)
+    centre = o - q @ ((q.T @ g) / lam)
     minimum = float(value) - 0.5 * float((q.T @ g) ** 2 @ (1 / lam))
     t = np.linspace(0.0, 2 * np.pi, points)
     circle = np.stack([np.cos(t), np.sin(t)])

@@ -43,7 +43,11 @@ import convlab.core as cc
 
 from .base import LabPanel
 from .gradient_model import (
+    MAX_BATCH,
     MAX_LENGTH,
+    MAX_NOISE,
+    MAX_RATE,
+    MAX_SAMPLES,
     OPTIMIZER_LABELS,
     GradientLabState,
     RacerSpec,
@@ -185,9 +189,10 @@ class GradientPanel(LabPanel):
     def _build_controls(self) -> QScrollArea:
         s = self.state
         # -- data
-        self.samples_spin = _spin(1, 500, s.n_samples, "Signals of each class (rising, falling)")
+        self.samples_spin = _spin(1, MAX_SAMPLES, s.n_samples,
+                                  "Signals of each class (rising, falling)")
         self.length_spin = _spin(2, MAX_LENGTH, s.length, "Samples per signal")
-        self.noise_spin = _dspin(0, 5, s.noise, 0.1, 2,
+        self.noise_spin = _dspin(0, MAX_NOISE, s.noise, 0.1, 2,
                                  "Half-width of the uniform noise added to every sample")
         self.test_spin = _dspin(0.05, 0.95, s.test_fraction, 0.05, 2,
                                 "Fraction of the signals held out as the test set")
@@ -235,7 +240,7 @@ class GradientPanel(LabPanel):
         self.beta1_spin = _dspin(0, 0.999, s.beta1, 0.01, 3, "Adam β₁ (mean of gradients)")
         self.beta2_spin = _dspin(0, 0.99999, s.beta2, 0.001, 5,
                                  "Adam β₂ (mean of squared gradients)")
-        self.batch_spin = _spin(0, 5000, s.batch_size,
+        self.batch_spin = _spin(0, MAX_BATCH, s.batch_size,
                                 "Signals per step: full batch uses all training signals; "
                                 "mini-batches walk through a shuffled epoch", "full batch")
         model_box = QGroupBox("Model and optimizer")
@@ -268,7 +273,7 @@ class GradientPanel(LabPanel):
             for name, label in OPTIMIZER_LABELS.items():
                 combo.addItem(label, name)
             combo.setToolTip("Optimizer of this contender (μ, β₁, β₂ from above)")
-            rate = _dspin(0, 100, 0.01, 0.005, 4,
+            rate = _dspin(0, MAX_RATE, 0.01, 0.005, 4,
                           "Learning rate of this contender (the same for every parameter)")
             for col, widget in enumerate((enabled, combo, rate)):
                 grid.addWidget(widget, i + 1, col)
@@ -586,8 +591,7 @@ class GradientPanel(LabPanel):
         self.beta2_spin.setValue(s.beta2)
         self.batch_spin.setValue(s.batch_size)
         self.race_check.setChecked(s.race)
-        speeds = [steps for steps, _ in SPEEDS]
-        if s.steps_per_frame not in speeds:
+        if self.speed_combo.findData(s.steps_per_frame) < 0:  # a value from a saved session
             self.speed_combo.addItem(f"{s.steps_per_frame} steps / frame", s.steps_per_frame)
         self.speed_combo.setCurrentIndex(self.speed_combo.findData(s.steps_per_frame))
         self.log_check.setChecked(s.log_loss)
@@ -672,7 +676,8 @@ class GradientPanel(LabPanel):
             weights.removeItem(curve)
         if weights.legend is not None:
             weights.legend.clear()
-        self.weight_curves = [weights.plot([], [], name=n) for n in names]
+        owner = f" ({self.runs[0].label})" if len(self.runs) > 1 else ""  # a race: whose?
+        self.weight_curves = [weights.plot([], [], name=n + owner) for n in names]
         self.weight_targets = [weights.plot([], []) for _ in names]
         for curve in self.weight_curves:
             curve.setClipToView(True)
@@ -706,6 +711,9 @@ class GradientPanel(LabPanel):
     def step_once(self) -> None:
         """One update of every run (the Step button and →)."""
         if self.running:
+            return
+        if all(run.trainer.diverged for run in self.runs):
+            self._set_message("Diverged: lower the learning rate or press Reset (R)")
             return
         self._advance(1)
         self._schedule_redraw()
@@ -791,6 +799,7 @@ class GradientPanel(LabPanel):
     def _on_structure(self, key: str, value: Any) -> None:
         """Data or model shape changed: the old run no longer applies, so restart."""
         s = self.state
+        before = GradientLabState.from_dict(s.to_dict())
         old_taps, old_bias = s.taps, s.bias
         setattr(s, key, value)
         if key == "length":
@@ -801,6 +810,13 @@ class GradientPanel(LabPanel):
                                              s.bias, 0.01, 0.01)
             n = s.n_params
             s.slice_axes = [0, 1] if n <= 2 or max(s.slice_axes) >= n else s.slice_axes
+        try:
+            s.validate()
+        except ValueError as exc:  # e.g. too few signals for a test set: keep the old settings
+            self.state = before
+            self._sync_widgets()
+            self._set_message(f"Not changed: {exc}")
+            return
         self._sync_widgets()
         what = {"n_samples": "Samples", "length": "Signal length", "data_seed": "Data seed",
                 "noise": "Noise", "test_fraction": "Test fraction", "taps": "Number of taps",
@@ -1143,7 +1159,9 @@ class GradientPanel(LabPanel):
         u = np.linspace(u0, u1, GRID)
         v = np.linspace(v0, v1, GRID)
         z = self.trainer.quadratic.surface(theta, u, v, (a, b))
-        image = np.log10(np.maximum(z - self.min_loss, 0.0) + LOG_FLOOR).T  # rows = v
+        with np.errstate(all="ignore"):  # far from the optimum (a diverged run) z may overflow
+            image = np.log10(np.maximum(z - self.min_loss, 0.0) + LOG_FLOOR).T  # rows = v
+        image = np.nan_to_num(image, nan=308.0, posinf=308.0)
         lo, hi = float(image.min()), float(image.max())
         if not hi > lo:
             hi = lo + 1.0

@@ -177,9 +177,12 @@ def test_reset_restores_the_start(qtbot, panel):
     np.testing.assert_array_equal(panel.trainer.params, ref.params)
 
 
-def test_huge_learning_rate_diverges_with_finite_plots_and_a_message(qtbot, panel):
-    type_into(qtbot, panel.lr_edit, "5, 5")
-    assert panel.state.learning_rates == [5.0, 5.0]
+@pytest.mark.parametrize("bias", [False, True])
+def test_huge_learning_rate_diverges_with_finite_plots_and_a_message(qtbot, panel, bias):
+    panel.bias_check.setChecked(bias)  # with a bias the landscape is a slice: redrawn each frame
+    rates = "5, 5, 5" if bias else "5, 5"
+    type_into(qtbot, panel.lr_edit, rates)
+    assert panel.state.learning_rates == [5.0] * (2 + bias)
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.running, timeout=5000)
     t = panel.trainer
@@ -195,10 +198,14 @@ def test_huge_learning_rate_diverges_with_finite_plots_and_a_message(qtbot, pane
     for points in panel.pred_points:
         assert np.all(np.isfinite(points.getData()[1]))
     assert "nan" not in panel.gradient_label.text().lower()
-    # Run refuses to start again; a smaller learning rate rescues it
+    assert np.all(np.isfinite(panel.land_image.image))
+    assert np.all(np.isfinite(panel.contours.getData()[0]))
+    # Run and Step refuse to go on; a smaller learning rate rescues it
     panel.set_running(True)
     assert not panel.running
-    type_into(qtbot, panel.lr_edit, "0.001, 0.001")
+    panel.step_once()
+    assert t.step_count == len(t.history) - 1 and "Diverged" in panel._message
+    type_into(qtbot, panel.lr_edit, "0.001, 0.001, 0.001" if bias else "0.001, 0.001")
     assert not t.diverged
     panel.step_once()
     assert t.step_count == len(t.history) - 1 and np.all(np.isfinite(t.params))
@@ -342,6 +349,14 @@ def test_data_and_model_changes_restart_with_a_message(qtbot, panel, widget, val
     np.testing.assert_array_equal(panel.trainer.params, ref.params)
 
 
+def test_impossible_data_settings_are_refused_with_a_message(panel):
+    panel.test_spin.setValue(0.1)
+    panel.samples_spin.setValue(2)  # 4 signals, 10 % test: no test set
+    assert panel.state.n_samples == 50 and panel.samples_spin.value() == 50
+    assert panel._message.startswith("Not changed:") and "test set empty" in panel._message
+    assert panel.data[0][0].shape == (90, 5)
+
+
 def test_new_seed_draws_new_data(panel):
     before = panel.data[0][0].copy()
     panel.new_seed_button.click()
@@ -466,6 +481,12 @@ def test_state_round_trip_and_rejects_bad_state(panel):
         with pytest.raises(ValueError, match="unknown setting"):
             other.set_state({**saved, "speed": 3})
         assert other.get_state() == saved  # untouched by the rejected states
+        custom = {**saved, "steps_per_frame": 42}
+        other.set_state(custom)
+        other.set_state(custom)
+        assert other.speed_combo.currentText() == "42 steps / frame"
+        assert other.speed_combo.findText("42 steps / frame") == other.speed_combo.count() - 1
+        assert other.speed_combo.count() == 7
     finally:
         other.shutdown()
 
@@ -497,7 +518,7 @@ def test_both_looks_restyle_without_errors(qtbot, panel):
      ({"start": [1.0]}, "start"), ({"learning_rates": [0.1, -0.1]}, "learning_rates"),
      ({"optimizer": "rmsprop"}, "optimizer"), ({"slice_axes": [0, 0]}, "slice_axes"),
      ({"bias": 1}, "bias"), ({"racers": [{"optimizer": "sgd", "speed": 1}]}, "racer"),
-     ({"racers": [{"optimizer": "x"}]}, "racer")],
+     ({"racers": [{"optimizer": "x"}]}, "racer"), ({"n_samples": 1}, "test set empty")],
 )
 def test_state_validation(change, match):
     with pytest.raises(ValueError, match=match):
