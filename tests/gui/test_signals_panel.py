@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -273,6 +274,9 @@ def test_batch_mode_output_equals_core(panel, qtbot):
         t, y = panel.batch_z_items[b].getData()
         np.testing.assert_array_equal(t, np.arange(8))
         np.testing.assert_allclose(y - panel.batch_offsets["z"][b], Z[b], atol=1e-12)
+    shown = [panel.batch_x_items[b].getData()[1] for b in range(X.shape[0])]
+    for upper, lower in itertools.pairwise(shown):
+        assert upper.min() > lower.max()  # stacked top to bottom without overlap
     # edit the batch as text: two signals
     panel.batch_edit.setPlainText("1, 2, 3, 4\n4, 3, 2, 1")
     panel.refresh()
