@@ -92,7 +92,19 @@ def nice_ceiling(value: float) -> float:
     return 10.0 ** (exponent + 1)
 
 
-class StepAxis(pg.AxisItem):
+class PlainAxis(pg.AxisItem):
+    """An axis that writes the values themselves.
+
+    pyqtgraph rescales an axis spanning less than 1 (ticks 400, 200 and a
+    "(x0.001)" note), which is confusing next to weights like 0.4; and every
+    ``setLabel`` (the theme restyles labels) would switch that back on.
+    """
+
+    def getSIPrefixEnableRanges(self):
+        return ()
+
+
+class StepAxis(PlainAxis):
     """A step-count axis that writes 20000 as 20k and 1500000 as 1.5M (narrow plots)."""
 
     def tickStrings(self, values, scale, spacing):
@@ -401,7 +413,8 @@ class GradientPanel(LabPanel):
         # the landscape
         # a layout widget, so that the colour bar gets its own column beside the plot
         self.land_plot = register_view(pg.GraphicsLayoutWidget())
-        land = self.land_item = self.land_plot.addPlot()
+        land = self.land_item = self.land_plot.addPlot(
+            axisItems={"left": PlainAxis("left"), "bottom": PlainAxis("bottom")})
         style_plot(land, "Loss landscape", "w1", "w2", grid=False)
         self.land_plot.setToolTip(
             "The exact training loss over two parameters (colour: log₁₀ of the loss above its "
@@ -489,9 +502,16 @@ class GradientPanel(LabPanel):
                                         "accuracy"),
                                        (self.weights_plot, "Parameters", "value")):
             item = widget.getPlotItem()
-            item.setAxisItems({"bottom": StepAxis("bottom")})
+            item.setAxisItems({"left": PlainAxis("left"), "bottom": StepAxis("bottom")})
             style_plot(item, title, "step", y_label, grid=False)
             item.enableAutoRange(x=False)
+        for widget, title, x_label, y_label in (
+                (self.data_plot, "Training signals", "t", "x"),
+                (self.kernel_plot, "Kernel", "tap j", "w_j"),
+                (self.pred_plot, "Test predictions", "test signal", "p")):
+            item = widget.getPlotItem()
+            item.setAxisItems({"left": PlainAxis("left"), "bottom": PlainAxis("bottom")})
+            style_plot(item, title, x_label, y_label)
         self.kernel_plot.getPlotItem().enableAutoRange(x=False, y=False)
         self.pred_plot.getPlotItem().enableAutoRange(x=False, y=False)
         self.plot_widgets = (self.land_plot, self.loss_plot, self.acc_plot, self.weights_plot,
@@ -501,13 +521,6 @@ class GradientPanel(LabPanel):
         for widget in (self.loss_plot, self.acc_plot, self.weights_plot):
             widget.getPlotItem().showGrid(x=False, y=False)
         self.acc_plot.getPlotItem().setYRange(-0.02, 1.05, padding=0)
-        # Plain tick values: pyqtgraph would otherwise rescale axes spanning less than 1
-        # (ticks 400, 200 with a "(x0.001)" note) — confusing next to weights like 0.4.
-        for item in (land, *(w.getPlotItem() for w in self.plot_widgets[1:])):
-            for name in ("left", "bottom"):
-                axis = item.getAxis(name)
-                axis.setSIPrefixEnableRanges(())
-                axis.updateAutoSIPrefix()
         area = QWidget()
         grid = QGridLayout(area)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -1060,9 +1073,10 @@ class GradientPanel(LabPanel):
         if lim != self._kernel_lim:
             self._kernel_lim = lim
             self.kernel_plot.getPlotItem().setYRange(-lim, lim, padding=0)
-        text = f"w = ({format_array(w, 3)})"
+        lines = [f"w = ({format_array(w, 2)})"] if s.taps <= 3 else []  # wider: stems only
         if s.bias:
-            text += f"\nb = {theta[-1]:.3g}"
+            lines.append(f"b = {theta[-1]:.3g}")
+        text = "\n".join(lines)
         self.kernel_text.setText(text)
         self.kernel_text.setPos(0.5, self._kernel_lim)
 

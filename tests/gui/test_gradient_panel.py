@@ -499,6 +499,8 @@ def test_self_test_passes_and_restores_the_settings(panel):
 
 
 def test_both_looks_restyle_without_errors(qtbot, panel):
+    panel.taps_spin.setValue(3)  # a landscape slice spanning less than 1 on both axes
+    panel.bias_check.setChecked(True)
     manager = theme_manager()
     mode = manager.mode
     try:
@@ -507,6 +509,10 @@ def test_both_looks_restyle_without_errors(qtbot, panel):
             flush(qtbot, panel)
             assert panel.loss_curves[0].opts["pen"].color().name().upper() == (
                 manager.theme.series[0].upper())
+            # small ranges keep plain tick values (no "x0.001" rescaling) in every look
+            for item in (panel.land_item, panel.kernel_plot.getPlotItem()):
+                for name in ("left", "bottom"):
+                    assert item.getAxis(name).autoSIPrefixScale == 1.0
     finally:
         manager.set_mode(mode)
 
