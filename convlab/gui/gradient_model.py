@@ -20,12 +20,14 @@ import convlab.core as cc
 
 __all__ = [
     "OPTIMIZER_LABELS",
+    "Curvature",
     "GradientLabState",
     "RacerSpec",
     "default_racers",
     "landscape_window",
     "quadratic_contours",
     "resize_params",
+    "sgd_curvature",
     "write_history_csv",
 ]
 
@@ -298,6 +300,56 @@ def quadratic_contours(
     connect = np.ones(xy.shape[1], dtype=bool)
     connect[points - 1 :: points] = False
     return xy[0], xy[1], connect
+
+
+@dataclass(frozen=True)
+class Curvature:
+    """What the Hessian says about plain gradient descent; see :func:`sgd_curvature`."""
+
+    eigenvalues: np.ndarray  # λ of H, ascending
+    scaled: np.ndarray  # μ of α^½·H·α^½ (the step's curvature), ascending
+    slowest_factor: float  # max |1 − μ|: the slowest direction shrinks by this per step
+    steps_per_efold: float  # steps to shrink that direction by e (inf if it does not)
+
+    @property
+    def ratio(self) -> float:
+        """λ_max / λ_min: how long and narrow the valley is (inf if flat)."""
+        return float(self.eigenvalues[-1] / self.eigenvalues[0]) if self.eigenvalues[0] > 0 \
+            else float("inf")
+
+    @property
+    def stable(self) -> bool:
+        """Full-batch SGD converges iff every μ lies in (0, 2)."""
+        return bool(self.scaled[-1] < 2)
+
+
+def sgd_curvature(hessian: ArrayLike, learning_rates: ArrayLike) -> Curvature:
+    """Curvature of the quadratic loss and its meaning for full-batch SGD.
+
+    SGD with learning rates ``α`` (one per parameter) moves the error
+    ``e = θ − θ*`` by ``e ← (I − diag(α)·H)·e``. That matrix is similar to
+    ``I − M`` with ``M = α^½·H·α^½``, so each eigen-direction of ``M`` shrinks by
+    ``|1 − μ|`` per step: SGD diverges once ``μ_max > 2`` and, while stable, crawls
+    along the direction of ``μ_min`` (the flat valley) at ``1 − μ_min`` per step.
+
+    Parameters
+    ----------
+    hessian : array_like, shape (P, P)
+    learning_rates : array_like, shape (P,)
+
+    Examples
+    --------
+    >>> c = sgd_curvature([[4.0, 0.0], [0.0, 0.01]], [0.1, 0.1])
+    >>> c.ratio, c.stable, round(c.slowest_factor, 4)
+    (400.0, True, 0.999)
+    """
+    h = np.asarray(hessian, dtype=float)
+    root = np.sqrt(np.asarray(learning_rates, dtype=float))
+    lam = np.linalg.eigvalsh(h)
+    mu = np.linalg.eigvalsh(root[:, None] * h * root[None, :])
+    factor = float(np.max(np.abs(1 - mu)))  # the spectral radius of I − M
+    efold = float(-1 / np.log(factor)) if 0 < factor < 1 else float("inf")
+    return Curvature(lam, mu, factor, efold)
 
 
 def write_history_csv(

@@ -54,6 +54,7 @@ from .gradient_model import (
     landscape_window,
     quadratic_contours,
     resize_params,
+    sgd_curvature,
     write_history_csv,
 )
 from .plots import Stems, make_plot, register_view, style_plot
@@ -102,6 +103,13 @@ class PlainAxis(pg.AxisItem):
 
     def getSIPrefixEnableRanges(self):
         return ()
+
+    def logTickStrings(self, values, scale, spacing):
+        """On a log axis label only 1, 2 and 5 × 10^k: all nine minor ticks overlap."""
+        strings = super().logTickStrings(values, scale, spacing)
+        mantissas = [round(10 ** (float(v) % 1), 6) for v in values]
+        return [text if m in (1.0, 2.0, 5.0) else "" for text, m in zip(strings, mantissas,
+                                                                     strict=True)]
 
 
 class StepAxis(PlainAxis):
@@ -316,8 +324,16 @@ class GradientPanel(LabPanel):
             "∂L/∂θ by the chain rule at the current point, beside central finite "
             "differences of the loss; a tiny relative error means the gradient is right."
         )
-        grad_box = QGroupBox("Gradient at the current point")
-        QVBoxLayout(grad_box).addWidget(self.gradient_label)
+        self.curvature_label = QLabel()
+        self.curvature_label.setWordWrap(True)
+        self.curvature_label.setToolTip(
+            "Eigenvalues λ of the loss's Hessian H = AᵀA/N: the valley's curvatures. Plain "
+            "full-batch SGD multiplies the error along each direction by |1 − μ| per step, "
+            "μ the eigenvalues of α^½·H·α^½: above μ = 2 it diverges; a tiny μ crawls.")
+        grad_box = QGroupBox("Gradient and curvature")
+        grad_layout = QVBoxLayout(grad_box)
+        grad_layout.addWidget(self.gradient_label)
+        grad_layout.addWidget(self.curvature_label)
 
         column = QWidget()
         col_layout = QVBoxLayout(column)
@@ -458,6 +474,9 @@ class GradientPanel(LabPanel):
         self.min_loss_curve = loss.plot([], [], name="least-squares minimum")
         self.acc_plot = make_plot(legend=True)
         acc = self.acc_plot.getPlotItem()
+        # legends where the curves are not: the loss falls (top right free), accuracy rises
+        loss.legend.setOffset((-10, 10))
+        acc.legend.setOffset((-10, -10))
         # normal: [0] = train accuracy; race: test accuracy of each contender
         self.acc_curves = [acc.plot([], []) for _ in range(5)]
         self.test_acc_curve = acc.plot([], [])
@@ -683,6 +702,7 @@ class GradientPanel(LabPanel):
         self._make_runs()
         self.optimum = self.trainer.optimum()
         self.min_loss = float(self.trainer.quadratic(self.optimum))
+        self._show_curvature()
         names = s.names
         weights = self.weights_item
         for curve in self.weight_curves + self.weight_targets:
@@ -704,6 +724,24 @@ class GradientPanel(LabPanel):
         self.pred_plot.getPlotItem().setXRange(-1, self.data[1][1].size)
         self.fit_view()
         self._set_message(message)
+
+    def _show_curvature(self) -> None:
+        """The valley's shape and what it means for SGD with the chosen learning rates."""
+        c = sgd_curvature(self.trainer.quadratic.hessian, self.state.learning_rates)
+        lam = c.eigenvalues
+        text = (f"Curvatures λ from {lam[0]:.3g} to {lam[-1]:.3g} "
+                f"(ratio {c.ratio:,.0f}): a long, narrow valley. " if c.ratio > 30 else
+                f"Curvatures λ from {lam[0]:.3g} to {lam[-1]:.3g} (ratio {c.ratio:,.0f}). ")
+        text += f"Plain SGD with these α: μ_max = {c.scaled[-1]:.3g} "
+        if not c.stable:
+            text += "> 2, it diverges."
+        elif np.isfinite(c.steps_per_efold):
+            text += (f"< 2, stable; the slowest direction needs ≈{c.steps_per_efold:,.0f} "
+                     "steps per factor e.")
+        else:
+            text += "< 2, but a flat direction never converges."
+        self.curvature_label.setText(text)
+        self.curvature = c
 
     def _set_message(self, message: str) -> None:
         self._message = message
@@ -846,6 +884,7 @@ class GradientPanel(LabPanel):
 
     def _on_rates_edited(self, values: np.ndarray) -> None:
         self.state.learning_rates = [float(v) for v in values]
+        self._show_curvature()
         if not self.state.race:
             self.trainer.set_learning_rates(values)
             self.runs[0].reported = False

@@ -17,6 +17,7 @@ from convlab.gui.gradient_model import (
     landscape_window,
     quadratic_contours,
     resize_params,
+    sgd_curvature,
     write_history_csv,
 )
 from convlab.gui.gradient_panel import GradientPanel, nice_ceiling
@@ -546,6 +547,37 @@ def test_state_defaults_round_trip():
 )
 def test_resize_params(old, taps, bias, expected):
     assert resize_params(*old, taps, bias, 0.5, 0.0) == expected
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sgd_curvature_predicts_the_trainer(seed):
+    data = cc.updown_dataset(seed=seed)
+    h = cc.QuadraticLoss.from_data(*data[0], 2).hessian
+    c = sgd_curvature(h, [0.01, 0.02])
+    np.testing.assert_allclose(c.eigenvalues, np.linalg.eigvalsh(h))
+    np.testing.assert_allclose(c.scaled, np.sort(np.linalg.eigvals(np.diag([0.01, 0.02]) @ h).real))
+    assert c.ratio > 300 and c.stable
+    # the error e = θ − θ* of full-batch SGD shrinks by exactly that factor per step, late on
+    trainer = cc.Trainer(data, learning_rates=[0.01, 0.02])
+    trainer.step(20_000)
+    e1 = np.linalg.norm(trainer.params - trainer.optimum())
+    trainer.step(1000)
+    e2 = np.linalg.norm(trainer.params - trainer.optimum())
+    assert e2 / e1 == pytest.approx(c.slowest_factor**1000, rel=1e-3)
+    # and above μ = 2 the trainer diverges, below it does not
+    for scale, diverges in ((2.02 / c.scaled[-1], True), (1.98 / c.scaled[-1], False)):
+        rates = np.array([0.01, 0.02]) * scale
+        assert sgd_curvature(h, rates).stable is not diverges
+        t = cc.Trainer(data, learning_rates=rates)
+        t.step(20_000)
+        assert t.diverged is diverges
+
+
+def test_curvature_readout(panel, qtbot):
+    assert "long, narrow valley" in panel.curvature_label.text()
+    assert "stable" in panel.curvature_label.text()
+    type_into(qtbot, panel.lr_edit, "1, 1")
+    assert "it diverges" in panel.curvature_label.text()
 
 
 @pytest.mark.parametrize("seed", range(4))
