@@ -932,8 +932,10 @@ class GradientPanel(LabPanel):
             return
         self._update_enabled()
         run = next((r for r in self.runs if r.racer_index == index), None)
-        if restart or run is None:
+        if restart:
             self._rebuild("Contenders changed: the race restarted")
+            return
+        if run is None:  # a contender sitting this race out: nothing is running
             return
         if run.trainer.optimizer.name != racer.optimizer:
             run.trainer.set_optimizer(racer.optimizer,

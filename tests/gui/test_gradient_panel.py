@@ -407,6 +407,10 @@ def test_race_runs_each_contender_from_the_same_start(qtbot, panel):
     np.testing.assert_array_equal(panel.runs[0].trainer.learning_rates, [0.02, 0.02])
     panel.racer_widgets[3][0].setChecked(False)
     assert len(panel.runs) == 3 and all(r.trainer.step_count == 0 for r in panel.runs)
+    panel.step_once()
+    panel.racer_widgets[3][2].setValue(0.2)  # editing a contender that sits out changes nothing
+    assert panel.state.racers[3].learning_rate == 0.2
+    assert len(panel.runs) == 3 and panel.trainer.step_count == 1
 
 
 def test_one_diverging_contender_pauses_the_race(qtbot, panel):
