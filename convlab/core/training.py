@@ -34,10 +34,13 @@ a small enough learning rate: ``α·λ_max(H) < 2``). On the rising/falling data
   features are almost collinear, ``H`` is badly conditioned, and the valley
   along ``w₁ + w₂`` is long and flat, so plain gradient descent crawls. Rising
   signals are then predicted below 0.5, but falling ones only cross 0.5 for
-  steep slopes: test accuracy stays around 50–85 %.
-* **with a bias** the bias takes the mean label (≈ 0.5), ``w₁ + w₂ → ≈ 0`` and
-  ``w₁ ≈ −w₂ ≈ 1/3 > 0``: the kernel becomes a difference filter, ``p ≈ 0.5 − a/3``,
-  and the test set is classified perfectly.
+  steep slopes: test accuracy stays mediocre (over 200 seeds: median 70 %,
+  90 % of the data sets between 50 and 90 %; training accuracy 60–85 %).
+* **with a bias** the bias takes the mean label (0.5 ± 0.03), and the kernel
+  becomes a difference filter, ``p ≈ 0.5 − a/3``: ``w₂ < 0 < w₁`` (``w₁ > 0`` in
+  about 99 % of the data sets), ``w₁ − w₂ ≈ 0.44`` while ``w₁ + w₂ ≈ −0.05``
+  stays small (it still picks up a little slope, since ``F_1 + F_2`` carries
+  ``4a``). The test set is classified perfectly (every one of 300 seeds checked).
 """
 
 from __future__ import annotations
@@ -548,9 +551,10 @@ class Trainer:
     weights converge to :func:`least_squares_optimum` of the training set. With
     the notebook's defaults (no bias) ``1.5·w₁ + 2.5·w₂`` approaches ≈ −1/3
     quickly, then the weights crawl along the flat valley of ``w₁ + w₂``; test
-    accuracy ends around 50–85 %. With ``bias=True`` the kernel becomes a
-    difference filter (``w₁ ≈ −w₂ > 0``), ``b ≈ 0.5`` and test accuracy reaches
-    100 % (see the module docstring for the derivation).
+    accuracy ends mediocre, typically 50–90 %. With ``bias=True`` the kernel
+    becomes a difference filter (``w₂ < 0 < w₁``, ``w₁ + w₂`` small), ``b ≈ 0.5``
+    and test accuracy reaches 100 % (see the module docstring for the derivation
+    and the statistics over seeds).
 
     When the loss becomes NaN/inf or explodes, the trainer stops at the last
     finite state (parameters, optimizer memory, history), :attr:`diverged` is
