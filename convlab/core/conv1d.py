@@ -60,9 +60,14 @@ MODES: tuple[str, ...] = ("valid", "same", "full")
 PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
 
 # Output samples computed per block of the blocked Toeplitz product, and the
-# number of doubles one batch chunk may hold (chosen so a chunk stays in cache).
+# number of doubles one tile may hold: small enough to stay in cache and for
+# OpenBLAS to run each product on one thread (its threads busy-wait, which is
+# many times slower when another program keeps a core busy).
 _BLOCK = 16
-_CHUNK_DOUBLES = 1 << 17
+_CHUNK_DOUBLES = 1 << 14
+# Kernels this short are summed tap by tap within a tile instead (cheaper than
+# the Toeplitz product's zeros when there are so few taps).
+_TAP_SUM_MAX_TAPS = 4
 
 
 def _check_geometry(
@@ -350,6 +355,9 @@ def _correlate_blocked(
     ``sum_q blocks[q:] @ T_q`` -- a few BLAS matrix products instead of a Python
     loop over signals or a pass over the whole batch per tap. Blocks that would
     read into the next row of the buffer are beyond the tile's outputs and dropped.
+
+    Kernels of at most ``_TAP_SUM_MAX_TAPS`` taps skip the products: each tile's
+    output is summed tap by tap from the same buffer.
     """
     batch, n = x.shape
     m = out.shape[1]
@@ -361,43 +369,58 @@ def _correlate_blocked(
     stretch = stride * (block - 1) + span + 1
     q_blocks = -(-stretch // block_in)
 
-    toeplitz = np.zeros((q_blocks * block_in, block))
-    out_cols = np.arange(block)[:, None]
-    toeplitz[out_cols * stride + np.arange(k) * dilation, out_cols] = w
-    last_rows = stretch - (q_blocks - 1) * block_in
-    parts = [toeplitz[q * block_in : (q + 1) * block_in] for q in range(q_blocks)]
-    parts[-1] = np.ascontiguousarray(parts[-1][:last_rows])
+    tap_sum = k <= _TAP_SUM_MAX_TAPS
+    if not tap_sum:
+        toeplitz = np.zeros((q_blocks * block_in, block))
+        out_cols = np.arange(block)[:, None]
+        toeplitz[out_cols * stride + np.arange(k) * dilation, out_cols] = w
+        last_rows = stretch - (q_blocks - 1) * block_in
+        parts = [toeplitz[q * block_in : (q + 1) * block_in] for q in range(q_blocks)]
+        parts[-1] = np.ascontiguousarray(parts[-1][:last_rows])
 
     # A tile: `rows` signals times `seg` output blocks, reading `tile_blocks` input blocks.
     seg = max(1, min(n_blocks, _CHUNK_DOUBLES // block_in - (q_blocks - 1)))
     tile_blocks = seg + q_blocks - 1
     tile_width = tile_blocks * block_in
     rows = max(1, min(batch, _CHUNK_DOUBLES // tile_width))
-    # Columns of the buffer past the padded signal keep old (finite) values: they
-    # only meet zeros of T, or feed outputs that are dropped.
+    padded_len = n + left + right
+
+    # Per column segment: where the real samples sit in the tile (a slice copy)
+    # and which padding samples it holds (a gather; -1 marks a zero).
+    segments = []
+    for c0 in range(0, n_blocks, seg):
+        p0 = c0 * block_in  # first padded column of the segment
+        p1 = min(p0 + tile_width, padded_len)
+        body0, body1 = min(max(p0, left), p1), max(min(p1, left + n), p0)
+        pad_cols = np.concatenate([np.arange(p0, body0), np.arange(max(body1, body0), p1)])
+        pad_src = source_index(pad_cols - left, n, padding_mode)
+        segments.append((c0 * block, min((c0 + seg) * block, m), body0 - p0, body1 - p0,
+                         body0 - left, pad_cols - p0, np.maximum(pad_src, 0), pad_src < 0))
+    # Columns of the buffer past the padded signal keep old (finite) values:
+    # they only meet zeros of T, or feed outputs that are dropped.
     buf = np.zeros((rows, tile_width))
     prod = np.empty((rows * tile_blocks, block))
     tmp = np.empty_like(prod)
-    padded_len = n + left + right
-    for c0 in range(0, n_blocks, seg):
-        p0 = c0 * block_in  # first padded column of this tile
-        p1 = min(p0 + tile_width, padded_len)
-        body0, body1 = min(max(p0, left), p1), max(min(p1, left + n), p0)
-        # a slice for the real samples, a gather for the (few) padding samples
-        pad_cols = np.concatenate([np.arange(p0, body0), np.arange(max(body1, body0), p1)])
-        pad_src = source_index(pad_cols - left, n, padding_mode)
-        pad_is_zero = pad_src < 0
-        pad_src = np.maximum(pad_src, 0)
-        o0, o1 = c0 * block, min((c0 + seg) * block, m)
+    for o0, o1, b0, b1, x0, pad_cols, pad_src, pad_zero in segments:
         for r0 in range(0, batch, rows):
             nr = min(rows, batch - r0)
             xc = x[r0 : r0 + nr]
             view = buf[:nr]
-            view[:, body0 - p0 : body1 - p0] = xc[:, body0 - left : body1 - left]
+            view[:, b0:b1] = xc[:, x0 : x0 + b1 - b0]
             if pad_cols.size:
                 fill = xc[:, pad_src]
-                fill[:, pad_is_zero] = 0.0
-                view[:, pad_cols - p0] = fill
+                fill[:, pad_zero] = 0.0
+                view[:, pad_cols] = fill
+            if tap_sum:
+                dest = out[r0 : r0 + nr, o0:o1]
+                reach = stride * (o1 - o0 - 1) + 1
+                term = tmp.reshape(-1)[: dest.size].reshape(dest.shape)
+                np.multiply(view[:, :reach:stride], w[0], out=dest)
+                for j in range(1, k):
+                    np.multiply(view[:, j * dilation : j * dilation + reach : stride], w[j],
+                                out=term)
+                    dest += term
+                continue
             flat = view.reshape(nr * tile_blocks, block_in)
             n_rows = nr * tile_blocks - (q_blocks - 1)
             acc = prod[:n_rows]

@@ -165,19 +165,23 @@ def test_batch_equals_row_by_row(batch, n, k):
 def test_blocking_and_chunking_do_not_change_results(monkeypatch, block, chunk_doubles):
     monkeypatch.setattr(conv_module, "_BLOCK", block)
     monkeypatch.setattr(conv_module, "_CHUNK_DOUBLES", chunk_doubles)
-    X, w = RNG.standard_normal((9, 23)), RNG.standard_normal(4)
-    for mode, flip, stride, dilation, pm in [("valid", False, 1, 1, "zeros"),
-                                             ("same", True, 2, 3, "reflect"),
-                                             ("full", False, 3, 2, "circular")]:
-        expected = np.stack([naive_conv1d(x, w, mode, flip, stride, dilation, pm) for x in X])
-        np.testing.assert_allclose(cc.conv1d(X, w, mode, flip, stride, dilation, pm), expected,
-                                   rtol=1e-12, atol=1e-12)
+    X = RNG.standard_normal((9, 23))
+    for k in (2, 4, 5, 7):  # summed tap by tap, and Toeplitz products
+        w = RNG.standard_normal(k)
+        for mode, flip, stride, dilation, pm in [("valid", False, 1, 1, "zeros"),
+                                                 ("same", True, 2, 3, "reflect"),
+                                                 ("full", False, 3, 2, "circular")]:
+            expected = np.stack([naive_conv1d(x, w, mode, flip, stride, dilation, pm)
+                                 for x in X])
+            np.testing.assert_allclose(cc.conv1d(X, w, mode, flip, stride, dilation, pm),
+                                       expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("k", [3, 31])
 @pytest.mark.parametrize("mode", ["valid", "same", "full"])
-def test_long_signal_is_split_into_tiles(mode):
+def test_long_signal_is_split_into_tiles(mode, k):
     # longer than one tile (_CHUNK_DOUBLES samples): the row is cut into pieces
-    x, w = RNG.standard_normal(3 * conv_module._CHUNK_DOUBLES + 17), RNG.standard_normal(31)
+    x, w = RNG.standard_normal(3 * conv_module._CHUNK_DOUBLES + 17), RNG.standard_normal(k)
     np.testing.assert_allclose(cc.conv1d(x, w, mode, flip=True), np.convolve(x, w, mode),
                                rtol=1e-10, atol=1e-10)
     left, right = cc.padding_amounts(x.size, w.size, mode)
