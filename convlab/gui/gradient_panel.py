@@ -816,6 +816,7 @@ class GradientPanel(LabPanel):
     def fit_view(self) -> None:
         """Frame the start, the optimum and the current point on the landscape."""
         if self.state.n_params < 2:
+            style_plot(self.land_item, "Loss landscape", "w1", "", grid=False)
             return
         a, b = self.state.slice_axes
         names = self.state.names
@@ -1163,8 +1164,10 @@ class GradientPanel(LabPanel):
         for item in (self.land_image, self.contours, self.current_points, self.start_marker,
                      self.optimum_marker, self.grad_line, self.grad_arrow, *self.path_curves):
             item.setVisible(two_d)
+        self.colorbar.setVisible(two_d)
         if not two_d:
-            self.land_message.setText("One parameter: add a tap or the bias to see a landscape")
+            self.land_message.setText("One parameter only:\nadd a tap or the bias\n"
+                                      "to see a landscape")
             (u0, u1), (v0, v1) = self.land_vb.viewRange()
             self.land_message.setPos((u0 + u1) / 2, (v0 + v1) / 2)
             self.land_message.show()

@@ -293,6 +293,21 @@ def test_more_parameters_show_a_slice_with_chosen_axes(qtbot, panel):
     np.testing.assert_array_equal(panel.trainer.params, expected)
 
 
+def test_one_parameter_model_explains_the_missing_landscape(qtbot, panel):
+    panel.taps_spin.setValue(1)
+    assert panel.state.n_params == 1 and panel.state.start == [0.5]
+    panel.step_once()
+    flush(qtbot, panel)
+    assert panel.land_message.isVisible() and "add a tap or the bias" in (
+        panel.land_message.textItem.toPlainText())
+    assert not panel.land_image.isVisible() and not panel.colorbar.isVisible()
+    panel.restart_at(1.0, 2.0)  # a click does nothing without a plane
+    assert panel.trainer.step_count == 1
+    panel.bias_check.setChecked(True)
+    flush(qtbot, panel)
+    assert not panel.land_message.isVisible() and panel.land_image.isVisible()
+
+
 def test_gradient_arrow_points_downhill(qtbot, panel):
     panel.step_once()
     flush(qtbot, panel)
