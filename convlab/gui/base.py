@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pyqtgraph as pg
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtWidgets import QWidget
 
+from .theme import theme_manager
 from .worker import TaskRunner
 
 __all__ = ["LabPanel"]
@@ -31,12 +33,24 @@ class LabPanel(QWidget):
         super().__init__(parent)
         self.tasks = TaskRunner(self)
         self._shut_down = False
+        self._theme_slots: list[Callable[[], None]] = []
+
+    def follow_theme(self, slot: Callable[[], None]) -> None:
+        """Call ``slot`` whenever the look or text scale changes, until :meth:`shutdown`.
+
+        (After shutdown the plot items are gone; a restyle would touch deleted objects.)
+        """
+        theme_manager().changed.connect(slot)
+        self._theme_slots.append(slot)
 
     def shutdown(self) -> None:
         """Stop timers and background work and release plot views (idempotent)."""
         if self._shut_down:
             return
         self._shut_down = True
+        for slot in self._theme_slots:
+            theme_manager().changed.disconnect(slot)
+        self._theme_slots.clear()
         self.tasks.shutdown()
         for timer in self.findChildren(QTimer):
             timer.stop()

@@ -151,7 +151,6 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
         for c in range(4):
             layout.layout.setColumnStretchFactor(c, 1)
         self.scene().sigMouseMoved.connect(self._on_mouse)
-        theme_manager().changed.connect(self._restyle_texts)
 
     # -- drawing -------------------------------------------------------------
     def set_figure(self, figure: cc.DetectorFigure, display: str | None = None) -> None:
@@ -212,7 +211,7 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
             xRange=(0, kernel.shape[1]), yRange=(0, kernel.shape[0]), padding=0.02
         )
 
-    def _restyle_texts(self) -> None:
+    def restyle_texts(self) -> None:
         if self.figure is not None:
             self.set_figure(self.figure)
 

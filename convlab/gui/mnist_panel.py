@@ -205,6 +205,7 @@ class MnistPanel(LabPanel):
         self._build_detector_box()
         self.kernel_editor = KernelEditor()
         self.figure_view = DetectorFigureView(names)
+        self.follow_theme(self.figure_view.restyle_texts)
         self.figure_view.setToolTip(
             "Each detector's kernel (values in the cells) beside its response; "
             "hover a pixel to see the sum that makes it"
@@ -236,6 +237,7 @@ class MnistPanel(LabPanel):
         fl.addWidget(self.thumbnails)
 
         self.stats_view = StatisticsView(names)
+        self.follow_theme(self.stats_view.recolor)
         self.tabs = QTabWidget()
         self.tabs.addTab(figure_page, "Figure")
         self.tabs.addTab(self._build_stats_page(), "Statistics over the data set")

@@ -90,10 +90,9 @@ class StatisticsView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(splitter)
-        self._recolor()
-        theme_manager().changed.connect(self._recolor)
+        self.recolor()
 
-    def _recolor(self) -> None:
+    def recolor(self) -> None:
         fg = theme_manager().theme.foreground
         for label in self.col_titles + self.row_titles:
             label.setText(label.text, color=fg)

@@ -7,6 +7,7 @@ Every number shown comes from :mod:`convlab.core` (through
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -145,7 +146,7 @@ class SignalsPanel(LabPanel):
         layout.addWidget(right, 1)
 
         self._build_shortcuts()
-        theme_manager().changed.connect(self._apply_colors)
+        self.follow_theme(self._apply_colors)
         self._apply_colors()
         self._sync_widgets()
         self.refresh()
@@ -694,14 +695,12 @@ class SignalsPanel(LabPanel):
         return self.state.to_dict()
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.state = SignalsState.from_dict(dict(state))
+        self.state = SignalsState.from_dict(copy.deepcopy(state))
         self._sync_widgets()
         self.refresh()
 
     def shutdown(self) -> None:
         if not self._shut_down:
-            # the plots' items are gone after shutdown: stop restyling them
-            theme_manager().changed.disconnect(self._apply_colors)
             self.play_button.setChecked(False)
         super().shutdown()
 
