@@ -200,7 +200,7 @@ class GradientPanel(LabPanel):
         layout.addWidget(controls)
         layout.addLayout(right, 1)
         self._build_shortcuts()
-        theme_manager().changed.connect(self._restyle)
+        self.follow_theme(self._restyle)
         self._restyle()
         self._sync_widgets()
         self._rebuild("")
@@ -1248,10 +1248,6 @@ class GradientPanel(LabPanel):
 
     def shutdown(self) -> None:
         self.running = False
-        try:
-            theme_manager().changed.disconnect(self._restyle)
-        except TypeError:  # already disconnected
-            pass
         super().shutdown()
 
     def self_test(self) -> None:
