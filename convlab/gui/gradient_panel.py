@@ -186,6 +186,10 @@ class GradientPanel(LabPanel):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(FRAME_MS)
         self._redraw_timer.timeout.connect(self.redraw)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_controls)
 
         controls = self._build_controls()
         toolbar = self._build_toolbar()
@@ -346,8 +350,8 @@ class GradientPanel(LabPanel):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        width = column.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
-        scroll.setFixedWidth(width)
+        self._controls = scroll
+        self._fit_controls()
 
         # wiring: data and model structure → restart; training settings → next step
         for box, key in ((self.samples_spin, "n_samples"), (self.length_spin, "length"),
@@ -557,7 +561,14 @@ class GradientPanel(LabPanel):
         grid.setRowStretch(2, 4)
         return area
 
+    def _fit_controls(self) -> None:
+        """The control column as wide as its content (which grows in presentation mode)."""
+        scroll = self._controls
+        width = scroll.widget().sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        scroll.setFixedWidth(width + 4)
+
     def _restyle(self) -> None:
+        self._fit_timer.start()  # once the new font has reached the widgets
         theme = theme_manager().theme
         fg, muted = theme.foreground, theme.muted
         dash = Qt.PenStyle.DashLine
@@ -574,6 +585,7 @@ class GradientPanel(LabPanel):
         self.kernel_stems.set_color(series_color(0))
         for text in (self.land_message, self.kernel_text, self.pred_text):
             text.setColor(fg)
+            text.setFont(theme_manager().plot_font(0.9))  # follows presentation mode
         self.contours.setPen(pg.mkPen(255, 255, 255, 120, width=1))
         # on the colour map: light outlines read on both ends of viridis
         self.start_marker.setPen(pg.mkPen("#FFFFFF", width=2.5))

@@ -543,6 +543,21 @@ def test_both_looks_restyle_without_errors(qtbot, panel):
         manager.set_mode(mode)
 
 
+def test_presentation_mode_widens_the_control_column(qtbot, panel):
+    manager = theme_manager()
+    narrow = panel._controls.width()
+    small = panel.kernel_text.textItem.font().pointSizeF()
+    try:
+        manager.set_scale(1.6)
+        qtbot.waitUntil(lambda: panel._controls.width() > narrow * 1.2, timeout=2000)
+        column = panel._controls.widget()
+        assert panel._controls.width() >= column.sizeHint().width()
+        assert panel.kernel_text.textItem.font().pointSizeF() == pytest.approx(1.6 * small)
+    finally:
+        manager.set_scale(1.0)
+    qtbot.waitUntil(lambda: panel._controls.width() == narrow, timeout=2000)
+
+
 # -- pure helpers --------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("change", "match"),
