@@ -552,7 +552,8 @@ def test_presentation_mode_widens_the_control_column(qtbot, panel):
         qtbot.waitUntil(lambda: panel._controls.width() > narrow * 1.2, timeout=2000)
         column = panel._controls.widget()
         assert panel._controls.width() >= column.sizeHint().width()
-        assert panel.kernel_text.textItem.font().pointSizeF() == pytest.approx(1.6 * small)
+        size = panel.kernel_text.textItem.font().pointSizeF()
+        assert size == pytest.approx(manager.plot_font(0.9).pointSizeF()) and size > 1.2 * small
     finally:
         manager.set_scale(1.0)
     qtbot.waitUntil(lambda: panel._controls.width() == narrow, timeout=2000)
