@@ -103,6 +103,8 @@ def _restyle_plot(plot: pg.PlotItem) -> None:
                 units=axis.labelUnits or None,
                 **{"color": fg, "font-size": f"{label_pt:.0f}pt"},
             )
+        # Without units, write the values themselves: no "(x0.001)" rescaling of small ranges.
+        axis.enableAutoSIPrefix(bool(axis.labelUnits))
     if plot.ctrl.xGridCheck.isChecked() or plot.ctrl.yGridCheck.isChecked():
         plot.showGrid(
             x=plot.ctrl.xGridCheck.isChecked(),

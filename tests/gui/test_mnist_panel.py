@@ -403,11 +403,17 @@ def test_detected_copy_is_offered_and_loads(panel, qtbot, tmp_path, monkeypatch)
         x_test=base.test_images[:20],
         y_test=base.test_labels[:20],
     )
+    qtbot.waitUntil(lambda: not panel.tasks.busy, timeout=5000)  # the panel's own search
     monkeypatch.setattr(
-        cc, "find_local_copies", lambda: cc.mnist.find_local_copies(home=tmp_path, cwd=tmp_path)
+        cc,
+        "find_local_copies",
+        lambda: cc.mnist.find_local_copies(
+            home=tmp_path, cwd=tmp_path, cache_dir=tmp_path / "cache"
+        ),
     )
     panel.tasks.start(_find_copies_again, on_result=panel._on_copies)
-    qtbot.waitUntil(lambda: panel.copies.count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: not panel.tasks.busy, timeout=5000)
+    assert panel.copies.count() == 1
     assert "keras" in panel.copies.itemText(0) and panel.use_copy.isEnabled()
     panel.use_copy.click()
     qtbot.waitUntil(lambda: not panel.tasks.busy, timeout=5000)
