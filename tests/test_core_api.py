@@ -25,4 +25,5 @@ def test_every_public_name_reaches_the_package():
         for name in getattr(module, "__all__", []):
             if info.name.startswith("_") and name not in cc.__dict__:
                 continue  # private helper modules need not be re-exported
-            assert getattr(cc, name) is getattr(module, name), f"cc.{name} is not {info.name}.{name}"
+            obj = getattr(module, name)
+            assert getattr(cc, name) is obj, f"cc.{name} is not {info.name}.{name}"

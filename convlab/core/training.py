@@ -689,6 +689,11 @@ class Trainer:
         return self._params.copy()
 
     @property
+    def diverged_at(self) -> int | None:
+        """The step at which the loss blew up (the run stopped one step before), or None."""
+        return self._diverged_at
+
+    @property
     def diverged(self) -> bool:
         """True after the loss became NaN/inf or exploded (the trainer stopped)."""
         return self._diverged_at is not None

@@ -40,6 +40,7 @@ MAX_SAMPLES = 500  # signals per class
 MAX_NOISE = 5.0
 MAX_BATCH = 5000
 MAX_RATE = 100.0  # a contender's learning rate
+MAX_REPLAY_STEPS = 5_000_000  # a saved run replays in a few seconds at most
 
 
 @dataclass
@@ -92,6 +93,9 @@ class GradientLabState:
     slice_axes: list[int] = field(default_factory=lambda: [0, 1])
     race: bool = False
     racers: list[RacerSpec] = field(default_factory=default_racers)
+    #: Steps trained so far. A saved session replays them with these settings (training is
+    #: deterministic), so it reopens at the same weights unless settings changed mid-run.
+    step: int = 0
 
     @property
     def n_params(self) -> int:
@@ -155,6 +159,7 @@ class GradientLabState:
         _int(self.data_seed, "data seed", 0, 2**31 - 1)
         _int(self.batch_size, "batch size", 0, MAX_BATCH)
         _int(self.steps_per_frame, "steps per frame", 0, 1_000_000)
+        _int(self.step, "step", 0, MAX_REPLAY_STEPS)
         _number(self.noise, "noise", 0.0, MAX_NOISE)
         _number(self.test_fraction, "test fraction", 0.05, 0.95)
         total = 2 * self.n_samples

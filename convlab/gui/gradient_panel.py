@@ -1249,6 +1249,9 @@ class GradientPanel(LabPanel):
 
     # ================================================================== LabPanel API
     def get_state(self) -> dict[str, Any]:
+        # a diverged run is saved as the step it blew up at, so a replay stops there too
+        self.state.step = int(max(run.trainer.diverged_at or run.trainer.step_count
+                                  for run in self.runs))
         return self.state.to_dict()
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -1257,6 +1260,11 @@ class GradientPanel(LabPanel):
         self.state = new
         self._sync_widgets()
         self._rebuild("Settings loaded: training restarted at step 0")
+        if new.step:
+            self._advance(new.step)
+            if not any(run.trainer.diverged for run in self.runs):
+                self._set_message(f"Settings loaded: training replayed to step {new.step}")
+        self._schedule_redraw()
 
     def shutdown(self) -> None:
         self.running = False

@@ -655,3 +655,36 @@ def test_landscape_window_contains_the_points_with_margin():
                          [(0.3, 0.5), (1.0, 1.0), (1.01, 2.0), (7, 10), (10, 10), (4e4, 5e4)])
 def test_nice_ceiling(value, expected):
     assert nice_ceiling(value) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("race", [False, True])
+def test_saved_state_reopens_at_the_same_step_and_weights(panel, qtbot, race):
+    state = panel.get_state()
+    state.update(race=race, bias=True, start=[0.5, 0.5, 0.0], learning_rates=[0.05, 0.05, 0.05])
+    panel.set_state(state)
+    for _ in range(37):
+        panel.step_once()
+    saved = panel.get_state()
+    assert saved["step"] == 37
+    weights = [run.trainer.params for run in panel.runs]
+
+    other = GradientPanel()
+    qtbot.addWidget(other)
+    other.set_state(saved)
+    assert other.trainer.step_count == 37
+    for run, expected in zip(other.runs, weights, strict=True):
+        np.testing.assert_array_equal(run.trainer.params, expected)
+    assert other.get_state() == saved
+    other.shutdown()
+
+
+def test_replaying_a_diverging_run_stops_at_the_same_step(panel):
+    state = panel.get_state()
+    state.update(learning_rates=[5.0, 5.0], step=500)
+    panel.set_state(state)
+    assert panel.trainer.diverged
+    assert "diverged at step" in panel.trainer.status
+    assert np.all(np.isfinite(panel.trainer.params))
+    at = panel.trainer.diverged_at
+    assert panel.trainer.step_count == at - 1  # stopped at the last finite state
+    assert panel.get_state()["step"] == at  # saved so that a replay diverges there too
