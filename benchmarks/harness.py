@@ -159,7 +159,10 @@ def describe_error(exc: BaseException) -> str:
     """One line for an exception, with the place it came from."""
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    message = " ".join(str(exc).split())
+    if len(message) > 300:
+        message = message[:300] + "…"
+    return f"{type(exc).__name__}: {message}{where}"
 
 
 # -- presentation -------------------------------------------------------------------------------
