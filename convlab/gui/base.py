@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pyqtgraph as pg
@@ -12,7 +14,17 @@ from PyQt6.QtWidgets import QWidget
 from .theme import theme_manager
 from .worker import TaskRunner
 
-__all__ = ["LabPanel"]
+__all__ = ["DataExport", "LabPanel"]
+
+
+@dataclass(frozen=True)
+class DataExport:
+    """One entry of File → Export Data: a label, a file filter, a default name and a writer."""
+
+    label: str
+    file_filter: str  # e.g. "CSV (*.csv)"
+    default_name: str  # e.g. "convlab-signals.csv"
+    write: Callable[[Path], None]  # raises OSError on failure
 
 
 class LabPanel(QWidget):
@@ -62,6 +74,10 @@ class LabPanel(QWidget):
     def self_test(self) -> None:
         """Exercise the panel briefly; raise ``AssertionError`` on a wrong result."""
         raise NotImplementedError(f"{type(self).__name__} has no self-test")
+
+    def data_exports(self) -> list[DataExport]:
+        """What File → Export Data offers for this lab (none by default)."""
+        return []
 
     def get_state(self) -> dict[str, Any]:
         """The panel's model as JSON-safe data (for saved sessions)."""

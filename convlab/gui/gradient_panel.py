@@ -40,8 +40,9 @@ from PyQt6.QtWidgets import (
 )
 
 import convlab.core as cc
+from convlab.exports import write_updown_csv
 
-from .base import LabPanel
+from .base import DataExport, LabPanel
 from .gradient_model import (
     MAX_BATCH,
     MAX_LENGTH,
@@ -841,6 +842,25 @@ class GradientPanel(LabPanel):
         self._landscape_dirty = True
         self._schedule_redraw()
 
+    def data_exports(self) -> list[DataExport]:
+        return [
+            DataExport("Training history as CSV…", "CSV (*.csv)",
+                       "convlab-gradient-history.csv", self.write_history),
+            DataExport("Data set (signals and labels) as CSV…", "CSV (*.csv)",
+                       "convlab-updown-data.csv", self.write_dataset),
+        ]
+
+    def write_history(self, path: Path) -> None:
+        """Write the history of every run to ``path`` as CSV (raises OSError)."""
+        with open(path, "w", newline="", encoding="utf-8") as stream:
+            write_history_csv(
+                stream, [(r.label, r.trainer.names, r.trainer.history) for r in self.runs])
+
+    def write_dataset(self, path: Path) -> None:
+        """Write the rising/falling signals and their labels to ``path`` as CSV."""
+        with open(path, "w", newline="", encoding="utf-8") as stream:
+            write_updown_csv(stream, self.data)
+
     def export_csv(self) -> None:
         """Ask for a file name and save the history as CSV."""
         start = str(Path.home() / "convlab-gradient-history.csv")
@@ -851,12 +871,11 @@ class GradientPanel(LabPanel):
     def save_csv(self, path: Path) -> None:
         """Write the history of every run to ``path`` (errors go to the status line)."""
         try:
-            with open(path, "w", newline="", encoding="utf-8") as stream:
-                rows = write_history_csv(
-                    stream, [(r.label, r.trainer.names, r.trainer.history) for r in self.runs])
+            self.write_history(path)
         except OSError as exc:
             self._set_message(f"Could not save the history: {exc.strerror or exc}")
             return
+        rows = sum(len(r.trainer.history) for r in self.runs)
         self._set_message(f"Saved {rows} history rows to {path}")
 
     # ================================================================== handlers

@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import (
 import convlab
 
 from . import errors
-from .base import LabPanel
+from .base import DataExport, LabPanel
 from .session_controller import SessionController
 from .theme import MODES, theme_manager
 
@@ -149,7 +149,16 @@ class MainWindow(QMainWindow):
             "&Export Lab as Image…",
             self.export_current_lab,
             "Ctrl+E",
-            "Save the current lab as a PNG picture",
+            "Save the current lab as a PNG picture (each plot: right-click → Export)",
+        )
+        self.data_menu = file_menu.addMenu("Export &Data")
+        self.data_menu.aboutToShow.connect(self._fill_data_menu)
+        self._action(
+            file_menu,
+            "Export as Python &Script…",
+            self.export_script_dialog,
+            "Ctrl+Shift+E",
+            "Save a Python script that redoes the current lab's computation with convlab.core",
         )
         file_menu.addSeparator()
         self._action(
@@ -224,6 +233,55 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Export failed", f"Could not write the image to\n{path}")
             return
         self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def _fill_data_menu(self) -> None:
+        self.data_menu.clear()
+        exports = self.build_lab(self.current_lab_key()).data_exports()
+        for export in exports:
+            action = self.data_menu.addAction(export.label)
+            action.triggered.connect(lambda _=False, e=export: self._export_data_dialog(e))
+        if not exports:
+            self.data_menu.addAction("(nothing to export in this lab)").setEnabled(False)
+
+    def _export_data_dialog(self, export: DataExport) -> None:
+        start = str(Path.home() / export.default_name)
+        path, _ = QFileDialog.getSaveFileName(self, export.label.rstrip("…"), start,
+                                              export.file_filter)
+        if path:
+            self.export_data(export, Path(path))
+
+    def export_data(self, export: DataExport, path: Path) -> bool:
+        """Run one data export; a failure is shown, not raised."""
+        try:
+            export.write(path)
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def export_script_dialog(self) -> None:
+        key = self.current_lab_key()
+        start = str(Path.home() / f"convlab_{key}.py")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export as Python Script", start, "Python script (*.py)"
+        )
+        if path:
+            self.save_script(key, Path(path))
+
+    def save_script(self, key: str, path: Path) -> bool:
+        """Write the script that reproduces lab ``key``; a failure is shown, not raised."""
+        from convlab.export_script import SCRIPT_EXPORTERS
+        from convlab.session import atomic_write_text
+
+        text = SCRIPT_EXPORTERS[key](self.build_lab(key).get_state())
+        try:
+            atomic_write_text(path, text)
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
 
     # -- help ---------------------------------------------------------------------
     def show_log_file(self) -> None:

@@ -40,8 +40,9 @@ from PyQt6.QtWidgets import (
 
 import convlab.core as cc
 from convlab.core._validation import as_finite_array, check_choice
+from convlab.exports import save_detector_npz
 
-from .base import LabPanel
+from .base import DataExport, LabPanel
 from .mnist_canvas import DrawCanvas
 from .mnist_figure import DISPLAYS, DetectorFigureView, ThumbnailStrip, inspector_html
 from .mnist_kernels import MAX_KERNEL_SIZE, KernelEditor
@@ -916,6 +917,14 @@ class MnistPanel(LabPanel):
         self.stats_status.setText(text)
 
     # ------------------------------------------------------------- LabPanel API
+    def data_exports(self) -> list[DataExport]:
+        return [DataExport("Responses and masks as NumPy .npz…", "NumPy arrays (*.npz)",
+                           "convlab-detectors.npz", self.save_npz)]
+
+    def save_npz(self, path: Path) -> None:
+        """Save the current digit, kernels, responses and masks (see ``save_detector_npz``)."""
+        save_detector_npz(path, self.figure)
+
     def get_state(self) -> dict[str, Any]:
         return dataclasses.asdict(self.state)
 

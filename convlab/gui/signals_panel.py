@@ -8,6 +8,7 @@ Every number shown comes from :mod:`convlab.core` (through
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,8 +38,9 @@ from PyQt6.QtWidgets import (
 )
 
 import convlab.core as cc
+from convlab.exports import write_signals_csv
 
-from .base import LabPanel
+from .base import DataExport, LabPanel
 from .plots import Stems, make_plot
 from .signals_model import (
     MAX_DILATION,
@@ -691,6 +693,24 @@ class SignalsPanel(LabPanel):
                     item.setData(np.arange(data.shape[1]), data[b] + offsets[b])
 
     # ------------------------------------------------------------------ LabPanel API
+    def data_exports(self) -> list[DataExport]:
+        return [DataExport("Signal, kernel and output as CSV…", "CSV (*.csv)",
+                           "convlab-signals.csv", self.save_csv)]
+
+    def save_csv(self, path: Path) -> None:
+        """Write x, w, z (and the batch X, Z when shown) to ``path`` as CSV."""
+        view = self.view
+        series: dict[str, Any] = {"x": self.state.x, "w": self.state.w}
+        if view is not None:
+            series["z"] = view.z
+            if self.state.batch and view.batch_z is not None:
+                for r, (row, out) in enumerate(zip(self.state.batch_x, view.batch_z,
+                                                   strict=True)):
+                    series[f"X[{r}]"] = row
+                    series[f"Z[{r}]"] = out
+        with open(path, "w", newline="", encoding="utf-8") as stream:
+            write_signals_csv(stream, series)
+
     def get_state(self) -> dict[str, Any]:
         return self.state.to_dict()
 

@@ -49,3 +49,47 @@ def test_bad_state_is_rejected_and_leaves_the_panel_untouched(panel, bad):
     with pytest.raises(ValueError):
         panel.set_state(bad)
     assert panel.get_state() == before
+
+
+def test_data_exports_write_readable_files(panel, tmp_path):
+    import csv
+
+    import numpy as np
+
+    exports = panel.data_exports()
+    assert exports, "every lab offers at least one data export"
+    for export in exports:
+        path = tmp_path / export.default_name
+        export.write(path)
+        if path.suffix == ".csv":
+            rows = list(csv.reader(path.open(encoding="utf-8")))
+            assert len(rows) > 1 and all(len(r) == len(rows[0]) for r in rows)
+        else:
+            with np.load(path, allow_pickle=False) as saved:
+                assert saved["masks"].shape == saved["responses"].shape
+
+
+def test_window_exports_script_and_reports_a_failed_export(qtbot, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from PyQt6.QtCore import QSettings
+    from PyQt6.QtWidgets import QMessageBox
+
+    from convlab.gui.main_window import MainWindow
+
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                        interactive=False)
+    qtbot.addWidget(window)
+    script = tmp_path / "signals.py"
+    assert window.save_script("signals", script)
+    out = subprocess.run([sys.executable, str(script), "--no-plot"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and "z =" in out.stdout
+
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    export = window.build_lab("signals").data_exports()[0]
+    assert not window.export_data(export, tmp_path / "no-such-folder" / "x.csv")
+    assert "Could not write" in warnings[0]
+    window.close()

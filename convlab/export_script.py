@@ -1,0 +1,308 @@
+"""File → Export as Python Script: a standalone ``.py`` that redoes a lab's computation.
+
+Each generator takes the lab's saved state (the dict its panel's
+``get_state()`` returns, as in a ``.convlab`` session) and returns the text of
+a script that uses only :mod:`convlab.core` and numpy — matplotlib too, if it
+is installed, to draw the result. Numbers are written with Python's ``repr``,
+which round-trips floats exactly, so the script's results equal the app's.
+
+Every script accepts ``--json`` (print its results as JSON, used by the
+tests) and ``--no-plot``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import Any
+
+import convlab
+
+__all__ = ["SCRIPT_EXPORTERS", "gradient_script", "mnist_script", "signals_script"]
+
+_HEADER = '''#!/usr/bin/env python3
+"""ConvLab {version} — {lab}, exported {date}.
+
+{summary}
+
+Run it with the Python that has ConvLab installed:
+    python {{this file}}            print the results (and plot them if matplotlib is installed)
+    python {{this file}} --json     print the results as JSON
+"""
+
+import argparse
+import json
+
+import numpy as np
+
+import convlab.core as cc
+
+'''
+
+_MAIN = '''
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw with matplotlib")
+    args = parser.parse_args()
+    results = compute()
+    if args.json:
+        print(json.dumps(results))
+        return
+    report(results)
+    if not args.no_plot:
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            print("(install matplotlib to see the plots)")
+            return
+        plot(results, plt)
+        plt.show()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def _literal(value: Any) -> str:
+    """A Python literal for JSON-safe ``value`` (floats exact, None/True/False spelled)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {type(value).__name__} into a script")
+
+
+def _header(lab: str, summary: str) -> str:
+    return _HEADER.format(
+        version=convlab.__version__,
+        lab=lab,
+        date=_dt.date.today().isoformat(),
+        summary=summary,
+    )
+
+
+def signals_script(state: dict[str, Any]) -> str:
+    """Script for the Signals & Kernels lab: the same ``x * w`` (and batch) as the app."""
+    settings = {
+        "mode": state["mode"],
+        "flip": bool(state["flip"]),
+        "stride": int(state["stride"]),
+        "dilation": int(state["dilation"]),
+        "padding_mode": state["padding_mode"],
+    }
+    operation = "true convolution" if settings["flip"] else "cross-correlation"
+    body = f'''x = np.array({_literal(state["x"])})
+w = np.array({_literal(state["w"])})
+X = np.array({_literal(state["batch_x"])})  # the batch: one signal per row
+SETTINGS = {_literal(settings)}
+BATCH = {state["batch"]!r}
+
+
+def compute() -> dict:
+    """The lab's output: z = x * w, and the batch's, with the same settings."""
+    z = cc.conv1d(x, w, **SETTINGS)
+    results = {{"x": x.tolist(), "w": w.tolist(), "z": z.tolist()}}
+    if BATCH:
+        results["Z"] = cc.conv1d(X, w, **SETTINGS).tolist()
+    return results
+
+
+def report(results: dict) -> None:
+    print("settings:", SETTINGS)
+    for key in ("x", "w", "z"):
+        print(key, "=", np.array2string(np.asarray(results[key]), precision=4))
+    for i, row in enumerate(results.get("Z", [])):
+        print(f"Z[{{i}}] =", np.array2string(np.asarray(row), precision=4))
+
+
+def plot(results: dict, plt) -> None:
+    fig, axes = plt.subplots(3, 1, figsize=(7, 7), constrained_layout=True)
+    for ax, key, title in zip(axes, ("x", "w", "z"), ("signal x", "kernel w", "output z")):
+        ax.stem(results[key])
+        ax.set_title(title)
+        ax.set_xlabel("index")
+        ax.set_ylabel("value")
+'''
+    summary = (
+        f"The {operation} of a signal with a kernel ({settings['mode']} mode, stride "
+        f"{settings['stride']}, dilation {settings['dilation']}, {settings['padding_mode']} "
+        "padding), computed with convlab.core.conv1d."
+    )
+    return _header("Signals & Kernels", summary) + body + _MAIN
+
+
+def mnist_script(state: dict[str, Any]) -> str:
+    """Script for the MNIST Detectors lab: the same digit, kernels, responses and masks."""
+    import convlab.core as cc
+
+    names = list(cc.LINE_DETECTORS)
+    kernels = dict(zip(names, state["kernels"], strict=True))
+    if state["digit_source"] == "drawing":
+        digit_code = f"    return np.array({_literal(state['drawing'])})  # your drawing, in [0, 1]"
+        where = "a digit drawn in the lab"
+    else:
+        source = state["data_source"]
+        digit_code = (
+            f"    data = cc.load_mnist({source!r})  # None: the sample bundled with ConvLab\n"
+            f"    images, labels = data.split({state['split']!r})\n"
+            f"    return images[{int(state['index'])}]"
+        )
+        where = f"{state['split']} digit #{int(state['index'])}"
+    body = f'''KERNELS = {{
+{"".join(f"    {name!r}: np.array({_literal(k)}),{chr(10)}" for name, k in kernels.items())}}}
+LEVEL = {float(state["threshold"])!r}
+MODE = {state["mode"]!r}
+FLIP = {bool(state["flip"])!r}  # True: convolution (scipy.signal.convolve2d); False: correlation
+
+
+def digit() -> np.ndarray:
+{digit_code}
+
+
+def compute() -> dict:
+    """Scale the digit to [0, 1], convolve it with each kernel, threshold at LEVEL."""
+    figure = cc.detector_figure(digit(), KERNELS, LEVEL, MODE, FLIP)
+    return {{
+        "names": list(figure.names),
+        "digit": figure.digit.tolist(),
+        "responses": figure.responses.tolist(),
+        "masks": figure.masks.astype(int).tolist(),
+    }}
+
+
+def report(results: dict) -> None:
+    for name, mask in zip(results["names"], results["masks"]):
+        print(f"{{name:>12}}: {{int(np.sum(mask))}} pixels > {{LEVEL}}")
+
+
+def plot(results: dict, plt) -> None:
+    n = len(results["names"])
+    fig, axes = plt.subplots(3, n, figsize=(2.6 * n, 7), constrained_layout=True)
+    for j, name in enumerate(results["names"]):
+        axes[0, j].imshow(KERNELS[name], cmap="coolwarm")
+        axes[0, j].set_title(name)
+        axes[1, j].imshow(results["masks"][j], cmap="gray")
+        axes[1, j].set_title(f"response > {{LEVEL}}")
+        axes[2, j].imshow(results["digit"], cmap="gray")
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+'''
+    summary = (
+        f"The notebook's line detectors on {where}: responses "
+        f"({state['mode']} mode, {'convolution' if state['flip'] else 'cross-correlation'}) "
+        f"and masks > {float(state['threshold'])!r}, computed with convlab.core.detector_figure."
+    )
+    return _header("MNIST Detectors", summary) + body + _MAIN
+
+
+def _optimizer_options(state: dict[str, Any], name: str) -> dict[str, float]:
+    if name in ("momentum", "nesterov"):
+        return {"momentum": float(state["momentum"])}
+    if name == "adam":
+        return {"beta1": float(state["beta1"]), "beta2": float(state["beta2"])}
+    return {}
+
+
+def gradient_script(state: dict[str, Any]) -> str:
+    """Script for the Gradient Descent lab: the same data, model and run to the same step."""
+    runs = [
+        {"label": r["optimizer"], "optimizer": r["optimizer"],
+         "learning_rates": float(r["learning_rate"]),
+         "options": _optimizer_options(state, r["optimizer"])}
+        for r in state["racers"] if state["race"] and r["enabled"]
+    ] or [
+        {"label": state["optimizer"], "optimizer": state["optimizer"],
+         "learning_rates": [float(v) for v in state["learning_rates"]],
+         "options": _optimizer_options(state, state["optimizer"])}
+    ]
+    data = {
+        "n_samples": int(state["n_samples"]),
+        "length": int(state["length"]),
+        "noise": float(state["noise"]),
+        "seed": int(state["data_seed"]),
+        "test_fraction": float(state["test_fraction"]),
+    }
+    model = {
+        "taps": int(state["taps"]),
+        "bias": bool(state["bias"]),
+        "initial_params": [float(v) for v in state["start"]],
+        "batch_size": int(state["batch_size"]) or None,  # None: full batch
+        "seed": int(state["data_seed"]),  # mini-batch shuffling
+    }
+    steps = int(state.get("step", 0))
+    body = f'''DATA = {_literal(data)}
+MODEL = {_literal(model)}
+RUNS = {_literal(runs)}
+STEPS = {steps}
+
+
+def compute() -> dict:
+    """Make the rising/falling data, train each run STEPS steps, return where it ended."""
+    data = cc.updown_dataset(**DATA)
+    (x_test, y_test) = data[1]
+    results = []
+    for run in RUNS:
+        trainer = cc.Trainer(
+            data, learning_rates=run["learning_rates"], optimizer=run["optimizer"],
+            **MODEL, **run["options"],
+        )
+        trainer.step(STEPS)
+        params = trainer.params
+        results.append({{
+            "label": run["label"],
+            "names": cc.param_names(MODEL["taps"], MODEL["bias"]),
+            "params": params.tolist(),
+            "step": trainer.step_count,
+            "status": trainer.status,
+            "metrics": trainer.metrics(),
+            "history_steps": trainer.history.steps.tolist(),
+            "history_train_loss": trainer.history.train_loss.tolist(),
+            "test_predictions": cc.predict(x_test, params, MODEL["bias"]).tolist(),
+            "test_labels": y_test.tolist(),
+        }})
+    return {{"runs": results}}
+
+
+def report(results: dict) -> None:
+    for run in results["runs"]:
+        weights = ", ".join(f"{{n}} = {{v:.6g}}" for n, v in zip(run["names"], run["params"]))
+        m = run["metrics"]
+        print(f"{{run['label']}}: {{run['status']}}: {{weights}}")
+        print(f"    loss {{m['train_loss']:.6g}} (train) {{m['test_loss']:.6g}} (test), "
+              f"accuracy {{m['train_accuracy']:.0%}} (train) {{m['test_accuracy']:.0%}} (test)")
+
+
+def plot(results: dict, plt) -> None:
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    for run in results["runs"]:
+        ax1.plot(run["history_steps"], run["history_train_loss"], label=run["label"])
+        ax2.plot(run["test_predictions"], "o", label=f"{{run['label']}}: prediction")
+    ax2.plot(results["runs"][0]["test_labels"], "k_", markersize=12, label="label")
+    ax1.set_xlabel("step")
+    ax1.set_ylabel("training loss ½·mean((y − p)²)")
+    ax1.set_yscale("log")
+    ax2.set_xlabel("test signal")
+    ax2.set_ylabel("prediction")
+    ax1.legend()
+    ax2.legend()
+'''
+    summary = (
+        f"The rising/falling experiment: a {model['taps']}-tap kernel"
+        f"{' with a bias' if model['bias'] else ''} trained by "
+        f"{', '.join(r['optimizer'] for r in runs)} for {steps} steps, "
+        "with convlab.core.Trainer."
+    )
+    return _header("Gradient Descent", summary) + body + _MAIN
+
+
+SCRIPT_EXPORTERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "signals": signals_script,
+    "gradient": gradient_script,
+    "mnist": mnist_script,
+}
