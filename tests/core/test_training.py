@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import convlab.core as cc
-from convlab.core import training
+from convlab.core import tap_model
 
 finite = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
 
@@ -97,8 +97,8 @@ def test_gradient_matches_finite_differences(model):
 
 def test_check_gradient_catches_a_wrong_gradient(monkeypatch, data):
     (x, y), _ = data
-    right = training.loss_gradient
-    monkeypatch.setattr(training, "loss_gradient", lambda *a: 1.01 * right(*a))
+    right = tap_model.loss_gradient
+    monkeypatch.setattr(tap_model, "loss_gradient", lambda *a: 1.01 * right(*a))
     assert cc.check_gradient(x, y, [0.5, 0.5]).relative_error == pytest.approx(0.01 / 2.01)
 
 
