@@ -1,4 +1,10 @@
-"""Per-class statistics view: a 10 × K grid of mean responses and a bar chart."""
+"""The MNIST lab's statistics tab: per-class detector statistics over the data set.
+
+:class:`StatisticsView` shows a :class:`convlab.core.DetectorStats` (a 10 × K
+grid of mean responses and a bar chart); :class:`StatisticsMixin` builds the
+tab around it and computes the statistics in the background for
+:class:`~convlab.gui.mnist_panel.MnistPanel`.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,27 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
+from numpy.typing import NDArray
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 import convlab.core as cc
 
 from .mnist_figure import _DIVERGING, _image_plot, diverging_lut
+from .mnist_layout import button
+from .mnist_model import STATS_SPLITS
 from .plots import make_plot, register_view
 from .theme import series_color, theme_manager
 
-__all__ = ["StatisticsView"]
+__all__ = ["StatisticsMixin", "StatisticsView"]
 
 
 class StatisticsView(QWidget):
@@ -136,3 +153,124 @@ class StatisticsView(QWidget):
             f"{'convolution' if stats.flip else 'correlation'}):"
             f"<table cellspacing=0 cellpadding=3>{''.join(rows)}</table>"
         )
+
+
+def _statistics_job(
+    data: cc.MnistDataset,
+    split: str,
+    kernels: dict[str, NDArray],
+    level: float,
+    mode: str,
+    flip: bool,
+    *,
+    progress,
+    cancel,
+) -> cc.DetectorStats:
+    """Background job: detector statistics over one split or both."""
+    if split == "both":
+        images = np.concatenate([data.train_images, data.test_images])
+        labels = np.concatenate([data.train_labels, data.test_labels])
+    else:
+        images, labels = data.split(split)
+    return cc.detector_statistics(
+        images, labels, kernels, level, mode, flip, progress=progress, cancel=cancel
+    )
+
+
+class StatisticsMixin:
+    """The statistics tab of ``MnistPanel``, computed in the background.
+
+    Uses the panel's ``state``, ``data``, ``tasks``, ``stats_view``, ``kernels``
+    and ``status_message``.
+    """
+
+    def _build_stats_page(self) -> QWidget:
+        self.stats_split_combo = QComboBox()
+        for key, text in STATS_SPLITS.items():
+            self.stats_split_combo.addItem(text, key)
+        self.stats_split_combo.setToolTip("Which digits to summarize")
+        self.stats_split_combo.currentIndexChanged.connect(
+            lambda _i: setattr(self.state, "stats_split", self.stats_split_combo.currentData())
+        )
+        self.stats_button = button(
+            "Compute",
+            "Convolve every digit with the four kernels and summarize per class, "
+            "with the current threshold, mode and kernels",
+            self.compute_statistics,
+            "Ctrl+T",
+        )
+        self.stats_cancel = button("Cancel", "Stop the computation", self.cancel_statistics)
+        self.stats_cancel.setEnabled(False)
+        self.stats_progress = QProgressBar()
+        self.stats_progress.setRange(0, 1000)
+        self.stats_progress.setFormat("%p %")
+        self.stats_status = QLabel("Not computed yet.")
+        self.stats_status.setWordWrap(True)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(4, 4, 4, 4)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Over the"))
+        top.addWidget(self.stats_split_combo)
+        top.addWidget(self.stats_button)
+        top.addWidget(self.stats_cancel)
+        top.addWidget(self.stats_progress, 1)
+        layout.addLayout(top)
+        layout.addWidget(self.stats_status)
+        layout.addWidget(self.stats_view, 1)
+        return page
+
+    def compute_statistics(self) -> None:
+        """Per-class statistics over the chosen split, in the background."""
+        if self._stats_task is not None and self._stats_task.is_running():
+            return
+        s = self.state
+        self.stats_button.setEnabled(False)
+        self.stats_cancel.setEnabled(True)
+        self.stats_progress.setValue(0)
+        self.stats_status.setText("Computing…")
+        self._stats_task = self.tasks.start(
+            _statistics_job,
+            self.data,
+            s.stats_split,
+            self.kernels(),
+            s.threshold,
+            s.mode,
+            s.flip,
+            on_result=self._on_stats,
+            on_error=lambda msg, _d: self.stats_status.setText(f"Failed: {msg}"),
+            on_progress=lambda f, _m: self.stats_progress.setValue(round(1000 * f)),
+            on_cancelled=lambda: self.stats_status.setText("Cancelled."),
+            on_finished=self._stats_done,
+            name="detector statistics",
+        )
+
+    def cancel_statistics(self) -> None:
+        if self._stats_task is not None and self._stats_task.is_running():
+            self._stats_task.cancel()
+
+    def _stats_done(self) -> None:
+        self.stats_button.setEnabled(True)
+        self.stats_cancel.setEnabled(False)
+
+    def _on_stats(self, stats: cc.DetectorStats) -> None:
+        self.stats = stats
+        self.stats_view.set_stats(stats)
+        self.stats_progress.setValue(1000)
+        self._update_stats_status()
+        self.status_message.emit("Detector statistics ready")
+
+    def _update_stats_status(self) -> None:
+        stats, s = self.stats, self.state
+        if stats is None:
+            return
+        same = (
+            stats.level == s.threshold
+            and stats.mode == s.mode
+            and stats.flip == s.flip
+            and np.array_equal(stats.kernels, np.array(s.kernels, dtype=float))
+        )
+        text = f"{int(stats.counts.sum()):,} digits from {self.data.source}."
+        if not same:
+            text += " Settings changed since: press Compute to update."
+        self.stats_status.setText(text)

@@ -423,7 +423,7 @@ def test_detected_copy_is_offered_and_loads(panel, qtbot, tmp_path, monkeypatch)
 
 
 def _find_copies_again(*, progress, cancel):
-    from convlab.gui.mnist_panel import _find_copies
+    from convlab.gui.mnist_data import _find_copies
 
     return _find_copies(progress=progress, cancel=cancel)
 
