@@ -35,6 +35,9 @@ class DataSourceMixin:
         self.tasks.start(_find_copies, on_result=self._on_copies, name="find MNIST copies")
 
     def _build_data_box(self) -> None:
+        self._data_task = None
+        self._pending_index: int | None = None  # digit to show once a session's data loads
+        self._candidates: list[cc.MnistCandidate] = []
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)
         self.source_label.setToolTip("Where the digits come from")

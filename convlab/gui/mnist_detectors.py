@@ -36,7 +36,9 @@ MODE_TIPS = {
 class DetectorControlsMixin:
     """The "Detectors" box of :class:`~convlab.gui.mnist_panel.MnistPanel` and its settings."""
 
+    # ------------------------------------------------------------- build
     def _build_detector_box(self) -> None:
+        self._hover: tuple[int, int] | None = None  # response pixel the inspector explains
         self.display_combo = QComboBox()
         for key, text in DISPLAYS.items():
             self.display_combo.addItem(text, key)
@@ -89,6 +91,23 @@ class DetectorControlsMixin:
             lambda _i: self._set_conv(flip=self.flip_combo.currentData())
         )
 
+    def _sync_detector_widgets(self) -> None:
+        """Put the state's display, threshold, mode and operation into the Detectors box."""
+        s = self.state
+        with (
+            QSignalBlocker(self.display_combo),
+            QSignalBlocker(self.threshold_slider),
+            QSignalBlocker(self.threshold_spin),
+            QSignalBlocker(self.mode_combo),
+            QSignalBlocker(self.flip_combo),
+        ):
+            self.display_combo.setCurrentIndex(self.display_combo.findData(s.display))
+            self.threshold_slider.setValue(round(s.threshold / THRESHOLD_STEP))
+            self.threshold_spin.setValue(s.threshold)
+            self.mode_combo.setCurrentIndex(self.mode_combo.findData(s.mode))
+            self.flip_combo.setCurrentIndex(0 if s.flip else 1)
+
+    # ------------------------------------------------------------- settings
     def kernels(self) -> dict[str, NDArray]:
         return self.kernel_editor.kernels()
 
@@ -98,9 +117,7 @@ class DetectorControlsMixin:
         if level == self.state.threshold:
             return
         self.state.threshold = level
-        with QSignalBlocker(self.threshold_slider), QSignalBlocker(self.threshold_spin):
-            self.threshold_slider.setValue(round(level / THRESHOLD_STEP))
-            self.threshold_spin.setValue(level)
+        self._sync_detector_widgets()
         if self.figure is not None:
             self.figure = dataclasses.replace(
                 self.figure, masks=self.figure.responses > level, level=level
@@ -113,8 +130,7 @@ class DetectorControlsMixin:
     def set_display(self, display: str) -> None:
         check_choice(display, "display", tuple(DISPLAYS))
         self.state.display = display
-        with QSignalBlocker(self.display_combo):
-            self.display_combo.setCurrentIndex(self.display_combo.findData(display))
+        self._sync_detector_widgets()
         self.figure_view.display = display
         self.figure_view.update_responses()
 
@@ -138,6 +154,7 @@ class DetectorControlsMixin:
         self._sync_widgets()
         self.refresh()
 
+    # ------------------------------------------------------------- hover read-out
     def _on_hover(self, r: int, c: int) -> None:
         if r < 0 or self.figure is None:
             return

@@ -24,7 +24,10 @@ __all__ = ["DigitBrowserMixin"]
 class DigitBrowserMixin:
     """Browsing the data set and drawing a digit (mixed into ``MnistPanel``)."""
 
+    # ------------------------------------------------------------- build
     def _build_browser(self) -> None:
+        self._filtered_cache: tuple[tuple, NDArray] | None = None
+        self._random = np.random.default_rng()
         self.split_combo = QComboBox()
         self.split_combo.addItem("training set", "train")
         self.split_combo.addItem("test set", "test")
@@ -98,6 +101,31 @@ class DigitBrowserMixin:
             self.use_drawing,
         )
 
+    # ------------------------------------------------------------- model → view
+    def _sync_browser_widgets(self) -> None:
+        """Put split, label filter, position and digit source into the Digit and Draw boxes."""
+        s = self.state
+        filtered = self.filtered_indices()
+        position = self.position()
+        with (
+            QSignalBlocker(self.split_combo),
+            QSignalBlocker(self.filter_combo),
+            QSignalBlocker(self.position_spin),
+            QSignalBlocker(self.position_slider),
+            QSignalBlocker(self.use_drawing),
+        ):
+            self.split_combo.setCurrentIndex(self.split_combo.findData(s.split))
+            self.filter_combo.setCurrentIndex(0 if s.label_filter is None else s.label_filter + 1)
+            last = max(len(filtered) - 1, 0)
+            self.position_spin.setRange(0, last)
+            self.position_spin.setSuffix(f" of {len(filtered):,}")
+            self.position_slider.setRange(0, last)
+            self.position_spin.setValue(position)
+            self.position_slider.setValue(position)
+            self.use_drawing.setChecked(s.digit_source == "drawing")
+        self._show_label()
+        self._update_thumbnails()
+
     def _show_label(self) -> None:
         s = self.state
         images, labels = self.data.split(s.split)
@@ -123,6 +151,7 @@ class DigitBrowserMixin:
         images, _ = self.data.split(self.state.split)
         self.thumbnails.set_digits(images[filtered[positions]], positions, pos)
 
+    # ------------------------------------------------------------- browsing
     def filtered_indices(self) -> NDArray:
         """Indices (in the current split) of the digits the browser walks through."""
         key = (id(self.data), self.state.split, self.state.label_filter)
@@ -162,9 +191,7 @@ class DigitBrowserMixin:
             return
         position = min(max(int(position), 0), len(filtered) - 1)
         self.state.index = int(filtered[position])
-        self.state.digit_source = "dataset"
-        self._sync_widgets()
-        self.refresh()
+        self._show_dataset()
 
     def show_digit(self, index: int, split: str | None = None) -> None:
         """Show digit ``index`` of ``split`` (clears the label filter if it hides it)."""
@@ -176,9 +203,7 @@ class DigitBrowserMixin:
         if self.state.label_filter is not None and labels[index] != self.state.label_filter:
             self.state.label_filter = None
         self.state.index = int(index)
-        self.state.digit_source = "dataset"
-        self._sync_widgets()
-        self.refresh()
+        self._show_dataset()
 
     def previous(self) -> None:
         self.go_to_position(self.position() - 1)
@@ -195,14 +220,17 @@ class DigitBrowserMixin:
         for key, value in changes.items():
             setattr(self.state, key, value)
         filtered = self.filtered_indices()
-        if len(filtered):
-            # keep the digit if it matches, else the next matching one
-            pos = min(int(np.searchsorted(filtered, self.state.index)), len(filtered) - 1)
-            self.state.index = int(filtered[pos])
+        if len(filtered):  # keep the digit if it matches, else the next matching one
+            self.state.index = int(filtered[self.position()])
+        self._show_dataset()
+
+    def _show_dataset(self) -> None:
+        """Feed the detectors the data-set digit ``state.index`` and show it everywhere."""
         self.state.digit_source = "dataset"
         self._sync_widgets()
         self.refresh()
 
+    # ------------------------------------------------------------- drawing
     def _on_drawing(self) -> None:
         self.state.drawing = np.round(self.canvas.image(), 4).tolist()
         self._set_digit_source("drawing")

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from PyQt6.QtCore import QSignalBlocker, Qt, QTimer
 from PyQt6.QtGui import QFont, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
@@ -66,13 +65,6 @@ class MnistPanel(
         self.data = cc.load_mnist()  # bundled sample: ~20 ms, no thread needed
         self.figure: cc.DetectorFigure | None = None
         self.stats: cc.DetectorStats | None = None
-        self._data_task = None
-        self._stats_task = None
-        self._pending_index: int | None = None
-        self._hover: tuple[int, int] | None = None
-        self._filtered_cache: tuple[tuple, NDArray] | None = None
-        self._candidates: list[cc.MnistCandidate] = []
-        self._random = np.random.default_rng()
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(15)
@@ -181,43 +173,9 @@ class MnistPanel(
     # ------------------------------------------------------------- model → view
     def _sync_widgets(self) -> None:
         """Put the state into every control (without triggering their signals)."""
-        s = self.state
-        filtered = self.filtered_indices()
-        position = self.position()
-        blockers = [
-            QSignalBlocker(w)
-            for w in (
-                self.split_combo,
-                self.filter_combo,
-                self.position_spin,
-                self.position_slider,
-                self.display_combo,
-                self.threshold_slider,
-                self.threshold_spin,
-                self.mode_combo,
-                self.flip_combo,
-                self.use_drawing,
-                self.stats_split_combo,
-            )
-        ]
-        self.split_combo.setCurrentIndex(self.split_combo.findData(s.split))
-        self.filter_combo.setCurrentIndex(0 if s.label_filter is None else s.label_filter + 1)
-        last = max(len(filtered) - 1, 0)
-        self.position_spin.setRange(0, last)
-        self.position_spin.setSuffix(f" of {len(filtered):,}")
-        self.position_slider.setRange(0, last)
-        self.position_spin.setValue(position)
-        self.position_slider.setValue(position)
-        self.display_combo.setCurrentIndex(self.display_combo.findData(s.display))
-        self.threshold_slider.setValue(round(s.threshold / THRESHOLD_STEP))
-        self.threshold_spin.setValue(s.threshold)
-        self.mode_combo.setCurrentIndex(self.mode_combo.findData(s.mode))
-        self.flip_combo.setCurrentIndex(0 if s.flip else 1)
-        self.use_drawing.setChecked(s.digit_source == "drawing")
-        self.stats_split_combo.setCurrentIndex(self.stats_split_combo.findData(s.stats_split))
-        del blockers
-        self._show_label()
-        self._update_thumbnails()
+        self._sync_browser_widgets()
+        self._sync_detector_widgets()
+        self._sync_stats_widgets()
 
     def schedule_refresh(self) -> None:
         """Recompute and redraw soon (coalesces bursts such as drawing strokes)."""

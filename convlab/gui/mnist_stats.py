@@ -13,7 +13,7 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QSignalBlocker, Qt
 from PyQt6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -185,6 +185,7 @@ class StatisticsMixin:
     """
 
     def _build_stats_page(self) -> QWidget:
+        self._stats_task = None
         self.stats_split_combo = QComboBox()
         for key, text in STATS_SPLITS.items():
             self.stats_split_combo.addItem(text, key)
@@ -219,6 +220,13 @@ class StatisticsMixin:
         layout.addWidget(self.stats_status)
         layout.addWidget(self.stats_view, 1)
         return page
+
+    def _sync_stats_widgets(self) -> None:
+        """Put the state's statistics split into its combo box."""
+        with QSignalBlocker(self.stats_split_combo):
+            self.stats_split_combo.setCurrentIndex(
+                self.stats_split_combo.findData(self.state.stats_split)
+            )
 
     def compute_statistics(self) -> None:
         """Per-class statistics over the chosen split, in the background."""

@@ -48,8 +48,6 @@ class SignalsPanel(ControlsMixin, PlotsMixin, StepThroughMixin, LabPanel):
         super().__init__(parent)
         self.state = SignalsState()
         self.view: SignalsView | None = None
-        self._drag_tap: int | None = None
-        self._last_draw_t: int | None = None
 
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)

@@ -52,6 +52,8 @@ class PlotsMixin:
     """The plots of :class:`~convlab.gui.signals_panel.SignalsPanel` and their mouse editing."""
 
     def _build_plots(self) -> QWidget:
+        self._drag_tap: int | None = None  # kernel tap being dragged
+        self._last_draw_t: int | None = None  # last sample set by a mouse-drawing drag
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
 
