@@ -11,6 +11,7 @@ import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
 
 import convlab.core as cc
+from convlab.gui.gradient_axes import nice_ceiling
 from convlab.gui.gradient_model import (
     GradientLabState,
     RacerSpec,
@@ -20,7 +21,7 @@ from convlab.gui.gradient_model import (
     sgd_curvature,
     write_history_csv,
 )
-from convlab.gui.gradient_panel import GradientPanel, nice_ceiling
+from convlab.gui.gradient_panel import GradientPanel
 from convlab.gui.theme import theme_manager
 
 
