@@ -294,7 +294,7 @@ class Trainer:
     def metrics(self) -> dict[str, float]:
         """The latest history values: ``train_loss``, ``test_loss``, ``train_accuracy``, …."""
         h = self.history
-        return {name: float(getattr(h, name)[-1]) for name in History._COLUMNS}
+        return {name: float(getattr(h, name)[-1]) for name in History.COLUMNS}
 
     # -- stepping --------------------------------------------------------------------------
     def _evaluate(self, params: NDArray[np.float64]) -> NDArray[np.float64]:

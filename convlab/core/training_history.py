@@ -27,15 +27,17 @@ class History:
     train_loss, test_loss, train_accuracy, test_accuracy : ndarray, shape (M,)
     stride : int
         Current spacing of the kept steps.
+    COLUMNS : tuple of str
+        The names of the values kept per point, in the order of ``values`` in :meth:`append`.
     """
 
-    _COLUMNS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
+    COLUMNS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
 
     def __init__(self, n_params: int, cap: int = 20_000):
         self.cap = check_positive_int(cap, "the history cap", minimum=8)
         self._steps = np.zeros(self.cap, dtype=np.int64)
         self._params = np.zeros((self.cap, n_params))
-        self._values = np.zeros((len(self._COLUMNS), self.cap))
+        self._values = np.zeros((len(self.COLUMNS), self.cap))
         self._size = 0
         self.stride = 1
 
@@ -92,6 +94,6 @@ class History:
         return self._params[: self._size]
 
     def __getattr__(self, name: str) -> NDArray[np.float64]:
-        if name in History._COLUMNS:
-            return self._values[History._COLUMNS.index(name), : self._size]
+        if name in History.COLUMNS:
+            return self._values[History.COLUMNS.index(name), : self._size]
         raise AttributeError(name)

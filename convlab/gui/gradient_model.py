@@ -372,7 +372,7 @@ def write_history_csv(
     names: list[str] = []
     for _, run_names, _ in runs:
         names += [n for n in run_names if n not in names]
-    columns = ["train_loss", "test_loss", "train_accuracy", "test_accuracy"]
+    columns = cc.History.COLUMNS
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(["run", "step", *names, *columns])
     rows = 0
