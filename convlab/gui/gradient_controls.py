@@ -37,7 +37,6 @@ from .gradient_model import (
     MAX_RATE,
     MAX_SAMPLES,
     OPTIMIZER_LABELS,
-    GradientLabState,
 )
 from .widgets import ArrayEdit
 
@@ -79,9 +78,11 @@ def _optimizer_combo(tip: str) -> QComboBox:
 
 
 class GradientControls:
-    """Mixin: the panel's control widgets, model → widget sync and input checks."""
+    """Mixin: the panel's control widgets, model → widget sync and input checks.
 
-    state: GradientLabState
+    Reads the panel's ``state``; :meth:`_update_enabled` also switches the plots'
+    log axes (``_apply_log_modes`` of :class:`~convlab.gui.gradient_curves.GradientCurves`).
+    """
 
     def _build_controls(self) -> QScrollArea:
         s = self.state

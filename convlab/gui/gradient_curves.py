@@ -39,7 +39,11 @@ def _thin_when_drawn(curve: pg.PlotDataItem) -> None:
 
 
 class GradientCurves:
-    """Mixin: the loss, accuracy, parameter, data, kernel and prediction plots."""
+    """Mixin: the loss, accuracy, parameter, data, kernel and prediction plots.
+
+    Reads the panel's ``state``, ``data``, ``runs``, ``trainer``, ``optimum`` and
+    ``min_loss``; :meth:`_style_runs` also colours the landscape's paths.
+    """
 
     def _build_curves(self) -> None:
         """Create the plots and their items (laid out by the panel)."""

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from numpy.typing import ArrayLike
 from PyQt6.QtCore import QSignalBlocker, QTimer
 
 import convlab.core as cc
@@ -51,7 +52,11 @@ def divergence_report(diverged: list[Run], race: bool) -> str:
 
 
 class GradientRuns:
-    """Mixin: the panel's runs, the Step / Run / Reset actions and the frame loop."""
+    """Mixin: the panel's runs, the Step / Run / Reset actions and the frame loop.
+
+    Reads the panel's ``state`` and ``data``; reports through its ``_set_message``,
+    ``_schedule_redraw`` and ``redraw``, and keeps the Run and Step buttons in step.
+    """
 
     def _init_runs(self) -> None:
         """No runs yet, not running; the frame timer (started by :meth:`set_running`)."""
@@ -92,7 +97,7 @@ class GradientRuns:
         """The primary run's trainer (the only one outside a race)."""
         return self.runs[0].trainer
 
-    def _restart_runs(self, params: Any) -> None:
+    def _restart_runs(self, params: ArrayLike) -> None:
         """Every run starts again from ``params`` (their new start)."""
         for run in self.runs:
             run.trainer.set_params(params)
