@@ -10,9 +10,14 @@ Modules
 conv1d     1-D convolution / cross-correlation, output sizes, Jacobians.
 signals    1-D signal and kernel generators used by the Signals & Kernels lab.
 datasets   the rising/falling ("up/down") data set of the notebook.
-training   the k-tap convolution model, optimizers, Trainer, loss surface.
+training   Trainer, and (re-exported) the pieces it uses:
+  tap_model          the k-tap model: predictions, loss, exact gradients, gradient check.
+  quadratic_loss     the loss as a quadratic form: loss surface, least-squares optimum.
+  training_history   the capped, evenly thinned History of a run.
+  optimizers         SGD with per-weight rates, momentum, Nesterov, Adam.
 idx        reading and writing IDX files (MNIST's format), safely.
-mnist      where MNIST digits come from: bundled sample, folders, caches, download.
+mnist      where MNIST digits come from: bundled sample, folders, caches, download
+           (download re-exported from the download module).
 conv2d     batched 2-D convolution of images with a kernel bank.
 detectors  the notebook's line detectors, thresholds and data-set statistics.
 
