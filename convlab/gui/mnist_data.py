@@ -4,7 +4,8 @@
 the background (through the panel's ``tasks``); while it works the buttons are
 disabled and a progress bar shows. A failure keeps the current data and says
 why. It is mixed into :class:`~convlab.gui.mnist_panel.MnistPanel`, whose
-``state``, ``data``, ``status_message`` and browser/statistics methods it uses.
+``state``, ``data``, ``tasks``, ``status_message``, ``_sync_widgets`` and
+``refresh`` it uses, and tells the statistics tab when the digits change.
 """
 
 from __future__ import annotations
@@ -176,9 +177,7 @@ class DataSourceMixin:
         self.data = data
         self.state.data_source = None if source is None else str(source)
         self._filtered_cache = None
-        self.cancel_statistics()
-        self.stats = None
-        self.stats_status.setText("Not computed for these digits yet: press Compute.")
+        self._forget_statistics()
         images, _ = self.data.split(self.state.split)
         wanted = self._pending_index if self._pending_index is not None else self.state.index
         self._pending_index = None

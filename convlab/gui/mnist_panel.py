@@ -47,7 +47,7 @@ from .mnist_figure import DetectorFigureView, ThumbnailStrip
 from .mnist_kernels import KernelEditor
 from .mnist_layout import group
 from .mnist_model import MnistState
-from .mnist_stats import StatisticsMixin, StatisticsView
+from .mnist_stats import StatisticsMixin
 
 __all__ = ["THRESHOLD_STEP", "MnistPanel", "MnistState"]
 
@@ -108,11 +108,9 @@ class MnistPanel(
         fl.addWidget(figure_tab, 1)
         fl.addWidget(self.thumbnails)
 
-        self.stats_view = StatisticsView(names)
-        self.follow_theme(self.stats_view.recolor)
         self.tabs = QTabWidget()
         self.tabs.addTab(figure_page, "Figure")
-        self.tabs.addTab(self._build_stats_page(), "Statistics over the data set")
+        self.tabs.addTab(self._build_stats_page(names), "Statistics over the data set")
 
         left = QWidget()
         ll = QVBoxLayout(left)

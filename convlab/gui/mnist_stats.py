@@ -180,12 +180,15 @@ def _statistics_job(
 class StatisticsMixin:
     """The statistics tab of ``MnistPanel``, computed in the background.
 
-    Uses the panel's ``state``, ``data``, ``tasks``, ``stats_view``, ``kernels``
+    Uses the panel's ``state``, ``data``, ``stats``, ``tasks``, ``kernels``
     and ``status_message``.
     """
 
-    def _build_stats_page(self) -> QWidget:
+    def _build_stats_page(self, names: list[str]) -> QWidget:
+        """The tab: split, Compute/Cancel, progress, status and a :class:`StatisticsView`."""
         self._stats_task = None
+        self.stats_view = StatisticsView(names)
+        self.follow_theme(self.stats_view.recolor)
         self.stats_split_combo = QComboBox()
         for key, text in STATS_SPLITS.items():
             self.stats_split_combo.addItem(text, key)
@@ -252,6 +255,12 @@ class StatisticsMixin:
             on_finished=self._stats_done,
             name="detector statistics",
         )
+
+    def _forget_statistics(self) -> None:
+        """The digits changed: stop a computation in progress and drop the old result."""
+        self.cancel_statistics()
+        self.stats = None
+        self.stats_status.setText("Not computed for these digits yet: press Compute.")
 
     def cancel_statistics(self) -> None:
         if self._stats_task is not None and self._stats_task.is_running():
