@@ -18,9 +18,9 @@ from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QSlider
 import convlab.core as cc
 from convlab.core._validation import check_choice
 
-from .mnist_figure import DISPLAYS, inspector_html
+from .mnist_figure import inspector_html
 from .mnist_layout import button, group, row
-from .mnist_model import notebook_kernels
+from .mnist_model import DISPLAYS, notebook_kernels
 
 __all__ = ["THRESHOLD_STEP", "DetectorControlsMixin"]
 

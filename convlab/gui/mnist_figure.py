@@ -20,12 +20,11 @@ from PyQt6.QtWidgets import QGraphicsRectItem, QWidget
 import convlab.core as cc
 from convlab.core.conv2d import _padding
 
-from .mnist_kernels import MAX_KERNEL_SIZE
+from .mnist_model import MAX_KERNEL_SIZE
 from .plots import register_view, style_plot
 from .theme import theme_manager
 
 __all__ = [
-    "DISPLAYS",
     "DetectorFigureView",
     "ThumbnailStrip",
     "diverging_lut",
@@ -33,8 +32,6 @@ __all__ = [
     "mask_overlay",
 ]
 
-#: What the response images show: the mask, the raw response, the mask drawn on the digit.
-DISPLAYS = {"mask": "Thresholded mask", "response": "Raw response", "overlay": "Mask over digit"}
 
 _DIVERGING = pg.colormap.get("CET-D1")
 _GREY = np.repeat(np.arange(256, dtype=np.ubyte)[:, None], 3, axis=1)

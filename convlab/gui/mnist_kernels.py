@@ -19,9 +19,9 @@ from PyQt6.QtWidgets import (
 
 import convlab.core as cc
 
-__all__ = ["MAX_KERNEL_SIZE", "KernelEditor", "resize_kernel"]
+from .mnist_model import MAX_KERNEL_SIZE
 
-MAX_KERNEL_SIZE = 7
+__all__ = ["KernelEditor", "resize_kernel"]
 
 
 def resize_kernel(kernel: NDArray, size: int) -> NDArray:

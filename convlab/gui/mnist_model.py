@@ -1,8 +1,8 @@
 """The MNIST Detectors lab's state model: what the lab shows, as JSON-safe values.
 
 :class:`MnistState` is what :meth:`MnistPanel.get_state` saves and
-:meth:`MnistState.from_dict` validates before a saved session is restored.
-No widgets here.
+:meth:`MnistState.from_dict` validates before a saved session is restored,
+with the choices it is validated against. No Qt here.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import numpy as np
 import convlab.core as cc
 from convlab.core._validation import as_finite_array, check_choice
 
-from .mnist_figure import DISPLAYS
-from .mnist_kernels import MAX_KERNEL_SIZE
+__all__ = ["DISPLAYS", "MAX_KERNEL_SIZE", "STATS_SPLITS", "MnistState", "notebook_kernels"]
 
-__all__ = ["STATS_SPLITS", "MnistState", "notebook_kernels"]
+#: What the response images show: the mask, the raw response, the mask drawn on the digit.
+DISPLAYS = {"mask": "Thresholded mask", "response": "Raw response", "overlay": "Mask over digit"}
+#: Largest kernel the editor offers (and a saved session may hold).
+MAX_KERNEL_SIZE = 7
 
 STATS_SPLITS = {"train": "training set", "test": "test set", "both": "train + test"}
 
