@@ -83,6 +83,8 @@ class MnistState:
         bank = as_finite_array(state.kernels, "kernels", ndims=(3,))
         n = bank.shape[1]
         if bank.shape != (len(cc.LINE_DETECTORS), n, n) or not 1 <= n <= MAX_KERNEL_SIZE:
-            raise ValueError(f"kernels must be 4 square kernels of size 1…7, got {bank.shape}")
+            raise ValueError(
+                f"kernels must be 4 square kernels of size 1…{MAX_KERNEL_SIZE}, got {bank.shape}"
+            )
         state.threshold = float(state.threshold)
         return state
