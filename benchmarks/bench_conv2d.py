@@ -32,6 +32,7 @@ from .harness import (
     Target,
     describe_error,
     measure,
+    measure_interleaved,
     median,
     not_available,
 )
@@ -166,81 +167,66 @@ def bench_conv2d(ctx: Context) -> list[Row]:
     subset_size = ctx.pick(4, 500, 2_000)
     for n in sizes:
         case = f"N={n:,}"
-        data = digits(ctx, n)
-        images = np.ascontiguousarray(data.images)
-        reference = convlab_impl(images, bank)
-        times = measure(lambda images=images: convlab_impl(images, bank), ctx.repeat)
-        ours = Row(bench, case, "ConvLab conv2d, then > 1.5", median(times), "s", times)
-        api_times = measure(lambda images=images: convlab_api_impl(images, bank), ctx.repeat)
-        api = Row(bench, case, "ConvLab conv2d + cc.threshold", median(api_times), "s",
-                  api_times,
-                  note="cc.threshold checks and converts the responses to float64 first")
-        if n in TIME_TARGET:
-            ours.judge(Target("<", TIME_TARGET[n]))
-            api.judge(Target("<", TIME_TARGET[n]))
-        conv_times = measure(lambda images=images: convlab_conv_only(images, bank), ctx.repeat)
-        out = np.empty_like(reference[0])
-        pre_times = measure(partial(convlab_conv_only, images, bank, out), ctx.repeat)
-        del out
-        rows += [
-            ours,
-            api,
-            Row(bench, case, "ConvLab conv2d only", median(conv_times), "s", conv_times,
-                note="no threshold"),
-            Row(bench, case, "ConvLab conv2d only, preallocated out", median(pre_times), "s",
-                pre_times, note="no threshold, no fresh output pages"),
-        ]
-
-        # scipy.signal.convolve2d loop, on a subset when N is large
-        sub = min(n, subset_size)
-        sub_images = images[:sub]
-        try:
-            note = _check_same("scipy loop", scipy_loop_impl(sub_images, bank),
-                               tuple(r[:sub] for r in reference))
-            t = measure(lambda s=sub_images: scipy_loop_impl(s, bank), ctx.repeat)
-            scaled = [v * n / sub for v in t]
-            row = Row(bench, case, "scipy.signal.convolve2d loop", median(scaled), "s", scaled,
-                      note=note)
-            if sub < n:
-                row.add_note(f"extrapolated ×{n / sub:.0f} from {sub:,} digits")
-            row.ratio = row.value / ours.value
-            if n >= BIG_N:
-                row.judge(Target(">=", SCIPY_RATIO, "ratio"))
-        except Exception as exc:
-            row = not_available(bench, case, "scipy.signal.convolve2d loop", "s",
-                                describe_error(exc))
-        rows.append(row)
-
-        try:
-            got = ndimage_impl(images, bank)
-            note = _check_same("scipy.ndimage", got, reference)
-            del got
-            t = measure(lambda images=images: ndimage_impl(images, bank), ctx.repeat)
-            row = Row(bench, case, "scipy.ndimage.convolve stack", median(t), "s", t,
-                      ratio=median(t) / ours.value, note=f"{note}; padded by 2, cropped")
-        except Exception as exc:
-            row = not_available(bench, case, "scipy.ndimage.convolve stack", "s",
-                                describe_error(exc))
-        rows.append(row)
-
-        if torch_impl is None:
-            row = not_available(bench, case, "PyTorch CPU conv2d", "s", torch_name)
-        else:
-            try:
-                got = torch_impl(images, bank)
-                note = _check_same("torch", got, reference)
-                del got
-                t = measure(lambda images=images: torch_impl(images, bank), ctx.repeat)
-                row = Row(bench, case, torch_name, median(t), "s", t,
-                          ratio=median(t) / ours.value, note=note)
-            except Exception as exc:
-                row = not_available(bench, case, "PyTorch CPU conv2d", "s", describe_error(exc))
-            if n >= BIG_N:
-                row.judge(Target(">=", TORCH_RATIO, "ratio"))
-        rows.append(row)
-        del reference
-
+        images = np.ascontiguousarray(digits(ctx, n).images)
+        rows.extend(_one_size(ctx, bench, case, images, bank, subset_size,
+                              torch_impl, torch_name))
     rows.extend(_memory_rows(ctx, bank, sizes[-1]))
+    return rows
+
+
+def _one_size(ctx: Context, bench: str, case: str, images: np.ndarray, bank: np.ndarray,
+              subset_size: int, torch_impl, torch_name: str) -> list[Row]:
+    """Every implementation on one stack of digits, verified, then timed in turns."""
+    n = len(images)
+    reference = convlab_impl(images, bank)
+    sub = min(n, subset_size)  # the scipy loop is timed on a subset and scaled to N
+    out = np.empty_like(reference[0])
+    ours_name = "ConvLab conv2d, then > 1.5"
+    candidates = {
+        ours_name: (partial(convlab_impl, images, bank), 1.0, ""),
+        "ConvLab conv2d + cc.threshold": (
+            partial(convlab_api_impl, images, bank), 1.0,
+            "cc.threshold checks and converts the responses to float64 first"),
+        "ConvLab conv2d only": (partial(convlab_conv_only, images, bank), 1.0, "no threshold"),
+        "ConvLab conv2d only, preallocated out": (
+            partial(convlab_conv_only, images, bank, out), 1.0,
+            "no threshold, no fresh output pages"),
+    }
+    peers = [("scipy.signal.convolve2d loop", partial(scipy_loop_impl, images[:sub], bank),
+              n / sub, f"extrapolated ×{n / sub:.0f} from {sub:,} digits" if sub < n else ""),
+             ("scipy.ndimage.convolve stack", partial(ndimage_impl, images, bank), 1.0,
+              "padded by 2, cropped")]
+    if torch_impl is not None:
+        peers.append((torch_name, partial(torch_impl, images, bank), 1.0, ""))
+    unavailable: dict[str, str] = {}
+    if torch_impl is None:
+        unavailable["PyTorch CPU conv2d"] = torch_name
+    for name, fn, scale, note in peers:
+        try:
+            check = _check_same(name, fn(), tuple(r[:sub] for r in reference)
+                                if scale != 1.0 else reference)
+            candidates[name] = (fn, scale, f"{check}; {note}" if note else check)
+        except Exception as exc:
+            unavailable[name] = describe_error(exc)
+    del reference
+    times = measure_interleaved({k: v[0] for k, v in candidates.items()}, ctx.repeat)
+    del out
+    rows = []
+    ours_time = median(times[ours_name])
+    for name, (_, scale, note) in candidates.items():
+        scaled = [t * scale for t in times[name]]
+        row = Row(bench, case, name, median(scaled), "s", scaled, note=note)
+        if not name.startswith("ConvLab"):
+            row.ratio = row.value / ours_time
+        rows.append(row)
+    rows.extend(not_available(bench, case, name, "s", why) for name, why in unavailable.items())
+    for row in rows:
+        if row.subject in (ours_name, "ConvLab conv2d + cc.threshold") and n in TIME_TARGET:
+            row.judge(Target("<", TIME_TARGET[n]))
+        elif n >= BIG_N and row.subject.startswith("scipy.signal"):
+            row.judge(Target(">=", SCIPY_RATIO, "ratio"))
+        elif n >= BIG_N and row.subject.startswith("PyTorch"):
+            row.judge(Target(">=", TORCH_RATIO, "ratio"))
     return rows
 
 

@@ -195,7 +195,7 @@ def _redraw_row(bench: str, case: str, subject: str, refresh: Callable[[], None]
 def _mnist_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
     from PyQt6.QtWidgets import QApplication
 
-    from convlab.gui.mnist_panel import THRESHOLD_STEP, MnistPanel
+    from convlab.gui.mnist_panel import MnistPanel
 
     panel = MnistPanel()
     try:
@@ -209,11 +209,14 @@ def _mnist_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
         times = []
         for i in range(changes):
             value = base + (i % 7 + 1) * (1 if i % 2 else -1)
-            level = value * THRESHOLD_STEP
+            before = panel.figure.level
             t0 = time.perf_counter()
             slider.setValue(value)
             QApplication.processEvents()
             times.append(time.perf_counter() - t0)
+            level = panel.figure.level
+            if level == before or not np.isclose(level, panel.threshold_spin.value()):
+                raise AssertionError(f"the figure's threshold {level} did not follow the slider")
             want = panel.figure.responses > level
             for k in range(kernels):
                 if not np.array_equal(view.displayed(k) > 0.5, want[k]):

@@ -34,6 +34,7 @@ __all__ = [
     "format_table",
     "machine_info",
     "measure",
+    "measure_interleaved",
     "median",
     "not_available",
     "write_json",
@@ -147,6 +148,24 @@ def measure(fn: Callable[[], Any], repeat: int, warmup: int = 1) -> list[float]:
             times.append(time.perf_counter() - start)
         finally:
             gc.enable()
+    return times
+
+
+def measure_interleaved(
+    fns: dict[str, Callable[[], Any]], repeat: int, warmup: int = 1
+) -> dict[str, list[float]]:
+    """Like :func:`measure` for several functions, taking turns in each repetition.
+
+    On a shared machine the load drifts; interleaving puts ConvLab and its
+    peers under the same load, so their ratios are steadier than their times.
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(max(1, repeat)):
+        for name, fn in fns.items():
+            times[name].extend(measure(fn, 1, warmup=0))
     return times
 
 
