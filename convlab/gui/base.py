@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pyqtgraph as pg
-from PyQt6.QtCore import QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import QWidget
 
 from .theme import theme_manager
@@ -54,6 +55,17 @@ class LabPanel(QWidget):
         """
         theme_manager().changed.connect(slot)
         self._theme_slots.append(slot)
+
+    def add_shortcuts(self, bindings: Iterable[tuple[Any, Callable[[], Any]]]) -> None:
+        """Bind ``(keys, slot)`` pairs as shortcuts active while this lab is shown.
+
+        ``keys`` is anything :class:`QKeySequence` takes ("Ctrl+T", ``Qt.Key.Key_R`` …).
+        A text field with focus keeps its own keys (typing "r" does not trigger R).
+        """
+        for keys, slot in bindings:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
 
     def shutdown(self) -> None:
         """Stop timers and background work and release plot views (idempotent)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QSignalBlocker, Qt
-from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -288,14 +287,10 @@ class GradientControls:
         return bar
 
     def _build_shortcuts(self) -> None:
-        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for key, slot in ((Qt.Key.Key_Space, self.run_button.toggle),
-                          (Qt.Key.Key_Right, self.step_once),
-                          (Qt.Key.Key_R, self.reset),
-                          (Qt.Key.Key_F, self.fit_view)):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(context)
-            shortcut.activated.connect(slot)
+        self.add_shortcuts(((Qt.Key.Key_Space, self.run_button.toggle),
+                            (Qt.Key.Key_Right, self.step_once),
+                            (Qt.Key.Key_R, self.reset),
+                            (Qt.Key.Key_F, self.fit_view)))
 
     def _fit_controls(self) -> None:
         """The control column as wide as its content (which grows in presentation mode)."""

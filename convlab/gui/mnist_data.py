@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import QComboBox, QFileDialog, QLabel, QProgressBar, QSizeP
 import convlab.core as cc
 
 from .mnist_layout import button, group, row
+from .theme import ERROR_COLOR
 
 __all__ = ["DataSourceMixin"]
 
@@ -44,7 +45,7 @@ class DataSourceMixin:
         self.source_label.setToolTip("Where the digits come from")
         self.data_error = QLabel()
         self.data_error.setWordWrap(True)
-        self.data_error.setStyleSheet("color: #D32F2F;")
+        self.data_error.setStyleSheet(f"color: {ERROR_COLOR};")
         self.data_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.data_error.hide()
         self.bundled_button = button(

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QSignalBlocker, Qt, QTimer
-from PyQt6.QtGui import QFont, QKeySequence, QShortcut
+from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -157,16 +157,13 @@ class MnistPanel(
         self._search_copies()
 
     def _add_shortcuts(self) -> None:
-        for keys, slot in (
+        self.add_shortcuts((
             ("Ctrl+Left", self.previous),
             ("Ctrl+Right", self.next),
             ("Ctrl+R", self.random_digit),
             ("Ctrl+Shift+O", self.choose_folder),
             ("Ctrl+T", self.compute_statistics),
-        ):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        ))
 
     # ------------------------------------------------------------- model → view
     def _sync_widgets(self) -> None:

@@ -35,6 +35,7 @@ from .signals_model import (
     fmt,
 )
 from .signals_widgets import GeneratorForm, MatrixEdit
+from .theme import ERROR_COLOR
 from .widgets import ArrayEdit
 
 __all__ = ["ControlsMixin"]
@@ -164,7 +165,7 @@ class ControlsMixin:
         form.addWidget(self.batch_edit)
         self.batch_error = QLabel()
         self.batch_error.setWordWrap(True)
-        self.batch_error.setStyleSheet("color: #D32F2F")
+        self.batch_error.setStyleSheet(f"color: {ERROR_COLOR};")
         form.addWidget(self.batch_error)
         col.addWidget(bat)
 

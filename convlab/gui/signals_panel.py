@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from convlab.exports import write_signals_csv
@@ -79,23 +78,21 @@ class SignalsPanel(ControlsMixin, PlotsMixin, StepThroughMixin, LabPanel):
         self.refresh()
 
     def _build_shortcuts(self) -> None:
-        def shortcut(keys, slot) -> None:
-            sc = QShortcut(QKeySequence(keys), self)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(slot)
+        def cycle(combo) -> None:
+            combo.setCurrentIndex((combo.currentIndex() + 1) % combo.count())
 
-        shortcut("Space", self.play_button.toggle)
-        shortcut("Alt+Right", lambda: self.step_slider.setValue(self.step_slider.value() + 1))
-        shortcut("Alt+Left", lambda: self.step_slider.setValue(self.step_slider.value() - 1))
-        shortcut("Ctrl+G", self.generate_signal)
-        shortcut("Ctrl+K", self.apply_preset)
-        shortcut("Ctrl+D", self.draw_check.toggle)
-        shortcut("Ctrl+B", self.batch_check.toggle)
-        shortcut("Ctrl+3", self.all_modes_check.toggle)
-        shortcut("Ctrl+F", lambda: self.flip_combo.setCurrentIndex(
-            1 - self.flip_combo.currentIndex()))
-        shortcut("Ctrl+M", lambda: self.mode_combo.setCurrentIndex(
-            (self.mode_combo.currentIndex() + 1) % self.mode_combo.count()))
+        self.add_shortcuts((
+            ("Space", self.play_button.toggle),
+            ("Alt+Right", lambda: self.step_slider.setValue(self.step_slider.value() + 1)),
+            ("Alt+Left", lambda: self.step_slider.setValue(self.step_slider.value() - 1)),
+            ("Ctrl+G", self.generate_signal),
+            ("Ctrl+K", self.apply_preset),
+            ("Ctrl+D", self.draw_check.toggle),
+            ("Ctrl+B", self.batch_check.toggle),
+            ("Ctrl+3", self.all_modes_check.toggle),
+            ("Ctrl+F", lambda: cycle(self.flip_combo)),
+            ("Ctrl+M", lambda: cycle(self.mode_combo)),
+        ))
 
     def _apply_colors(self) -> None:
         self._restyle_step()

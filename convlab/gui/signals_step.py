@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 )
 
 from .signals_model import SignalsView, fmt
+from .theme import ERROR_COLOR
 
 __all__ = ["StepThroughMixin"]
 
@@ -75,7 +76,7 @@ class StepThroughMixin:
         col.addWidget(self.length_label)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #D32F2F")
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
         col.addWidget(self.error_label)
         row.addWidget(step, 1)
 

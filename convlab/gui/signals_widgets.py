@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
 from convlab.core.signals import Generator, Param
 
 from .plots import register_view, style_plot
+from .theme import ERROR_COLOR
 from .widgets import format_array, parse_array
 
 __all__ = ["EditViewBox", "GeneratorForm", "MatrixEdit", "editable_plot"]
@@ -215,7 +216,7 @@ class MatrixEdit(QPlainTextEdit):
     def _set_error(self, message: str) -> None:
         self.error = message
         if message:
-            self.setStyleSheet("QPlainTextEdit { border: 2px solid #D32F2F; }")
+            self.setStyleSheet(f"QPlainTextEdit {{ border: 2px solid {ERROR_COLOR}; }}")
             self.setToolTip(f"{message} — still using the last valid {self._value.shape[0]} "
                             "signals")
         else:

@@ -18,13 +18,16 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PyQt6.QtWidgets import QApplication
 
-__all__ = ["Theme", "ThemeManager", "series_color", "theme_manager"]
+__all__ = ["ERROR_COLOR", "Theme", "ThemeManager", "series_color", "theme_manager"]
 
 # Okabe & Ito (2008), "Color Universal Design".
 _SERIES_LIGHT = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 _SERIES_DARK = ("#56B4E9", "#E69F00", "#2EC4A0", "#E08FC0", "#F0E442", "#D55E00", "#FFFFFF")
 
 MODES = ("system", "light", "dark")
+
+#: Text and borders that say "this is wrong": readable on both backgrounds.
+ERROR_COLOR = "#E53935"
 
 
 @dataclass(frozen=True)

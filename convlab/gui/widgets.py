@@ -10,6 +10,8 @@ from numpy.typing import ArrayLike
 from PyQt6.QtCore import QSignalBlocker, pyqtSignal
 from PyQt6.QtWidgets import QLineEdit, QWidget
 
+from .theme import ERROR_COLOR
+
 __all__ = ["ArrayEdit", "format_array", "parse_array"]
 
 _SEPARATORS = re.compile(r"[,\s;]+")
@@ -109,7 +111,7 @@ class ArrayEdit(QLineEdit):
     def _set_error(self, message: str) -> None:
         self._error = message
         if message:
-            self.setStyleSheet("QLineEdit { border: 2px solid #D32F2F; }")
+            self.setStyleSheet(f"QLineEdit {{ border: 2px solid {ERROR_COLOR}; }}")
             self.setToolTip(f"{message} — still using {format_array(self._value)}")
         else:
             self.setStyleSheet("")

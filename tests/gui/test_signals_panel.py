@@ -15,7 +15,7 @@ from PyQt6.QtTest import QTest
 import convlab.core as cc
 from convlab.gui.signals_model import SignalsState, compute_view, fmt, length_formula
 from convlab.gui.signals_panel import SignalsPanel
-from convlab.gui.theme import theme_manager
+from convlab.gui.theme import ERROR_COLOR, theme_manager
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_invalid_text_keeps_last_value_and_marks_field(panel, qtbot, suffix):
     else:
         qtbot.keyClicks(panel.x_edit, suffix)  # typed one key at a time, ends invalid
     assert panel.x_edit.error
-    assert "D32F2F" in panel.x_edit.styleSheet()
+    assert ERROR_COLOR in panel.x_edit.styleSheet()
     assert "still using 3, 2, 1" in panel.x_edit.toolTip()
     assert panel.state.x == [3.0, 2.0, 1.0]
     panel.refresh()
@@ -290,7 +290,7 @@ def test_batch_mode_output_equals_core(panel, qtbot):
     # rows of different lengths: marked, last valid batch kept
     panel.batch_edit.setPlainText("1, 2, 3\n1, 2")
     assert "same length" in panel.batch_edit.error
-    assert "D32F2F" in panel.batch_edit.styleSheet()
+    assert ERROR_COLOR in panel.batch_edit.styleSheet()
     assert panel.state.batch_x == [[1, 2, 3, 4], [4, 3, 2, 1]]
 
 

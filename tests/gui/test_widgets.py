@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
+from convlab.gui.theme import ERROR_COLOR
 from convlab.gui.widgets import ArrayEdit, format_array, parse_array
 
 
@@ -49,7 +50,7 @@ def test_typing_updates_value_and_bad_text_keeps_last_valid(qtbot):
     count = len(seen)
     qtbot.keyClicks(edit, ", abc")
     assert edit.error == "'abc' is not a number"
-    assert "red" not in edit.styleSheet() and "border" in edit.styleSheet()
+    assert ERROR_COLOR in edit.styleSheet() and "border" in edit.styleSheet()
     assert "still using 1, 2, 3" in edit.toolTip()
     np.testing.assert_array_equal(edit.value(), [1, 2, 3])
     assert len(seen) == count
