@@ -20,8 +20,7 @@ from PyQt6.QtWidgets import (
 from convlab.core.signals import Generator, Param
 
 from .plots import register_view, style_plot
-from .theme import ERROR_COLOR
-from .widgets import format_array, parse_array
+from .widgets import ValidatedInput, format_array, parse_array
 
 __all__ = ["EditViewBox", "GeneratorForm", "MatrixEdit", "editable_plot"]
 
@@ -153,36 +152,37 @@ class GeneratorForm(QWidget):
             self.changed.emit()
 
 
-class MatrixEdit(QPlainTextEdit):
+class MatrixEdit(ValidatedInput, QPlainTextEdit):
     """Several signals, one per line (``"1, 2, 3"``), all of the same length.
 
-    Like :class:`convlab.gui.widgets.ArrayEdit`: bad text gives a red border and
-    a tooltip, :meth:`value` keeps the last valid ``(rows, n)`` array, and
+    Like :class:`convlab.gui.widgets.ArrayEdit` (both are
+    :class:`~convlab.gui.widgets.ValidatedInput`): bad text gives a red border
+    and a tooltip, :meth:`value` keeps the last valid ``(rows, n)`` array, and
     ``valueChanged`` carries a new valid array.
     """
 
     valueChanged = pyqtSignal(object)
+    _STYLE_CLASS = "QPlainTextEdit"
 
     def __init__(self, value: NDArray, tooltip: str = "", max_len: int = 500,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._tooltip = tooltip
         self._max_len = max_len
-        self.error = ""
         self._value = np.asarray(value, dtype=float)
         self.setToolTip(tooltip)
         self.setPlaceholderText("one signal per line, e.g.\n1, 2, 3\n3, 2, 1")
         self.setValue(self._value)
-        self.textChanged.connect(self._on_text)
-
-    def value(self) -> NDArray[np.float64]:
-        return self._value.copy()
+        self.textChanged.connect(lambda: self._on_text_changed(self.toPlainText()))
 
     def setValue(self, value: NDArray) -> None:
         self._value = np.asarray(value, dtype=float).copy()
         with QSignalBlocker(self):
             self.setPlainText("\n".join(format_array(row) for row in self._value))
         self._set_error("")
+
+    def _describe_value(self) -> str:
+        return f"the last valid {self._value.shape[0]} signals"
 
     def _parse(self, text: str) -> NDArray[np.float64]:
         lines = [line for line in text.splitlines() if line.strip()]
@@ -201,24 +201,3 @@ class MatrixEdit(QPlainTextEdit):
         if rows[0].size > self._max_len:
             raise ValueError(f"at most {self._max_len} samples per signal")
         return np.stack(rows)
-
-    def _on_text(self) -> None:
-        try:
-            arr = self._parse(self.toPlainText())
-        except ValueError as exc:
-            self._set_error(str(exc))
-            return
-        self._set_error("")
-        if arr.shape != self._value.shape or not np.array_equal(arr, self._value):
-            self._value = arr
-            self.valueChanged.emit(arr.copy())
-
-    def _set_error(self, message: str) -> None:
-        self.error = message
-        if message:
-            self.setStyleSheet(f"QPlainTextEdit {{ border: 2px solid {ERROR_COLOR}; }}")
-            self.setToolTip(f"{message} — still using the last valid {self._value.shape[0]} "
-                            "signals")
-        else:
-            self.setStyleSheet("")
-            self.setToolTip(self._tooltip)

@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import QLineEdit, QWidget
 
 from .theme import ERROR_COLOR
 
-__all__ = ["ArrayEdit", "format_array", "parse_array"]
+__all__ = ["ArrayEdit", "ValidatedInput", "format_array", "parse_array"]
 
 _SEPARATORS = re.compile(r"[,\s;]+")
 
@@ -50,17 +50,61 @@ def format_array(values: ArrayLike, precision: int = 4) -> str:
     return ", ".join(f"{float(v):.{precision}g}" for v in np.asarray(values, dtype=float).ravel())
 
 
-class ArrayEdit(QLineEdit):
-    """A line edit for a list of numbers.
+class ValidatedInput:
+    """What :class:`ArrayEdit` and the Signals lab's batch editor share.
 
-    Bad text never raises: the field gets a red border and a tooltip saying
-    what is wrong, and :meth:`value` keeps the last valid array. ``validator``
-    may add checks (raise ``ValueError`` with a message) such as a length range.
-    ``valueChanged`` is emitted with the new array when the text becomes valid
-    and different.
+    The text is parsed by ``_parse`` (raising ``ValueError`` with a message); bad
+    text never raises: the widget gets a red border and a tooltip saying what is
+    wrong, and :meth:`value` keeps the last valid array. ``valueChanged`` is
+    emitted with the new array when the text becomes valid and different.
+    Subclasses (Qt widgets) define ``valueChanged``, ``_parse`` and ``_STYLE_CLASS``.
+    """
+
+    _STYLE_CLASS = "QWidget"
+    _value: np.ndarray
+    _tooltip: str
+    error: str = ""
+
+    def value(self) -> np.ndarray:
+        """The last valid array (a copy)."""
+        return self._value.copy()
+
+    def _parse(self, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def _describe_value(self) -> str:
+        return format_array(self._value)
+
+    def _on_text_changed(self, text: str) -> None:
+        try:
+            arr = self._parse(text)
+        except ValueError as exc:
+            self._set_error(str(exc))
+            return
+        self._set_error("")
+        if arr.shape != self._value.shape or not np.array_equal(arr, self._value):
+            self._value = arr
+            self.valueChanged.emit(arr.copy())
+
+    def _set_error(self, message: str) -> None:
+        self.error = message
+        if message:
+            self.setStyleSheet(f"{self._STYLE_CLASS} {{ border: 2px solid {ERROR_COLOR}; }}")
+            self.setToolTip(f"{message} — still using {self._describe_value()}")
+        else:
+            self.setStyleSheet("")
+            self.setToolTip(self._tooltip)
+
+
+class ArrayEdit(ValidatedInput, QLineEdit):
+    """A line edit for a list of numbers, e.g. ``"1, 2, 3"`` (see :class:`ValidatedInput`).
+
+    ``validator`` may add checks (raise ``ValueError`` with a message) such as
+    a length range.
     """
 
     valueChanged = pyqtSignal(object)
+    _STYLE_CLASS = "QLineEdit"
 
     def __init__(
         self,
@@ -73,20 +117,10 @@ class ArrayEdit(QLineEdit):
         self._validator = validator
         self._value = np.asarray(value, dtype=float)
         self._tooltip = tooltip
-        self._error = ""
         self.setToolTip(tooltip)
         self.setPlaceholderText("e.g. 1, 2, 3, 0, -1")
         self.setText(format_array(self._value))
-        self.textEdited.connect(self._on_text)
-
-    def value(self) -> np.ndarray:
-        """The last valid array (a copy)."""
-        return self._value.copy()
-
-    @property
-    def error(self) -> str:
-        """The current problem with the text, or ``""`` if it is valid."""
-        return self._error
+        self.textEdited.connect(self._on_text_changed)
 
     def setValue(self, value: ArrayLike) -> None:
         """Set the array from the model (does not emit ``valueChanged``)."""
@@ -95,24 +129,8 @@ class ArrayEdit(QLineEdit):
             self.setText(format_array(self._value))
         self._set_error("")
 
-    def _on_text(self, text: str) -> None:
-        try:
-            arr = parse_array(text)
-            if self._validator is not None:
-                self._validator(arr)
-        except ValueError as exc:
-            self._set_error(str(exc))
-            return
-        self._set_error("")
-        if arr.shape != self._value.shape or not np.array_equal(arr, self._value):
-            self._value = arr
-            self.valueChanged.emit(arr.copy())
-
-    def _set_error(self, message: str) -> None:
-        self._error = message
-        if message:
-            self.setStyleSheet(f"QLineEdit {{ border: 2px solid {ERROR_COLOR}; }}")
-            self.setToolTip(f"{message} — still using {format_array(self._value)}")
-        else:
-            self.setStyleSheet("")
-            self.setToolTip(self._tooltip)
+    def _parse(self, text: str) -> np.ndarray:
+        arr = parse_array(text)
+        if self._validator is not None:
+            self._validator(arr)
+        return arr
