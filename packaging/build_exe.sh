@@ -25,20 +25,9 @@ export XDG_CACHE_HOME=$root/build/xdg-cache
 export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# step SECONDS DESCRIPTION COMMAND... : run COMMAND with a timeout, name the failing step.
-step() {
-  local seconds=$1 what=$2 status=0
-  shift 2
-  echo "== $what"
-  timeout --kill-after=10 "$seconds" "$@" || status=$?
-  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-    echo "build_exe: '$what' timed out after ${seconds}s" >&2
-    exit 1
-  elif [ "$status" -ne 0 ]; then
-    echo "build_exe: '$what' failed (exit $status)" >&2
-    exit "$status"
-  fi
-}
+STEP_PREFIX=build_exe
+# shellcheck source=packaging/steps.sh
+source "$root/packaging/steps.sh"
 
 if [ ! -x .venv/bin/python ]; then
   step 120 "create .venv" python3 -m venv .venv

@@ -18,20 +18,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 work=$(mktemp -d "${TMPDIR:-/tmp}/convlab-wheel-check.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# step SECONDS DESCRIPTION COMMAND... : run COMMAND with a timeout, name the failing step.
-step() {
-  local seconds=$1 what=$2 status=0
-  shift 2
-  echo "== $what"
-  timeout --kill-after=10 "$seconds" "$@" || status=$?
-  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-    echo "check_wheel: '$what' timed out after ${seconds}s" >&2
-    exit 1
-  elif [ "$status" -ne 0 ]; then
-    echo "check_wheel: '$what' failed (exit $status)" >&2
-    exit "$status"
-  fi
-}
+STEP_PREFIX=check_wheel
+# shellcheck source=packaging/steps.sh
+source "$root/packaging/steps.sh"
 
 echo "== copy the source tree (git-tracked and untracked-but-not-ignored files)"
 mkdir "$work/src"
