@@ -114,6 +114,8 @@ def _restyle_plot(plot: pg.PlotItem) -> None:
     legend = plot.legend
     if legend is not None:
         legend.setLabelTextColor(fg)
+        for _sample, label in legend.items:  # existing labels keep their colour until redrawn
+            label.setText(label.text)
         legend.setBrush(pg.mkBrush(theme.background + "C0"))
 
 

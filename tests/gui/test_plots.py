@@ -36,3 +36,17 @@ def test_stems_draw_a_line_from_the_baseline_to_each_sample(qtbot):
     np.testing.assert_array_equal(ly, [0.5, 1.0, 0.5, -2.0, 0.5, 0.5])
     _, hy = stems.heads.getData()
     np.testing.assert_array_equal(hy, [1.0, -2.0, 0.5])
+
+
+def test_legend_text_follows_the_theme(qtbot):
+    from convlab.gui.theme import DARK, LIGHT
+
+    theme_manager().set_mode("light")
+    widget = make_plot("p", "x", "y", legend=True)
+    qtbot.addWidget(widget)
+    widget.plot([0, 1], [0, 1], name="rising")
+    label = widget.getPlotItem().legend.items[0][1]
+    assert LIGHT.foreground.lower() in label.item.toHtml().lower()
+    theme_manager().set_mode("dark")
+    assert DARK.foreground.lower() in label.item.toHtml().lower()
+    theme_manager().set_mode("system")
