@@ -20,7 +20,7 @@ from convlab.core._validation import check_choice
 
 from .mnist_figure import inspector_html
 from .mnist_layout import button, group, row
-from .mnist_model import DISPLAYS, notebook_kernels
+from .mnist_model import DISPLAYS, MAX_THRESHOLD, notebook_kernels
 
 __all__ = ["THRESHOLD_STEP", "DetectorControlsMixin"]
 
@@ -51,7 +51,7 @@ class DetectorControlsMixin:
         self.threshold_slider.setRange(-steps, steps)
         self.threshold_slider.setToolTip("Threshold: a pixel is on when its response is above it")
         self.threshold_spin = QDoubleSpinBox()
-        self.threshold_spin.setRange(-1000.0, 1000.0)
+        self.threshold_spin.setRange(-MAX_THRESHOLD, MAX_THRESHOLD)
         self.threshold_spin.setDecimals(2)
         self.threshold_spin.setSingleStep(THRESHOLD_STEP)
         self.threshold_spin.setToolTip("Threshold (the notebook uses 1.5)")

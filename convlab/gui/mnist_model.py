@@ -16,11 +16,20 @@ import numpy as np
 import convlab.core as cc
 from convlab.core._validation import as_finite_array, check_choice
 
-__all__ = ["DISPLAYS", "MAX_KERNEL_SIZE", "STATS_SPLITS", "MnistState", "notebook_kernels"]
+__all__ = [
+    "DISPLAYS",
+    "MAX_KERNEL_SIZE",
+    "MAX_THRESHOLD",
+    "STATS_SPLITS",
+    "MnistState",
+    "notebook_kernels",
+]
 
 #: What the response images show: the mask, the raw response, the mask drawn on the digit.
 DISPLAYS = {"mask": "Thresholded mask", "response": "Raw response", "overlay": "Mask over digit"}
 #: Largest kernel the editor offers (and a saved session may hold).
+#: The threshold box's limits (the slider covers the useful part, ±10).
+MAX_THRESHOLD = 1000.0
 MAX_KERNEL_SIZE = 7
 
 STATS_SPLITS = {"train": "training set", "test": "test set", "both": "train + test"}
@@ -76,7 +85,12 @@ class MnistState:
             raise ValueError(f"flip must be true or false, got {state.flip!r}")
         if state.data_source is not None and not isinstance(state.data_source, str):
             raise ValueError("data source must be a path or none")
-        as_finite_array(state.threshold, "threshold", ndims=(0,))
+        t = state.threshold
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not (
+            -MAX_THRESHOLD <= t <= MAX_THRESHOLD
+        ):
+            raise ValueError(f"threshold must be a number from {-MAX_THRESHOLD:g} to "
+                             f"{MAX_THRESHOLD:g}, got {t!r}")
         drawing = as_finite_array(state.drawing, "drawing", ndims=(2,))
         if drawing.shape != (28, 28) or drawing.min() < 0 or drawing.max() > 1:
             raise ValueError("drawing must be 28×28 values in [0, 1]")
