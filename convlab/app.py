@@ -137,9 +137,12 @@ def _exit_after_first_paint(window) -> None:
         def eventFilter(self, obj, event):
             if event.type() == QEvent.Type.Paint:
                 window.removeEventFilter(self)
-                print("first-paint", flush=True)
-                QTimer.singleShot(0, QApplication.quit)
+                QTimer.singleShot(0, self.painted)  # once this paint pass has finished
             return False
+
+        def painted(self) -> None:
+            print("first-paint", flush=True)
+            QApplication.quit()
 
     probe = _Probe(window)
     window.installEventFilter(probe)
@@ -165,13 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from convlab.gui.theme import theme_manager
 
     theme_manager().apply()
-    window = MainWindow()
-    if os.environ.get("CONVLAB_EXIT_AFTER_PAINT"):
+    probe = bool(os.environ.get("CONVLAB_EXIT_AFTER_PAINT"))
+    window = MainWindow(interactive=not probe)
+    if probe:
         _exit_after_first_paint(window)
     window.show()
     if args.session is not None:
         window.session.open_with_prompt(args.session)
-    else:
+    elif not probe:
         window.session.offer_recovery()
     window.schedule_remaining_labs()
     app.aboutToQuit.connect(window.shutdown)

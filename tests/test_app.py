@@ -58,3 +58,12 @@ def test_bad_session_argument_fails_cleanly(tmp_path):
     result = _run("main.py", "--no-such-option")
     assert result.returncode == 2
     assert "usage: convlab" in result.stderr
+
+
+def test_startup_probe_paints_and_quits(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CONVLAB_EXIT_AFTER_PAINT="1",
+               XDG_CONFIG_HOME=str(tmp_path))
+    result = subprocess.run([sys.executable, "main.py"], capture_output=True, text=True,
+                            timeout=120, env=env, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "first-paint"

@@ -107,7 +107,13 @@ def threshold(response: ArrayLike, level: float = NOTEBOOK_THRESHOLD) -> NDArray
     >>> threshold([1.0, 1.5, 2.0])
     array([False, False,  True])
     """
-    arr = as_finite_array(response, "response", ndims=range(0, 8), allow_empty=True)
+    arr = np.asarray(response)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"response must be numbers, got an array of {arr.dtype}")
+    # keep the dtype (float32 responses of a whole data set would double in float64);
+    # a NaN anywhere makes the minimum NaN: one cheap pass, no temporary array
+    if arr.dtype.kind == "f" and arr.size and np.isnan(np.min(arr)):
+        raise ValueError("response contains NaN: every value must be a number")
     return arr > _check_level(level)
 
 

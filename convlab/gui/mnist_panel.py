@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QSignalBlocker, Qt, QTimer
+from PyQt6.QtCore import QSignalBlocker, Qt
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -48,8 +48,11 @@ from .mnist_kernels import KernelEditor
 from .mnist_layout import group
 from .mnist_model import MnistState
 from .mnist_stats import StatisticsMixin
+from .widgets import Throttle
 
 __all__ = ["THRESHOLD_STEP", "MnistPanel", "MnistState"]
+
+REDRAW_MS = 16  # at most one redraw per frame (~60 Hz) during drags and strokes
 
 
 class MnistPanel(
@@ -65,10 +68,7 @@ class MnistPanel(
         self.data = cc.load_mnist()  # bundled sample: ~20 ms, no thread needed
         self.figure: cc.DetectorFigure | None = None
         self.stats: cc.DetectorStats | None = None
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(15)
-        self._redraw_timer.timeout.connect(self.refresh)
+        self._redraw_throttle = Throttle(self.refresh, REDRAW_MS, self)
 
         names = list(cc.LINE_DETECTORS)
         self._build_data_box()
@@ -173,12 +173,12 @@ class MnistPanel(
         self._sync_stats_widgets()
 
     def schedule_refresh(self) -> None:
-        """Recompute and redraw soon (coalesces bursts such as drawing strokes)."""
-        self._redraw_timer.start()
+        """Recompute and redraw now, then at most once a frame (drawing strokes, drags)."""
+        self._redraw_throttle.request()
 
     def refresh(self) -> None:
         """Recompute the figure for the current digit and settings, and show it."""
-        self._redraw_timer.stop()
+        self._redraw_throttle.cancel()
         s = self.state
         self.figure = cc.detector_figure(
             self.current_digit(), self.kernels(), s.threshold, s.mode, s.flip

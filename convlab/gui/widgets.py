@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from PyQt6.QtCore import QSignalBlocker, pyqtSignal
+from PyQt6.QtCore import QObject, QSignalBlocker, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QLineEdit, QWidget
 
 from .theme import ERROR_COLOR
 
-__all__ = ["ArrayEdit", "ValidatedInput", "format_array", "parse_array"]
+__all__ = ["ArrayEdit", "Throttle", "ValidatedInput", "format_array", "parse_array"]
 
 _SEPARATORS = re.compile(r"[,\s;]+")
 
@@ -48,6 +48,49 @@ def parse_array(text: str) -> np.ndarray:
 def format_array(values: ArrayLike, precision: int = 4) -> str:
     """``[1.0, 2.5]`` → ``"1, 2.5"`` (the inverse of :func:`parse_array`)."""
     return ", ".join(f"{float(v):.{precision}g}" for v in np.asarray(values, dtype=float).ravel())
+
+
+class Throttle(QObject):
+    """Call ``fn`` at most once per ``interval_ms``, without lag.
+
+    :meth:`request` calls ``fn`` at once when it has not run in the last
+    interval; requests during the interval are merged into one call at its end,
+    so the last change is always shown. A slider drag or a pen stroke thus
+    redraws immediately, then at most once a frame — and never waits for the
+    user to pause (which a restarting debounce timer would).
+    """
+
+    def __init__(self, fn: Callable[[], object], interval_ms: int, parent: QObject) -> None:
+        super().__init__(parent)
+        self._fn = fn
+        self._pending = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._on_timeout)
+
+    @property
+    def pending(self) -> bool:
+        """True while a merged call is waiting for the end of the interval."""
+        return self._pending
+
+    def request(self) -> None:
+        if self._timer.isActive():
+            self._pending = True
+            return
+        self._pending = False
+        self._timer.start()  # before fn: requests made by fn itself are merged
+        self._fn()
+
+    def cancel(self) -> None:
+        """Drop a waiting call (the caller has just done the work itself)."""
+        self._pending = False
+
+    def _on_timeout(self) -> None:
+        if self._pending:
+            self._pending = False
+            self._timer.start()
+            self._fn()
 
 
 class ValidatedInput:

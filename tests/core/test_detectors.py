@@ -66,6 +66,16 @@ def test_threshold_is_strict():
     np.testing.assert_array_equal(threshold([0.0, 1.0, 2.0], level=0.5), [False, True, True])
 
 
+def test_threshold_keeps_float32_and_refuses_nan():
+    response = np.array([[1.2, 1.6], [np.inf, -np.inf]], dtype=np.float32)
+    np.testing.assert_array_equal(threshold(response), [[False, True], [True, False]])
+    with pytest.raises(ValueError, match="NaN"):
+        threshold(np.array([1.0, np.nan], dtype=np.float32))
+    with pytest.raises(ValueError, match="numbers"):
+        threshold(np.array(["a", "b"]))
+    assert threshold(np.zeros((0, 3))).shape == (0, 3)
+
+
 @pytest.mark.parametrize("level", [np.nan, np.inf, "high", None])
 def test_threshold_bad_level(level):
     with pytest.raises(ValueError, match="level"):

@@ -79,3 +79,28 @@ def test_validator_rejects_and_set_value_is_silent(qtbot):
     assert edit.text() == "4, 5"
     assert edit.error == "" and edit.toolTip() == "kernel taps"
     assert len(seen) == 2
+
+
+def test_throttle_calls_at_once_then_merges_until_the_interval_ends(qtbot):
+    from PyQt6.QtCore import QObject
+
+    from convlab.gui.widgets import Throttle
+
+    owner = QObject()
+    calls = []
+    throttle = Throttle(lambda: calls.append(len(calls)), 50, owner)
+    throttle.request()
+    assert calls == [0]  # no lag for the first change
+    throttle.request()
+    throttle.request()
+    assert calls == [0] and throttle.pending  # merged
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=1000)
+    assert not throttle.pending
+    qtbot.wait(120)
+    assert len(calls) == 2  # nothing more was asked
+    throttle.request()
+    assert len(calls) == 3
+    throttle.request()
+    throttle.cancel()
+    qtbot.wait(120)
+    assert len(calls) == 3  # the merged call was dropped
