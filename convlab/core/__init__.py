@@ -7,7 +7,8 @@ Everything the app shows can be reproduced from a notebook::
 
 Modules
 -------
-conv1d     1-D convolution / cross-correlation, output sizes, Jacobians.
+conv1d     1-D convolution / cross-correlation and its weight Jacobian.
+conv1d_geometry  output sizes, padding, where each tap lands, padded signals.
 signals    1-D signal and kernel generators used by the Signals & Kernels lab.
 datasets   the rising/falling ("up/down") data set of the notebook.
 training   Trainer, and (re-exported) the pieces it uses:
@@ -27,6 +28,7 @@ Heavy modules (``scipy.signal``) are imported lazily inside functions so that
 
 from ._progress import *  # noqa: F403
 from .conv1d import *  # noqa: F403
+from .conv1d_geometry import *  # noqa: F403
 from .conv2d import *  # noqa: F403
 from .datasets import *  # noqa: F403
 from .detectors import *  # noqa: F403
