@@ -186,7 +186,7 @@ def _one_size(ctx: Context, bench: str, case: str, images: np.ndarray, bank: np.
         ours_name: (partial(convlab_impl, images, bank), 1.0, ""),
         "ConvLab conv2d + cc.threshold": (
             partial(convlab_api_impl, images, bank), 1.0,
-            "cc.threshold checks and converts the responses to float64 first"),
+            "cc.threshold: a NaN check, then the comparison in float32"),
         "ConvLab conv2d only": (partial(convlab_conv_only, images, bank), 1.0, "no threshold"),
         "ConvLab conv2d only, preallocated out": (
             partial(convlab_conv_only, images, bank, out), 1.0,

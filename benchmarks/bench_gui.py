@@ -103,6 +103,11 @@ def _run_event_loop(seconds: float) -> None:
     loop.exec()
 
 
+#: Pause before each timed edit: the panels redraw an edit at once but throttle bursts to
+#: one redraw a frame, and people do not type or edit 60 times a second.
+_PAUSE_S = 0.03
+
+
 def _wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
     """Process events until ``condition()`` holds; False on timeout."""
     from PyQt6.QtCore import QEventLoop
@@ -229,6 +234,7 @@ def _mnist_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
         for i in range(changes):
             k, value = i % kernels, float(i % 5 - 2)
             digit = panel.current_digit()
+            _run_event_loop(_PAUSE_S)  # a person's edits are further apart than one frame
             t0 = time.perf_counter()
             editor.set_cell(k, 1, 1, value)
             ok = _wait_until(lambda k=k, value=value: panel.figure is not None
@@ -282,6 +288,7 @@ def _signals_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
                 z = panel.z_stems.getData()[1]
                 return z is not None and len(z) == len(want) and np.allclose(z, want)
 
+            _run_event_loop(_PAUSE_S)  # a person's keystrokes are further apart than one frame
             t0 = time.perf_counter()
             QTest.keyClick(edit, digit)
             ok = _wait_until(shown)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from convlab.exports import write_signals_csv
@@ -32,10 +32,11 @@ from .signals_controls import ControlsMixin
 from .signals_model import SignalsState, SignalsView, compute_view
 from .signals_plots import PlotsMixin
 from .signals_step import StepThroughMixin
+from .widgets import Throttle
 
 __all__ = ["SignalsPanel"]
 
-_REDRAW_MS = 16  # coalesce bursts of edits into one redraw per frame (~60 Hz)
+_REDRAW_MS = 16  # an edit redraws at once, bursts then at most once a frame (~60 Hz)
 
 
 class SignalsPanel(ControlsMixin, PlotsMixin, StepThroughMixin, LabPanel):
@@ -48,10 +49,7 @@ class SignalsPanel(ControlsMixin, PlotsMixin, StepThroughMixin, LabPanel):
         self.state = SignalsState()
         self.view: SignalsView | None = None
 
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(_REDRAW_MS)
-        self._redraw_timer.timeout.connect(self._redraw)
+        self._redraw_throttle = Throttle(self._redraw, _REDRAW_MS, self)
 
         controls = self._build_controls()
         scroll = QScrollArea()
@@ -100,12 +98,11 @@ class SignalsPanel(ControlsMixin, PlotsMixin, StepThroughMixin, LabPanel):
 
     # ------------------------------------------------------------------ drawing
     def _schedule(self) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._redraw_throttle.request()
 
     def refresh(self) -> None:
-        """Redraw now (edits are otherwise coalesced to one redraw per frame)."""
-        self._redraw_timer.stop()
+        """Redraw now (edits are otherwise throttled to one redraw per frame)."""
+        self._redraw_throttle.cancel()
         self._redraw()
 
     def _redraw(self) -> None:

@@ -30,9 +30,12 @@ def panel(qtbot):
 
 
 def type_into(qtbot, edit, text):
+    """Type like a user, then let the display catch up with the last keystroke."""
     edit.selectAll()
     qtbot.keyClick(edit, Qt.Key.Key_Backspace)
     qtbot.keyClicks(edit, text)
+    panel = edit.window()
+    qtbot.waitUntil(lambda: not panel._redraw_throttle.pending, timeout=2000)
 
 
 def plotted_output(panel):
