@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-# benchmarks/ is not part of the installed package: import it from the checkout
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import run
 from benchmarks.harness import Row, Target, format_table, summary
