@@ -174,7 +174,6 @@ class Trainer:
         self._y_train = _labels(y_train, self._a_train.shape[0])
         self._y_test = _labels(y_test, self._a_test.shape[0])
         self.quadratic = QuadraticLoss.from_data(x_train, y_train, self.taps, self.bias)
-        self.test_quadratic = QuadraticLoss.from_data(x_test, y_test, self.taps, self.bias)
         if initial_params is None:
             initial = np.full(n_params, 0.5)
             if self.bias:

@@ -152,7 +152,6 @@ class GradientPanel(GradientControls, GradientRuns, GradientLandscape, GradientC
         else:
             text += "< 2, but a flat direction never converges."
         self.curvature_label.setText(text)
-        self.curvature = c
 
     def _draw_gradient(self, theta: np.ndarray) -> None:
         """The chain-rule gradient at ``theta`` beside finite differences."""

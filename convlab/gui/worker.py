@@ -75,10 +75,6 @@ class Task(QObject):
         """Ask the function to stop; it raises ``Cancelled`` at its next check."""
         self._cancel_event.set()
 
-    @property
-    def is_cancel_requested(self) -> bool:
-        return self._cancel_event.is_set()
-
     def is_running(self) -> bool:
         return self._thread.isRunning()
 
