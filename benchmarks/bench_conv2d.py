@@ -73,6 +73,13 @@ def convlab_api_impl(images: np.ndarray, bank: np.ndarray):
     return responses, threshold(responses, LEVEL)
 
 
+def convlab_masks_impl(images: np.ndarray, bank: np.ndarray) -> np.ndarray:
+    """``cc.detector_masks``: the masks only, thresholded block by block (no responses kept)."""
+    from convlab.core.detectors import detector_masks
+
+    return detector_masks(images, bank, LEVEL, mode="full", flip=True)
+
+
 def convlab_conv_only(images: np.ndarray, bank: np.ndarray, out=None) -> np.ndarray:
     from convlab.core.conv2d import conv2d
 
@@ -187,6 +194,9 @@ def _one_size(ctx: Context, bench: str, case: str, images: np.ndarray, bank: np.
         "ConvLab conv2d + cc.threshold": (
             partial(convlab_api_impl, images, bank), 1.0,
             "cc.threshold: a NaN check, then the comparison in float32"),
+        "ConvLab detector_masks (fused)": (
+            partial(convlab_masks_impl, images, bank), 1.0,
+            "masks only: thresholded per block, the responses are never stored"),
         "ConvLab conv2d only": (partial(convlab_conv_only, images, bank), 1.0, "no threshold"),
         "ConvLab conv2d only, preallocated out": (
             partial(convlab_conv_only, images, bank, out), 1.0,
@@ -208,6 +218,8 @@ def _one_size(ctx: Context, bench: str, case: str, images: np.ndarray, bank: np.
             candidates[name] = (fn, scale, f"{check}; {note}" if note else check)
         except Exception as exc:
             unavailable[name] = describe_error(exc)
+    if not np.array_equal(convlab_masks_impl(images, bank), reference[1]):
+        raise AssertionError("detector_masks differs from conv2d > 1.5")
     del reference
     times = measure_interleaved({k: v[0] for k, v in candidates.items()}, ctx.repeat)
     del out

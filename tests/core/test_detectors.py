@@ -10,6 +10,7 @@ from convlab.core.detectors import (
     LINE_DETECTORS,
     NOTEBOOK_THRESHOLD,
     detector_figure,
+    detector_masks,
     detector_statistics,
     recenter_digit,
     response_patch,
@@ -317,3 +318,32 @@ def test_public_names_reach_convlab_core_unshadowed():
 
     for name in det.__all__:
         assert getattr(cc, name) is getattr(det, name), name
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("flip", [True, False])
+@pytest.mark.parametrize("block", [None, 3])
+def test_detector_masks_equal_thresholded_scipy(mode, flip, block):
+    import scipy.signal
+
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, size=(7, 12, 10), dtype=np.uint8)
+    masks = detector_masks(images, LINE_DETECTORS, 1.5, mode, flip, block=block)
+    op = scipy.signal.convolve2d if flip else scipy.signal.correlate2d
+    for n, image in enumerate(images):
+        for k, kernel in enumerate(LINE_DETECTORS.values()):
+            want = op(image / 255, kernel, mode=mode) > 1.5
+            np.testing.assert_array_equal(masks[n, k], want)
+    assert masks.dtype == bool
+
+
+def test_detector_masks_single_image_progress_and_cancel():
+    digit = load_mnist().train_images[2]
+    single = detector_masks(digit)
+    np.testing.assert_array_equal(single, detector_figure(digit).masks)
+    seen = []
+    detector_masks(load_mnist().train_images[:50], block=10,
+                   progress=lambda f, m: seen.append(f))
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    with pytest.raises(Cancelled):
+        detector_masks(load_mnist().train_images[:50], block=10, cancel=lambda: True)
