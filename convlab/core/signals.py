@@ -305,6 +305,12 @@ def _at(length: int, where: float) -> int:
 _AMPLITUDE = Param("amplitude", 1.0, -100.0, 100.0, "height")
 _TAPS = Param("k", 3, 1, 31, "number of kernel taps")
 
+_LINE_PARAMS = (
+    Param("length", 8, 1, 500, "number of samples"),
+    Param("noise", 0.5, 0.0, 10.0, "noise drawn from [-noise, noise)"),
+    _SEED,
+)
+
 #: Signal generators by display name.
 SIGNAL_GENERATORS: Mapping[str, Generator] = {
     g.name: g
@@ -312,15 +318,13 @@ SIGNAL_GENERATORS: Mapping[str, Generator] = {
         Generator(
             "rising line",
             lambda length, noise, seed: updown_line(length, True, noise, seed),
-            (Param("length", 8, 1, 500, "number of samples"),
-             Param("noise", 0.5, 0.0, 10.0, "noise drawn from [-noise, noise)"), _SEED),
+            _LINE_PARAMS,
             "a·t + b + noise with a in [1, 2), like the data set's rising samples",
         ),
         Generator(
             "falling line",
             lambda length, noise, seed: updown_line(length, False, noise, seed),
-            (Param("length", 8, 1, 500, "number of samples"),
-             Param("noise", 0.5, 0.0, 10.0, "noise drawn from [-noise, noise)"), _SEED),
+            _LINE_PARAMS,
             "a·t + b + noise with a in [-2, -1), like the data set's falling samples",
         ),
         Generator(
