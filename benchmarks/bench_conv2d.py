@@ -75,7 +75,7 @@ def convlab_api_impl(images: np.ndarray, bank: np.ndarray):
 
 def convlab_masks_impl(images: np.ndarray, bank: np.ndarray) -> np.ndarray:
     """``cc.detector_masks``: the masks only, thresholded block by block (no responses kept)."""
-    from convlab.core.detectors import detector_masks
+    from convlab.core.detector_stats import detector_masks
 
     return detector_masks(images, bank, LEVEL, mode="full", flip=True)
 
@@ -282,7 +282,7 @@ def bench_statistics(ctx: Context) -> list[Row]:
     n = ctx.pick(64, 70_000, 70_000)
     case = f"N={n:,}"
     try:
-        from convlab.core.detectors import LINE_DETECTORS, detector_statistics
+        from convlab.core import LINE_DETECTORS, detector_statistics
     except Exception as exc:
         return [not_available(bench, case, "ConvLab detector_statistics", "s",
                               describe_error(exc))]
@@ -316,7 +316,7 @@ def _check_statistics(images: np.ndarray, labels: np.ndarray) -> str:
     """Check detector_statistics on the first 200 digits against scipy.signal.convolve2d."""
     from scipy.signal import convolve2d
 
-    from convlab.core.detectors import LINE_DETECTORS, detector_statistics
+    from convlab.core import LINE_DETECTORS, detector_statistics
 
     images, labels = images[:200], labels[:200]
     stats = detector_statistics(images, labels, LINE_DETECTORS, LEVEL)

@@ -20,7 +20,8 @@ idx        reading and writing IDX files (MNIST's format), safely.
 mnist      where MNIST digits come from: bundled sample, folders, caches, download
            (download re-exported from the download module).
 conv2d     batched 2-D convolution of images with a kernel bank.
-detectors  the notebook's line detectors, thresholds and data-set statistics.
+detectors  the notebook's line detectors, thresholds and figure for one digit.
+detector_stats  the detectors over a data set: per-class statistics, masks.
 
 Heavy modules (``scipy.signal``) are imported lazily inside functions so that
 ``import convlab.core`` stays cheap and the window paints fast.
@@ -31,6 +32,7 @@ from .conv1d import *  # noqa: F403
 from .conv1d_geometry import *  # noqa: F403
 from .conv2d import *  # noqa: F403
 from .datasets import *  # noqa: F403
+from .detector_stats import *  # noqa: F403
 from .detectors import *  # noqa: F403
 from .idx import *  # noqa: F403
 from .mnist import *  # noqa: F403

@@ -5,13 +5,12 @@ import pytest
 import scipy.signal
 
 from convlab.core import Cancelled, load_mnist
+from convlab.core.detector_stats import detector_masks, detector_statistics
 from convlab.core.detectors import (
     KERNEL_PRESETS_2D,
     LINE_DETECTORS,
     NOTEBOOK_THRESHOLD,
     detector_figure,
-    detector_masks,
-    detector_statistics,
     recenter_digit,
     response_patch,
     scale_digit,
