@@ -182,6 +182,9 @@ class GradientCurves:
         self._legend_labels = []
         self._pred_range = (0.0, 0.0)
         self.kernel_plot.getPlotItem().setXRange(0.5, s.taps + 0.5)
+        # taps are whole numbers: one tick per tap, never 1.5
+        self.kernel_plot.getPlotItem().getAxis("bottom").setTicks(
+            [[(j, str(j)) for j in range(1, s.taps + 1)]])
         self.pred_plot.getPlotItem().setXRange(-1, self.data[1][1].size)
 
     def _draw_data(self) -> None:

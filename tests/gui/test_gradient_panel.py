@@ -689,3 +689,11 @@ def test_replaying_a_diverging_run_stops_at_the_same_step(panel):
     at = panel.trainer.diverged_at
     assert panel.trainer.step_count == at - 1  # stopped at the last finite state
     assert panel.get_state()["step"] == at  # saved so that a replay diverges there too
+
+
+def test_kernel_axis_has_one_tick_per_tap(panel):
+    state = panel.get_state()
+    state.update(taps=3, start=[0.5, 0.5, 0.5], learning_rates=[0.01] * 3)
+    panel.set_state(state)
+    axis = panel.kernel_plot.getPlotItem().getAxis("bottom")
+    assert axis._tickLevels == [[(1, "1"), (2, "2"), (3, "3")]]
