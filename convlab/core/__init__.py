@@ -22,6 +22,7 @@ mnist      where MNIST digits come from: bundled sample, folders, caches, downlo
 conv2d     batched 2-D convolution of images with a kernel bank.
 detectors  the notebook's line detectors, thresholds and figure for one digit.
 detector_stats  the detectors over a data set: per-class statistics, masks.
+threads    the thread policy: BLAS pinned to one thread, explicit parallel blocks.
 
 Heavy modules (``scipy.signal``) are imported lazily inside functions so that
 ``import convlab.core`` stays cheap and the window paints fast.
@@ -37,4 +38,5 @@ from .detectors import *  # noqa: F403
 from .idx import *  # noqa: F403
 from .mnist import *  # noqa: F403
 from .signals import *  # noqa: F403
+from .threads import *  # noqa: F403
 from .training import *  # noqa: F403

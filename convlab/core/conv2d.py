@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_finite_array, check_choice, check_positive_int
 
-__all__ = ["CONV2D_MODES", "conv2d", "conv2d_output_shape"]
+__all__ = ["CONV2D_MODES", "conv2d", "conv2d_output_shape", "conv2d_padding"]
 
 CONV2D_MODES = ("full", "same", "valid")
 
@@ -43,8 +43,15 @@ _BLOCK_BYTES = 4 * 1024 * 1024
 _MAX_BLOCK = 256
 
 
-def _padding(k: int, mode: str, flip: bool) -> tuple[int, int]:
-    """Zeros added (before, after) along one axis of length-``k`` kernel."""
+def conv2d_padding(k: int, mode: str, flip: bool) -> tuple[int, int]:
+    """Zeros added (before, after) along one axis for a length-``k`` kernel.
+
+    ``flip=True`` is true convolution, ``False`` cross-correlation (see the
+    module docstring for how ``"same"`` splits an even kernel's padding).
+
+    >>> conv2d_padding(3, "full", True), conv2d_padding(4, "same", False)
+    ((2, 2), (1, 2))
+    """
     if mode == "full":
         return k - 1, k - 1
     if mode == "valid":
@@ -129,8 +136,8 @@ class _Plan:
     def make(cls, image_hw: tuple[int, int], kernel_hw: tuple[int, int], mode: str, flip: bool):
         (h, w), (kh, kw) = image_hw, kernel_hw
         oh, ow = conv2d_output_shape((h, w), (kh, kw), mode)
-        top, bottom = _padding(kh, mode, flip)
-        left, right = _padding(kw, mode, flip)
+        top, bottom = conv2d_padding(kh, mode, flip)
+        left, right = conv2d_padding(kw, mode, flip)
         return cls(h, w, kh, kw, top, left, h + top + bottom, w + left + right, oh, ow)
 
 

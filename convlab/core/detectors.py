@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_finite_array
-from .conv2d import _padding, conv2d, conv2d_output_shape
+from .conv2d import conv2d, conv2d_output_shape, conv2d_padding
 
 __all__ = [
     "KERNEL_PRESETS_2D",
@@ -266,8 +266,8 @@ def response_patch(
     out_h, out_w = conv2d_output_shape(x.shape, (kh, kw), mode)
     if not (0 <= row < out_h and 0 <= col < out_w):
         raise ValueError(f"pixel ({row}, {col}) is outside the {out_h}×{out_w} response")
-    top, bottom = _padding(kh, mode, flip)
-    left, right = _padding(kw, mode, flip)
+    top, bottom = conv2d_padding(kh, mode, flip)
+    left, right = conv2d_padding(kw, mode, flip)
     padded = np.pad(x, ((top, bottom), (left, right)))
     return padded[row : row + kh, col : col + kw].copy()
 

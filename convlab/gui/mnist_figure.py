@@ -18,7 +18,7 @@ from PyQt6.QtGui import QColor, QFont, QPen
 from PyQt6.QtWidgets import QGraphicsRectItem, QWidget
 
 import convlab.core as cc
-from convlab.core.conv2d import _padding
+from convlab.core.conv2d import conv2d_padding
 
 from .mnist_model import MAX_KERNEL_SIZE
 from .plots import register_view, style_plot
@@ -216,7 +216,7 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
         """Zeros added above and left of the digit before sliding the kernel."""
         fig = self.figure
         kh, kw = fig.kernels.shape[1:]
-        return _padding(kh, fig.mode, fig.flip)[0], _padding(kw, fig.mode, fig.flip)[0]
+        return conv2d_padding(kh, fig.mode, fig.flip)[0], conv2d_padding(kw, fig.mode, fig.flip)[0]
 
     def digit_offset(self) -> tuple[int, int]:
         """Response pixel whose window is centred on the digit's pixel (0, 0).
