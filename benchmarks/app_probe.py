@@ -37,8 +37,8 @@ def main() -> int:
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication(["convlab-probe"])
-    from convlab.gui.main_window import MainWindow
     from convlab.gui.theme import theme_manager
+    from convlab.shell.main_window import MainWindow
 
     theme_manager().apply()
     settings_file = Path(tempfile.mkdtemp(prefix="convlab-probe-")) / "settings.ini"

@@ -130,7 +130,7 @@ def bench_gradient_panel(ctx: Context) -> list[Row]:
     case = f"Run at max speed, {runs}×{seconds:g} s"
     try:
         qt_app()
-        from convlab.gui.gradient_panel import GradientPanel
+        from convlab.labs.gradient.panel import GradientPanel
     except Exception as exc:
         return [not_available(bench, case, "GradientPanel", "steps/s", describe_error(exc))]
     panel = GradientPanel()
@@ -200,7 +200,7 @@ def _redraw_row(bench: str, case: str, subject: str, refresh: Callable[[], None]
 def _mnist_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
     from PyQt6.QtWidgets import QApplication
 
-    from convlab.gui.mnist_panel import MnistPanel
+    from convlab.labs.mnist.panel import MnistPanel
 
     panel = MnistPanel()
     try:
@@ -264,7 +264,7 @@ def _signals_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
     from PyQt6.QtWidgets import QApplication
 
     from convlab.core.conv1d import conv1d
-    from convlab.gui.signals_panel import SignalsPanel
+    from convlab.labs.signals.panel import SignalsPanel
 
     panel = SignalsPanel()
     try:

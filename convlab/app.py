@@ -74,8 +74,8 @@ def run_screenshots(folder: Path) -> int:
     """Render each lab with its default content to ``folder/<lab>.png``."""
     from PyQt6.QtWidgets import QApplication
 
-    from convlab.gui.main_window import LABS, MainWindow
     from convlab.gui.theme import theme_manager
+    from convlab.shell.main_window import LABS, MainWindow
 
     folder.mkdir(parents=True, exist_ok=True)
     theme_manager().apply()
@@ -102,8 +102,8 @@ def run_self_test() -> int:
     """Exercise every lab offscreen; print one line, return 0 on success."""
     from PyQt6.QtWidgets import QApplication
 
-    from convlab.gui.main_window import LABS, MainWindow
     from convlab.gui.theme import theme_manager
+    from convlab.shell.main_window import LABS, MainWindow
 
     start = time.perf_counter()
     theme_manager().apply()
@@ -160,12 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:
         return run_self_test()
 
-    from convlab.gui import errors
+    from convlab.shell import errors
 
     errors.setup_logging()
     errors.install()
-    from convlab.gui.main_window import MainWindow
     from convlab.gui.theme import theme_manager
+    from convlab.shell.main_window import MainWindow
 
     theme_manager().apply()
     probe = bool(os.environ.get("CONVLAB_EXIT_AFTER_PAINT"))

@@ -54,12 +54,11 @@ if [ "$onefile" -eq 0 ]; then
   echo "== every bundled resource is in the build"
   missing=0
   while IFS= read -r -d '' file; do
-    rel=${file#convlab/resources/}
-    if [ ! -f "$app_dir/_internal/convlab/resources/$rel" ]; then
-      echo "missing from the build: convlab/resources/$rel" >&2
+    if [ ! -f "$app_dir/_internal/$file" ]; then
+      echo "missing from the build: $file" >&2
       missing=1
     fi
-  done < <(find convlab/resources -type f ! -name '*.py' ! -name '*.pyc' -print0)
+  done < <(find convlab/resources convlab/core/data -type f ! -name '*.py' ! -name '*.pyc' -print0)
   [ "$missing" -eq 0 ] || exit 1
   dangling=$(find "$app_dir" -xtype l)
   [ -z "$dangling" ] || { echo "symbolic links to files not in the build: $dangling" >&2; exit 1; }

@@ -48,12 +48,13 @@ package = Path(convlab.__file__).resolve().parent
 assert root not in package.parents, f"convlab imported from the checkout: {package}"
 assert "site-packages" in package.parts, f"convlab not imported from site-packages: {package}"
 assert resources_dir().resolve() == package / "resources", resources_dir()
-source = root / "convlab" / "resources"
 wanted = {
-    p.relative_to(source) for p in source.rglob("*")
+    p.relative_to(root / "convlab")
+    for folder in ("resources", "core/data")
+    for p in (root / "convlab" / folder).rglob("*")
     if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
 }
-missing = sorted(str(p) for p in wanted if not (resources_dir() / p).is_file())
+missing = sorted(str(p) for p in wanted if not (package / p).is_file())
 assert not missing, f"resources missing from the installed wheel: {missing}"
 print(f"   convlab {convlab.__version__} from {package}: {len(wanted)} resource files present")
 EOF

@@ -9,7 +9,7 @@ SOURCE is a folder with the four standard MNIST files (default
 SHA-256 of each decompressed file against the published hashes, keeps the
 first N (default 1,000) training and first N test digits with their labels,
 and writes them as gzip-compressed IDX files with the standard names into
-``convlab/resources/mnist``.  Compression is deterministic (no timestamp), so
+``convlab/core/data/mnist``.  Compression is deterministic (no timestamp), so
 running it again gives byte-identical files.
 """
 
@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", nargs="?", type=Path, default=REPO.parent / "shared" / "mnist",
                         help="folder with the full MNIST files (default: ../shared/mnist)")
-    parser.add_argument("--out", type=Path, default=REPO / "convlab" / "resources" / "mnist",
-                        help="output folder (default: convlab/resources/mnist)")
+    parser.add_argument("--out", type=Path, default=REPO / "convlab" / "core" / "data" / "mnist",
+                        help="output folder (default: convlab/core/data/mnist)")
     parser.add_argument("--count", type=int, default=1000,
                         help="digits kept from each split (default: 1000)")
     args = parser.parse_args(argv)

@@ -32,7 +32,7 @@ def _run_script(text: str, tmp_path) -> dict:
     ],
 )
 def test_signals_script_matches_the_panel(qtbot, tmp_path, changes):
-    from convlab.gui.signals_panel import SignalsPanel
+    from convlab.labs.signals.panel import SignalsPanel
 
     panel = SignalsPanel()
     qtbot.addWidget(panel)
@@ -51,7 +51,7 @@ def test_signals_script_matches_the_panel(qtbot, tmp_path, changes):
 
 @pytest.mark.parametrize("drawing", [False, True])
 def test_mnist_script_matches_the_panel(qtbot, tmp_path, drawing):
-    from convlab.gui.mnist_panel import MnistPanel
+    from convlab.labs.mnist.panel import MnistPanel
 
     panel = MnistPanel()
     qtbot.addWidget(panel)
@@ -86,7 +86,7 @@ def test_mnist_script_matches_the_panel(qtbot, tmp_path, drawing):
 )
 def test_gradient_script_reaches_the_same_weights(qtbot, tmp_path, changes):
     from convlab.export_script import gradient_script
-    from convlab.gui.gradient_panel import GradientPanel
+    from convlab.labs.gradient.panel import GradientPanel
 
     panel = GradientPanel()
     qtbot.addWidget(panel)

@@ -73,18 +73,21 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
 
 
 def test_wheel_holds_every_resource(wheel: zipfile.ZipFile) -> None:
-    resources = {name for name in _package_files() if name.startswith("convlab/resources/")}
+    resources = {
+        name for name in _package_files()
+        if name.startswith(("convlab/resources/", "convlab/core/data/"))
+    }
     # The MNIST sample and every icon are among them (a checkout missing them fails here too).
     assert "convlab/resources/icons/convlab.svg" in resources
     assert {f"convlab/resources/icons/convlab-{n}.png" for n in PNG_SIZES} <= resources
-    assert any(n.startswith("convlab/resources/mnist/") and n.endswith(".gz") for n in resources)
+    assert any(n.startswith("convlab/core/data/mnist/") and n.endswith(".gz") for n in resources)
     missing = sorted(resources - set(wheel.namelist()))
     assert not missing, f"resources missing from the wheel: {missing}"
 
 
 def test_wheel_holds_every_module(wheel: zipfile.ZipFile) -> None:
     modules = _package_files((".py",))
-    assert "convlab/app.py" in modules and "convlab/gui/main_window.py" in modules
+    assert "convlab/app.py" in modules and "convlab/shell/main_window.py" in modules
     missing = sorted(modules - set(wheel.namelist()))
     assert not missing, f"modules missing from the wheel: {missing}"
 
@@ -102,7 +105,7 @@ def test_wheel_metadata(wheel: zipfile.ZipFile) -> None:
         if line.startswith("Requires-Dist:") and "extra ==" not in line
     ]
     names = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requires}
-    assert names == {"pyqt6", "pyqtgraph", "numpy", "scipy", "platformdirs"}
+    assert names == {"pyqt6", "pyqtgraph", "numpy", "scipy", "platformdirs", "threadpoolctl", "psygnal"}
 
 
 # -- icons ---------------------------------------------------------------------------

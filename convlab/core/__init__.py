@@ -22,6 +22,7 @@ mnist      where MNIST digits come from: bundled sample, folders, caches, downlo
 conv2d     batched 2-D convolution of images with a kernel bank.
 detectors  the notebook's line detectors, thresholds and figure for one digit.
 detector_stats  the detectors over a data set: per-class statistics, masks.
+validation input checks with messages a student can act on.
 threads    the thread policy: BLAS pinned to one thread, explicit parallel blocks.
 
 Heavy modules (``scipy.signal``) are imported lazily inside functions so that
@@ -40,3 +41,4 @@ from .mnist import *  # noqa: F403
 from .signals import *  # noqa: F403
 from .threads import *  # noqa: F403
 from .training import *  # noqa: F403
+from .validation import *  # noqa: F403

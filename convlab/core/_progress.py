@@ -8,7 +8,7 @@ A long computation takes two optional callables:
     returns ``True`` when the caller wants the work abandoned; the function
     then raises :class:`Cancelled` as soon as it can, leaving nothing half-done.
 
-The GUI's worker idiom (:mod:`convlab.gui.worker`) passes exactly these.
+The GUI's worker idiom passes exactly these.
 """
 
 from __future__ import annotations

@@ -37,7 +37,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_finite_array, check_choice
 from .conv1d_geometry import (
     PADDING_MODES,
     _check_geometry,
@@ -47,6 +46,7 @@ from .conv1d_geometry import (
     receptive_field,
     source_index,
 )
+from .validation import as_finite_array, check_choice
 
 __all__ = ["conv1d", "conv1d_weight_jacobian"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_finite_array, check_choice, check_positive_int
+from .validation import as_finite_array, check_choice, check_positive_int
 
 __all__ = [
     "MODES",

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_finite_array, check_choice, check_positive_int
+from .validation import as_finite_array, check_choice, check_positive_int
 
 __all__ = ["CONV2D_MODES", "conv2d", "conv2d_output_shape", "conv2d_padding"]
 

@@ -26,8 +26,8 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_finite_array
 from .conv2d import conv2d, conv2d_output_shape, conv2d_padding
+from .validation import as_finite_array
 
 __all__ = [
     "KERNEL_PRESETS_2D",

@@ -170,13 +170,12 @@ def _reason(exc: BaseException, timeout: float) -> str:
 
 
 def _fetch(url: str, dest: Path, name: str, expected: ExpectedFile, timeout: float,
-           on_bytes: Callable[[int, str], None], cancel: CancelCallback | None) -> Path:
+           on_bytes: Callable[[int, str], None], cancel: CancelCallback | None,
+           user_agent: str) -> Path:
     """Download ``url`` into ``dest`` as ``name`` or ``name.gz``; return the path written."""
     import urllib.request
 
-    from convlab import __version__
-
-    request = urllib.request.Request(url, headers={"User-Agent": f"ConvLab/{__version__}"})
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
     verifier = _Verifier(expected)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         first = b""
@@ -200,7 +199,7 @@ def _fetch(url: str, dest: Path, name: str, expected: ExpectedFile, timeout: flo
 
 
 def download_mnist(
-    dest: str | os.PathLike | None = None,
+    dest: str | os.PathLike,
     *,
     mirrors: Sequence[str] = DEFAULT_MIRRORS,
     files: Mapping[str, ExpectedFile] = MNIST_FILES,
@@ -209,6 +208,7 @@ def download_mnist(
     timeout: float = 30.0,
     retries: int = 2,
     retry_delay: float = 2.0,
+    user_agent: str = "ConvLab",
 ) -> Path:
     """Download the full MNIST set (verified) into a folder, and return that folder.
 
@@ -218,9 +218,9 @@ def download_mnist(
 
     Parameters
     ----------
-    dest : path-like, optional
-        Destination folder (created if needed); default
-        ``convlab.paths.user_cache_dir() / "mnist"``.
+    dest : path-like
+        Destination folder (created if needed); the app passes its per-user
+        cache folder.
     mirrors : sequence of str
         Base URLs tried in order, e.g. ``"https://example.org/mnist/"``.
     files : mapping of str to ExpectedFile
@@ -236,6 +236,8 @@ def download_mnist(
         How many more passes over all mirrors after the first one fails.
     retry_delay : float
         Seconds to wait between passes.
+    user_agent : str
+        The HTTP ``User-Agent`` sent to the mirrors (the app sends its version).
 
     Returns
     -------
@@ -264,10 +266,6 @@ def download_mnist(
         raise ValueError("give at least one file to download")
     if retries < 0:
         raise ValueError(f"retries must be 0 or more, got {retries}")
-    if dest is None:
-        from convlab.paths import user_cache_dir
-
-        dest = user_cache_dir() / "mnist"
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     from .mnist import mnist_file_names
@@ -296,7 +294,7 @@ def download_mnist(
             for mirror in mirrors:
                 url = mirror.rstrip("/") + f"/{name}.gz"
                 try:
-                    saved = _fetch(url, dest, name, expected, timeout, on_bytes, cancel)
+                    saved = _fetch(url, dest, name, expected, timeout, on_bytes, cancel, user_agent)
                     break
                 except (OSError, http.client.HTTPException, ValueError, _BadContent) as exc:
                     failures.append((url, _reason(exc, timeout)))

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from ._progress import CancelCallback, ProgressCallback, check_cancel, report
-from ._validation import check_choice
 from .download import DEFAULT_MIRRORS, MNIST_FILES, DownloadError, ExpectedFile, download_mnist
 from .idx import IDX_MAX_BYTES, IdxError, read_idx
+from .validation import check_choice
 
 __all__ = [
     "DEFAULT_MIRRORS",
@@ -174,10 +174,22 @@ class MnistCandidate:
 
 
 def bundled_sample_path() -> Path:
-    """Folder of the bundled sample (the first 1,000 training and 1,000 test digits)."""
-    from convlab.paths import resource_path
+    """Folder of the bundled sample (the first 1,000 training and 1,000 test digits).
 
-    return resource_path("mnist")
+    The sample is the core's own package data (``convlab/core/data/mnist``), found
+    next to this module from a checkout, an installed wheel or a frozen app.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the sample is missing (a broken install), naming the folder looked at.
+    """
+    folder = Path(__file__).resolve().parent / "data" / "mnist"
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"the bundled MNIST sample is missing: {folder} (is the installation complete?)"
+        )
+    return folder
 
 
 def _find_file(folder: Path, name: str) -> Path | None:
@@ -379,7 +391,8 @@ def find_local_copies(
     cwd : Path, optional
         Working folder for the ``./data`` locations (default: the current one).
     cache_dir : Path, optional
-        ConvLab's cache folder (default: ``convlab.paths.user_cache_dir()``).
+        ConvLab's cache folder, whose ``mnist`` subfolder holds its own
+        download (the app passes its per-user cache; default: not searched).
 
     Returns
     -------
@@ -388,10 +401,6 @@ def find_local_copies(
     """
     home = Path.home() if home is None else Path(home)
     cwd = Path.cwd() if cwd is None else Path(cwd)
-    if cache_dir is None:
-        from convlab.paths import user_cache_dir
-
-        cache_dir = user_cache_dir()
     found: list[MnistCandidate] = []
     seen: set[Path] = set()
 
@@ -401,8 +410,8 @@ def find_local_copies(
             seen.add(key)
             found.append(MnistCandidate(path, kind, description))
 
-    own = Path(cache_dir) / "mnist"
-    if own.is_dir() and _has_all_files(own):
+    own = Path(cache_dir) / "mnist" if cache_dir is not None else None
+    if own is not None and own.is_dir() and _has_all_files(own):
         add(own, "convlab", f"ConvLab's full download in {own}")
     keras = home / ".keras" / "datasets" / "mnist.npz"
     if keras.is_file():

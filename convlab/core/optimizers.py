@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_finite_array, check_choice
+from .validation import as_finite_array, check_choice
 
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "Momentum", "Nesterov", "Optimizer", "make_optimizer"]
 

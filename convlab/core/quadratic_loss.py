@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_finite_array
 from .tap_model import _labels, _split_params, design_matrix
+from .validation import as_finite_array
 
 __all__ = ["QuadraticLoss", "least_squares_optimum", "loss_surface"]
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_positive_int
+from .validation import check_positive_int
 
 __all__ = [
     "CENTRAL_DIFFERENCE",

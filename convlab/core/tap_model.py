@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_finite_array, check_positive_int
+from .validation import as_finite_array, check_positive_int
 
 __all__ = [
     "GradientCheck",

@@ -38,7 +38,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_finite_array, check_positive_int
 from .datasets import UpDownSplit
 from .optimizers import (
     OPTIMIZERS,
@@ -64,6 +63,7 @@ from .tap_model import (
     window_means,
 )
 from .training_history import History
+from .validation import as_finite_array, check_positive_int
 
 __all__ = [
     "OPTIMIZERS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_positive_int
+from .validation import check_positive_int
 
 __all__ = ["History"]
 

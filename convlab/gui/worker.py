@@ -28,7 +28,7 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
-from convlab.core._progress import Cancelled
+from convlab.core import Cancelled
 
 __all__ = ["Task", "TaskRunner", "active_task_count"]
 

@@ -31,11 +31,13 @@ class Route:
 
 @dataclass
 class LocalServer:
-    """A running server: set ``routes[path]``, read ``requests`` (paths in order)."""
+    """A running server: set ``routes[path]``, read ``requests`` (paths in order)
+    and ``user_agents`` (the ``User-Agent`` of each request)."""
 
     port: int
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    user_agents: list[str] = field(default_factory=list)
 
     def route(self, path: str, kind: str, body: bytes = b"", **options: object) -> None:
         """Answer requests for ``path`` as :class:`Route` ``(kind, body, **options)`` says."""
@@ -50,6 +52,7 @@ def _handler(server_state: LocalServer) -> type[http.server.BaseHTTPRequestHandl
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             server_state.requests.append(self.path)
+            server_state.user_agents.append(self.headers.get("User-Agent", ""))
             route = server_state.routes.get(self.path, Route("status", status=404))
             if route.kind == "flaky":
                 seen = server_state.requests.count(self.path)

@@ -270,13 +270,10 @@ def test_intact_files_are_kept_and_bad_ones_replaced(http_server, tiny, expected
     assert load_mnist(tmp_path).train_labels.tolist() == [5, 0, 4, 1, 9, 2]
 
 
-def test_default_destination_is_the_user_cache(http_server, tiny, expected):
-    from convlab.paths import user_cache_dir
-
+def test_user_agent_is_the_callers(http_server, tiny, expected, tmp_path):
     url = serve(http_server, "good", tiny)
-    dest = download_mnist(mirrors=url, files=expected, **FAST)
-    assert dest == user_cache_dir() / "mnist"
-    assert_downloaded(dest, tiny)
+    download_mnist(tmp_path, mirrors=url, files=expected, user_agent="ConvLab/9.9", **FAST)
+    assert set(http_server.user_agents) == {"ConvLab/9.9"}
 
 
 @pytest.mark.parametrize(

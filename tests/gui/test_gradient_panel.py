@@ -11,8 +11,9 @@ import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
 
 import convlab.core as cc
-from convlab.gui.gradient_axes import nice_ceiling
-from convlab.gui.gradient_model import (
+from convlab.gui.theme import theme_manager
+from convlab.labs.gradient.axes import nice_ceiling
+from convlab.labs.gradient.model import (
     GradientLabState,
     RacerSpec,
     landscape_window,
@@ -21,8 +22,7 @@ from convlab.gui.gradient_model import (
     sgd_curvature,
     write_history_csv,
 )
-from convlab.gui.gradient_panel import GradientPanel
-from convlab.gui.theme import theme_manager
+from convlab.labs.gradient.panel import GradientPanel
 
 
 @pytest.fixture

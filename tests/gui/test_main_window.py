@@ -10,9 +10,9 @@ from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QApplication
 
 import convlab
-from convlab.gui import errors, main_window
 from convlab.gui.theme import DARK, LIGHT, theme_manager
 from convlab.gui.worker import active_task_count
+from convlab.shell import errors, main_window
 
 FAKE_LABS = (
     main_window.LabSpec("signals", "Signals && Kernels", "_fake_labs", "FakeA"),
@@ -187,7 +187,7 @@ def test_open_rejected_by_a_lab_leaves_every_lab_untouched(make_window, tmp_path
 
 
 def test_autosave_and_recovery(make_window, monkeypatch):
-    from convlab.gui import session_controller as sc
+    from convlab.shell import session_controller as sc
 
     window = make_window()
     window.build_all()

@@ -8,9 +8,9 @@ import scipy.signal
 from PyQt6.QtCore import QPoint, Qt
 
 import convlab.core as cc
-from convlab.gui.mnist_figure import mask_overlay
-from convlab.gui.mnist_panel import THRESHOLD_STEP, MnistPanel
 from convlab.gui.worker import active_task_count
+from convlab.labs.mnist.figure import mask_overlay
+from convlab.labs.mnist.panel import THRESHOLD_STEP, MnistPanel
 
 KERNELS = list(cc.LINE_DETECTORS.values())
 
@@ -335,7 +335,8 @@ def test_download_runs_in_background_then_loads(panel, qtbot, tmp_path, monkeypa
     ):
         cc.write_idx(tmp_path / name, arr)
 
-    def fake_download(*, progress, cancel):
+    def fake_download(dest, *, progress, cancel, user_agent):
+        assert dest.name == "mnist" and user_agent.startswith("ConvLab/")
         progress(0.5, "half")
         return tmp_path
 
@@ -345,7 +346,7 @@ def test_download_runs_in_background_then_loads(panel, qtbot, tmp_path, monkeypa
     qtbot.waitUntil(lambda: not panel.tasks.busy, timeout=5000)
     assert len(panel.data.train_images) == 50
 
-    def failing_download(*, progress, cancel):
+    def failing_download(dest, *, progress, cancel, user_agent):
         raise cc.DownloadError("every mirror failed")
 
     monkeypatch.setattr(cc, "download_mnist", failing_download)
@@ -407,7 +408,7 @@ def test_detected_copy_is_offered_and_loads(panel, qtbot, tmp_path, monkeypatch)
     monkeypatch.setattr(
         cc,
         "find_local_copies",
-        lambda: cc.mnist.find_local_copies(
+        lambda cache_dir: cc.mnist.find_local_copies(
             home=tmp_path, cwd=tmp_path, cache_dir=tmp_path / "cache"
         ),
     )
@@ -423,7 +424,7 @@ def test_detected_copy_is_offered_and_loads(panel, qtbot, tmp_path, monkeypatch)
 
 
 def _find_copies_again(*, progress, cancel):
-    from convlab.gui.mnist_data import _find_copies
+    from convlab.labs.mnist.data import _find_copies
 
     return _find_copies(progress=progress, cancel=cancel)
 
@@ -463,6 +464,6 @@ def test_theme_switch_keeps_the_figure(panel):
     ],
 )
 def test_resize_kernel(size, want):
-    from convlab.gui.mnist_kernels import resize_kernel
+    from convlab.labs.mnist.kernels import resize_kernel
 
     np.testing.assert_array_equal(resize_kernel(np.arange(9.0).reshape(3, 3), size), want)

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from convlab.gui.main_window import LABS
 from convlab.gui.theme import theme_manager
 from convlab.gui.worker import active_task_count
+from convlab.shell.main_window import LABS
 
 
 @pytest.fixture(params=[spec.key for spec in LABS])
@@ -76,7 +76,7 @@ def test_window_exports_script_and_reports_a_failed_export(qtbot, tmp_path, monk
     from PyQt6.QtCore import QSettings
     from PyQt6.QtWidgets import QMessageBox
 
-    from convlab.gui.main_window import MainWindow
+    from convlab.shell.main_window import MainWindow
 
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
                         interactive=False)

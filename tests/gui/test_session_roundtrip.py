@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from PyQt6.QtCore import QSettings
 
 from convlab import session
-from convlab.gui.main_window import MainWindow
+from convlab.shell.main_window import MainWindow
 
 finite = st.floats(-50, 50, allow_nan=False).map(lambda v: round(v, 3))
 
@@ -93,9 +93,9 @@ def test_save_and_open_restores_every_lab(window, tmp_path, sig, grad, mn):
 
 
 def _defaults(key: str) -> dict:
-    from convlab.gui.gradient_model import GradientLabState
-    from convlab.gui.mnist_model import MnistState
-    from convlab.gui.signals_model import SignalsState
+    from convlab.labs.gradient.model import GradientLabState
+    from convlab.labs.mnist.model import MnistState
+    from convlab.labs.signals.model import SignalsState
 
     state = {"signals": SignalsState, "gradient": GradientLabState, "mnist": MnistState}[key]()
     return state.to_dict() if hasattr(state, "to_dict") else dataclasses.asdict(state)

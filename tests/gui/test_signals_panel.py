@@ -13,9 +13,9 @@ from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtTest import QTest
 
 import convlab.core as cc
-from convlab.gui.signals_model import SignalsState, compute_view, fmt, length_formula
-from convlab.gui.signals_panel import SignalsPanel
 from convlab.gui.theme import ERROR_COLOR, theme_manager
+from convlab.labs.signals.model import SignalsState, compute_view, fmt, length_formula
+from convlab.labs.signals.panel import SignalsPanel
 
 
 @pytest.fixture

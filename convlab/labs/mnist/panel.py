@@ -38,17 +38,17 @@ from PyQt6.QtWidgets import (
 
 import convlab.core as cc
 from convlab.exports import save_detector_npz
+from convlab.gui.base import DataExport, LabPanel
+from convlab.gui.widgets import Throttle
 
-from .base import DataExport, LabPanel
-from .mnist_data import DataSourceMixin
-from .mnist_detectors import THRESHOLD_STEP, DetectorControlsMixin
-from .mnist_digits import DigitBrowserMixin
-from .mnist_figure import DetectorFigureView, ThumbnailStrip
-from .mnist_kernels import KernelEditor
-from .mnist_layout import group
-from .mnist_model import MnistState
-from .mnist_stats import StatisticsMixin
-from .widgets import Throttle
+from .data import DataSourceMixin
+from .detectors import THRESHOLD_STEP, DetectorControlsMixin
+from .digits import DigitBrowserMixin
+from .figure import DetectorFigureView, ThumbnailStrip
+from .kernels import KernelEditor
+from .layout import group
+from .model import MnistState
+from .stats import StatisticsMixin
 
 __all__ = ["THRESHOLD_STEP", "MnistPanel", "MnistState"]
 

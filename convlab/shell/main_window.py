@@ -19,11 +19,11 @@ from PyQt6.QtWidgets import (
 )
 
 import convlab
+from convlab.gui.base import DataExport, LabPanel
+from convlab.gui.theme import MODES, theme_manager
 
 from . import errors
-from .base import DataExport, LabPanel
 from .session_controller import SessionController
-from .theme import MODES, theme_manager
 
 __all__ = ["LABS", "LabSpec", "MainWindow"]
 
@@ -44,9 +44,9 @@ class LabSpec:
 
 
 LABS = (
-    LabSpec("signals", "Signals && Kernels", "convlab.gui.signals_panel", "SignalsPanel"),
-    LabSpec("gradient", "Gradient Descent", "convlab.gui.gradient_panel", "GradientPanel"),
-    LabSpec("mnist", "MNIST Detectors", "convlab.gui.mnist_panel", "MnistPanel"),
+    LabSpec("signals", "Signals && Kernels", "convlab.labs.signals.panel", "SignalsPanel"),
+    LabSpec("gradient", "Gradient Descent", "convlab.labs.gradient.panel", "GradientPanel"),
+    LabSpec("mnist", "MNIST Detectors", "convlab.labs.mnist.panel", "MnistPanel"),
 )
 
 

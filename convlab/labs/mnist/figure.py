@@ -19,10 +19,10 @@ from PyQt6.QtWidgets import QGraphicsRectItem, QWidget
 
 import convlab.core as cc
 from convlab.core.conv2d import conv2d_padding
+from convlab.gui.plots import register_view, style_plot
+from convlab.gui.theme import theme_manager
 
-from .mnist_model import MAX_KERNEL_SIZE
-from .plots import register_view, style_plot
-from .theme import theme_manager
+from .model import MAX_KERNEL_SIZE
 
 __all__ = [
     "DetectorFigureView",

@@ -2,7 +2,7 @@
 
 :class:`DetectorControlsMixin` builds the "Detectors" box and applies its
 settings to the figure; a threshold change only re-thresholds the responses
-already computed. It is mixed into :class:`~convlab.gui.mnist_panel.MnistPanel`,
+already computed. It is mixed into :class:`~convlab.labs.mnist.panel.MnistPanel`,
 whose ``state``, ``figure``, ``figure_view``, ``kernel_editor``, ``inspector``
 and ``refresh`` it uses.
 """
@@ -16,11 +16,11 @@ from PyQt6.QtCore import QSignalBlocker, Qt
 from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QSlider
 
 import convlab.core as cc
-from convlab.core._validation import check_choice
+from convlab.core.validation import check_choice
 
-from .mnist_figure import inspector_html
-from .mnist_layout import button, group, row
-from .mnist_model import DISPLAYS, MAX_THRESHOLD, notebook_kernels
+from .figure import inspector_html
+from .layout import button, group, row
+from .model import DISPLAYS, MAX_THRESHOLD, notebook_kernels
 
 __all__ = ["THRESHOLD_STEP", "DetectorControlsMixin"]
 
@@ -34,7 +34,7 @@ MODE_TIPS = {
 
 
 class DetectorControlsMixin:
-    """The "Detectors" box of :class:`~convlab.gui.mnist_panel.MnistPanel` and its settings."""
+    """The "Detectors" box of :class:`~convlab.labs.mnist.panel.MnistPanel` and its settings."""
 
     # ------------------------------------------------------------- build
     def _build_detector_box(self) -> None:

@@ -3,7 +3,7 @@
 :class:`DigitBrowserMixin` builds the "Digit" box (split, label filter,
 position, previous/random/next, thumbnails) and the "Draw a digit" box, and
 keeps ``state.index`` / ``state.digit_source`` in step with them. It is mixed
-into :class:`~convlab.gui.mnist_panel.MnistPanel`, whose ``state``, ``data``,
+into :class:`~convlab.labs.mnist.panel.MnistPanel`, whose ``state``, ``data``,
 ``_sync_widgets`` and ``refresh`` it uses.
 """
 
@@ -15,8 +15,8 @@ from PyQt6.QtCore import QSignalBlocker, Qt
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QSpinBox
 
-from .mnist_canvas import DrawCanvas
-from .mnist_layout import button, group, row
+from .canvas import DrawCanvas
+from .layout import button, group, row
 
 __all__ = ["DigitBrowserMixin"]
 

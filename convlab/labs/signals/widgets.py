@@ -18,9 +18,8 @@ from PyQt6.QtWidgets import (
 )
 
 from convlab.core.signals import Generator, Param
-
-from .plots import register_view, style_plot
-from .widgets import ValidatedInput, format_array, parse_array
+from convlab.gui.plots import register_view, style_plot
+from convlab.gui.widgets import ValidatedInput, format_array, parse_array
 
 __all__ = ["EditViewBox", "GeneratorForm", "MatrixEdit", "editable_plot"]
 

@@ -1,11 +1,11 @@
 """The Gradient Descent lab's step plots (loss, accuracy, parameters) and data plots.
 
-:class:`GradientCurves` is a mixin of :class:`~convlab.gui.gradient_panel.GradientPanel`.
+:class:`GradientCurves` is a mixin of :class:`~convlab.labs.gradient.panel.GradientPanel`.
 It builds the plots beside the landscape (their items are attributes of the
 panel) and brings them up to the runs: one loss / accuracy curve per run, the
 parameters of the first run against their least-squares values, the training
 signals, the kernel and the test predictions. Axis ranges change in 1-2-5
-jumps (:func:`~convlab.gui.gradient_axes.nice_ceiling`) so that the plots are
+jumps (:func:`~convlab.labs.gradient.axes.nice_ceiling`) so that the plots are
 not laid out again on every frame.
 """
 
@@ -18,12 +18,12 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 
 import convlab.core as cc
+from convlab.gui.plots import Stems, make_plot, style_plot
+from convlab.gui.theme import series_color, theme_manager
+from convlab.gui.widgets import format_array
 
-from .gradient_axes import PlainAxis, StepAxis, nice_ceiling
-from .gradient_runs import MAX_RUNS
-from .plots import Stems, make_plot, style_plot
-from .theme import series_color, theme_manager
-from .widgets import format_array
+from .axes import PlainAxis, StepAxis, nice_ceiling
+from .runs import MAX_RUNS
 
 __all__ = ["CURVE_WIDTH", "GradientCurves"]
 

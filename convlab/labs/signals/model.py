@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 import convlab.core as cc
-from convlab.core._validation import as_finite_array, check_choice, check_positive_int
+from convlab.core.validation import as_finite_array, check_choice, check_positive_int
 
 __all__ = ["SignalsState", "SignalsView", "StepView", "compute_view", "default_batch"]
 

@@ -7,7 +7,7 @@ smaller), then redraws once. The core's :class:`convlab.core.Trainer` makes
 several hundred thousand steps per second, so this keeps the window responsive
 at any speed without a worker thread.
 
-:class:`GradientRuns` is a mixin of :class:`~convlab.gui.gradient_panel.GradientPanel`:
+:class:`GradientRuns` is a mixin of :class:`~convlab.labs.gradient.panel.GradientPanel`:
 it makes the runs from the panel's ``state`` and ``data`` (one, or one per
 contender in a race), steps them, and pauses and reports when one diverges.
 """
@@ -23,7 +23,7 @@ from PyQt6.QtCore import QSignalBlocker, QTimer
 
 import convlab.core as cc
 
-from .gradient_model import OPTIMIZER_LABELS
+from .model import OPTIMIZER_LABELS
 
 __all__ = ["FRAME_MS", "MAX_RUNS", "GradientRuns", "Run", "divergence_report"]
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import convlab.core as cc
-from convlab.core._validation import as_finite_array, check_choice
+from convlab.core.validation import as_finite_array, check_choice
 
 __all__ = [
     "DISPLAYS",

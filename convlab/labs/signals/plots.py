@@ -1,9 +1,9 @@
 """The Signals & Kernels lab's plots: signal, kernel, output, all modes and the batch.
 
-:class:`PlotsMixin` builds the plots, draws a :class:`~convlab.gui.signals_model.SignalsView`
+:class:`PlotsMixin` builds the plots, draws a :class:`~convlab.labs.signals.model.SignalsView`
 in them, restyles them with the theme, and turns mouse gestures on the signal
 plot (drawing) and kernel plot (dragging a tap) into new samples. It is mixed
-into :class:`~convlab.gui.signals_panel.SignalsPanel`, whose ``state``,
+into :class:`~convlab.labs.signals.panel.SignalsPanel`, whose ``state``,
 ``view``, ``status_message`` and ``_set_x`` / ``_set_w`` it uses.
 """
 
@@ -15,11 +15,11 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QSplitter, QWidget
 
 import convlab.core as cc
+from convlab.gui.plots import Stems, make_plot
+from convlab.gui.theme import series_color, theme_manager
 
-from .plots import Stems, make_plot
-from .signals_model import SignalsView
-from .signals_widgets import editable_plot
-from .theme import series_color, theme_manager
+from .model import SignalsView
+from .widgets import editable_plot
 
 __all__ = ["PlotsMixin"]
 
@@ -49,7 +49,7 @@ def _stack_offsets(rows: np.ndarray) -> np.ndarray:
 
 
 class PlotsMixin:
-    """The plots of :class:`~convlab.gui.signals_panel.SignalsPanel` and their mouse editing."""
+    """The plots of :class:`~convlab.labs.signals.panel.SignalsPanel` and their mouse editing."""
 
     def _build_plots(self) -> QWidget:
         self._drag_tap: int | None = None  # kernel tap being dragged

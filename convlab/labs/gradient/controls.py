@@ -1,6 +1,6 @@
 """The Gradient Descent lab's controls: the settings column, the toolbar and the shortcuts.
 
-:class:`GradientControls` is a mixin of :class:`~convlab.gui.gradient_panel.GradientPanel`:
+:class:`GradientControls` is a mixin of :class:`~convlab.labs.gradient.panel.GradientPanel`:
 it builds the widgets (as attributes of the panel, which tests and the
 benchmarks drive directly), shows the panel's :class:`GradientLabState` in them
 and validates what is typed. The widgets' signals go to the panel's ``_on_…``
@@ -29,7 +29,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from .gradient_model import (
+from convlab.gui.widgets import ArrayEdit
+
+from .model import (
     MAX_BATCH,
     MAX_LENGTH,
     MAX_NOISE,
@@ -37,7 +39,6 @@ from .gradient_model import (
     MAX_SAMPLES,
     OPTIMIZER_LABELS,
 )
-from .widgets import ArrayEdit
 
 __all__ = ["SPEEDS", "GradientControls"]
 
@@ -80,7 +81,7 @@ class GradientControls:
     """Mixin: the panel's control widgets, model → widget sync and input checks.
 
     Reads the panel's ``state``; :meth:`_update_enabled` also switches the plots'
-    log axes (``_apply_log_modes`` of :class:`~convlab.gui.gradient_curves.GradientCurves`).
+    log axes (``_apply_log_modes`` of :class:`~convlab.labs.gradient.curves.GradientCurves`).
     """
 
     def _build_controls(self) -> QScrollArea:

@@ -2,8 +2,8 @@
 
 :class:`ControlsMixin` builds the column, copies the state into it
 (:meth:`~ControlsMixin._sync_widgets`) and writes every edit back into the
-panel's :class:`~convlab.gui.signals_model.SignalsState`, then schedules a
-redraw. It is mixed into :class:`~convlab.gui.signals_panel.SignalsPanel`,
+panel's :class:`~convlab.labs.signals.model.SignalsState`, then schedules a
+redraw. It is mixed into :class:`~convlab.labs.signals.panel.SignalsPanel`,
 whose ``state``, ``status_message``, ``_schedule`` and ``_on_draw_toggled`` it uses.
 """
 
@@ -25,8 +25,10 @@ from PyQt6.QtWidgets import (
 )
 
 import convlab.core as cc
+from convlab.gui.theme import ERROR_COLOR
+from convlab.gui.widgets import ArrayEdit
 
-from .signals_model import (
+from .model import (
     MAX_DILATION,
     MAX_KERNEL,
     MAX_SIGNAL,
@@ -34,9 +36,7 @@ from .signals_model import (
     SignalsView,
     fmt,
 )
-from .signals_widgets import GeneratorForm, MatrixEdit
-from .theme import ERROR_COLOR
-from .widgets import ArrayEdit
+from .widgets import GeneratorForm, MatrixEdit
 
 __all__ = ["ControlsMixin"]
 
@@ -67,7 +67,7 @@ def _check_length(limit: int, what: str):
 
 
 class ControlsMixin:
-    """The control column of :class:`~convlab.gui.signals_panel.SignalsPanel`."""
+    """The control column of :class:`~convlab.labs.signals.panel.SignalsPanel`."""
 
     def _build_controls(self) -> QWidget:
         box = QWidget()

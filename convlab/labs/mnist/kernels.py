@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import (
 
 import convlab.core as cc
 
-from .mnist_model import MAX_KERNEL_SIZE
+from .model import MAX_KERNEL_SIZE
 
 __all__ = ["KernelEditor", "resize_kernel"]
 

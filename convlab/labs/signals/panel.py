@@ -1,7 +1,7 @@
 """The Signals & Kernels lab: define a signal and a kernel, watch ``x * w`` being made.
 
 Every number shown comes from :mod:`convlab.core` (through
-:func:`convlab.gui.signals_model.compute_view`), so a notebook with
+:func:`convlab.labs.signals.model.compute_view`), so a notebook with
 ``import convlab.core as cc`` reproduces it.
 
 The panel is assembled from one mixin per area of the window, each in its own
@@ -26,13 +26,13 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from convlab.exports import write_signals_csv
+from convlab.gui.base import DataExport, LabPanel
+from convlab.gui.widgets import Throttle
 
-from .base import DataExport, LabPanel
-from .signals_controls import ControlsMixin
-from .signals_model import SignalsState, SignalsView, compute_view
-from .signals_plots import PlotsMixin
-from .signals_step import StepThroughMixin
-from .widgets import Throttle
+from .controls import ControlsMixin
+from .model import SignalsState, SignalsView, compute_view
+from .plots import PlotsMixin
+from .step import StepThroughMixin
 
 __all__ = ["SignalsPanel"]
 

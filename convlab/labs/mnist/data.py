@@ -3,7 +3,7 @@
 :class:`DataSourceMixin` builds the "Data" box and loads or downloads MNIST in
 the background (through the panel's ``tasks``); while it works the buttons are
 disabled and a progress bar shows. A failure keeps the current data and says
-why. It is mixed into :class:`~convlab.gui.mnist_panel.MnistPanel`, whose
+why. It is mixed into :class:`~convlab.labs.mnist.panel.MnistPanel`, whose
 ``state``, ``data``, ``tasks``, ``status_message``, ``_sync_widgets`` and
 ``refresh`` it uses, and tells the statistics tab when the digits change.
 """
@@ -15,10 +15,12 @@ from pathlib import Path
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QComboBox, QFileDialog, QLabel, QProgressBar, QSizePolicy
 
+import convlab
 import convlab.core as cc
+from convlab.gui.theme import ERROR_COLOR
+from convlab.paths import user_cache_dir
 
-from .mnist_layout import button, group, row
-from .theme import ERROR_COLOR
+from .layout import button, group, row
 
 __all__ = ["DataSourceMixin"]
 
@@ -26,11 +28,11 @@ __all__ = ["DataSourceMixin"]
 def _find_copies(*, progress, cancel) -> list[cc.MnistCandidate]:
     """Background job: look for Keras / torchvision copies (see ``find_local_copies``)."""
     cc.check_cancel(cancel)
-    return cc.find_local_copies()
+    return cc.find_local_copies(cache_dir=user_cache_dir())
 
 
 class DataSourceMixin:
-    """The "Data" box of :class:`~convlab.gui.mnist_panel.MnistPanel` and its loading."""
+    """The "Data" box of :class:`~convlab.labs.mnist.panel.MnistPanel` and its loading."""
 
     def _search_copies(self) -> None:
         """Look for Keras / torchvision copies in the background; they fill the combo box."""
@@ -136,12 +138,14 @@ class DataSourceMixin:
         self._data_busy(True, "Downloading MNIST…")
         self._data_task = self.tasks.start(
             cc.download_mnist,
+            user_cache_dir() / "mnist",
             on_result=self._on_downloaded,
             on_error=self._on_data_error,
             on_progress=self._on_data_progress,
             on_cancelled=lambda: self.status_message.emit("Download cancelled"),
             on_finished=lambda: self._data_busy(False),
             name="download MNIST",
+            user_agent=f"ConvLab/{convlab.__version__}",
         )
 
     def _on_downloaded(self, folder: Path) -> None:

@@ -5,13 +5,13 @@ one or more :class:`convlab.core.Trainer` runs and their plots. It is put
 together from mixins, one per part of the window, whose widgets and plot items
 all live on the panel:
 
-* :class:`~convlab.gui.gradient_controls.GradientControls` — the settings
+* :class:`~convlab.labs.gradient.controls.GradientControls` — the settings
   column, the toolbar, the shortcuts, state → widgets;
-* :class:`~convlab.gui.gradient_runs.GradientRuns` — the runs, Step / Run /
+* :class:`~convlab.labs.gradient.runs.GradientRuns` — the runs, Step / Run /
   Reset and the time-budgeted frame loop;
-* :class:`~convlab.gui.gradient_landscape.GradientLandscape` — the exact loss
+* :class:`~convlab.labs.gradient.landscape.GradientLandscape` — the exact loss
   landscape with the runs' paths;
-* :class:`~convlab.gui.gradient_curves.GradientCurves` — the loss, accuracy,
+* :class:`~convlab.labs.gradient.curves.GradientCurves` — the loss, accuracy,
   parameter, data, kernel and prediction plots.
 
 This module keeps what ties them together: the layout, the handlers of the
@@ -31,12 +31,13 @@ from PyQt6.QtWidgets import QFileDialog, QGridLayout, QHBoxLayout, QVBoxLayout, 
 
 import convlab.core as cc
 from convlab.exports import write_updown_csv
+from convlab.gui.base import DataExport, LabPanel
+from convlab.gui.widgets import format_array
 
-from .base import DataExport, LabPanel
-from .gradient_controls import GradientControls
-from .gradient_curves import GradientCurves
-from .gradient_landscape import GradientLandscape
-from .gradient_model import (
+from .controls import GradientControls
+from .curves import GradientCurves
+from .landscape import GradientLandscape
+from .model import (
     OPTIMIZER_LABELS,
     GradientLabState,
     RacerSpec,
@@ -44,8 +45,7 @@ from .gradient_model import (
     sgd_curvature,
     write_history_csv,
 )
-from .gradient_runs import FRAME_MS, GradientRuns, divergence_report
-from .widgets import format_array
+from .runs import FRAME_MS, GradientRuns, divergence_report
 
 __all__ = ["GradientPanel"]
 
@@ -372,6 +372,10 @@ class GradientPanel(GradientControls, GradientRuns, GradientLandscape, GradientC
             self.status_label.setToolTip(self._message)
 
     # ================================================================== LabPanel API
+    def weights(self) -> np.ndarray:
+        """The current parameters of the run (in a race, the first contender's)."""
+        return self.trainer.params.copy()
+
     def get_state(self) -> dict[str, Any]:
         # a diverged run is saved as the step it blew up at, so a replay stops there too
         self.state.step = int(max(run.trainer.diverged_at or run.trainer.step_count

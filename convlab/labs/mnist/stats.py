@@ -3,7 +3,7 @@
 :class:`StatisticsView` shows a :class:`convlab.core.DetectorStats` (a 10 × K
 grid of mean responses and a bar chart); :class:`StatisticsMixin` builds the
 tab around it and computes the statistics in the background for
-:class:`~convlab.gui.mnist_panel.MnistPanel`.
+:class:`~convlab.labs.mnist.panel.MnistPanel`.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from PyQt6.QtWidgets import (
 )
 
 import convlab.core as cc
+from convlab.gui.plots import make_plot, register_view
+from convlab.gui.theme import series_color, theme_manager
 
-from .mnist_figure import _DIVERGING, _image_plot, diverging_lut
-from .mnist_layout import button
-from .mnist_model import STATS_SPLITS
-from .plots import make_plot, register_view
-from .theme import series_color, theme_manager
+from .figure import _DIVERGING, _image_plot, diverging_lut
+from .layout import button
+from .model import STATS_SPLITS
 
 __all__ = ["StatisticsMixin", "StatisticsView"]
 

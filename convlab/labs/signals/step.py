@@ -3,7 +3,7 @@
 :class:`StepThroughMixin` builds the area under the plots (play button, step
 slider, the sum for z_i with its numbers, the output-length formula, errors,
 and the table of ∂z_i/∂w_j) and draws the chosen step, including its window on
-the signal plot. It is mixed into :class:`~convlab.gui.signals_panel.SignalsPanel`,
+the signal plot. It is mixed into :class:`~convlab.labs.signals.panel.SignalsPanel`,
 whose ``state`` and ``_schedule`` it uses.
 """
 
@@ -27,8 +27,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from .signals_model import SignalsView, fmt
-from .theme import ERROR_COLOR
+from convlab.gui.theme import ERROR_COLOR
+
+from .model import SignalsView, fmt
 
 __all__ = ["StepThroughMixin"]
 
@@ -36,7 +37,7 @@ _PLAY_MS = 700
 
 
 class StepThroughMixin:
-    """The step-through and derivative area of :class:`~convlab.gui.signals_panel.SignalsPanel`."""
+    """The step-through and derivative area of :class:`~convlab.labs.signals.panel.SignalsPanel`."""
 
     def _build_step_area(self) -> QWidget:
         self.play_timer = QTimer(self)

@@ -1,6 +1,6 @@
 """The Gradient Descent lab's loss landscape: the exact loss around the runs, and their paths.
 
-:class:`GradientLandscape` is a mixin of :class:`~convlab.gui.gradient_panel.GradientPanel`.
+:class:`GradientLandscape` is a mixin of :class:`~convlab.labs.gradient.panel.GradientPanel`.
 It builds the landscape view (its items are attributes of the panel), draws the
 exact training loss over the two chosen parameters (log colour scale, contours),
 each run's path and current point, the start, the least-squares optimum and the
@@ -16,11 +16,12 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt
 
-from .gradient_axes import PlainAxis
-from .gradient_model import landscape_window, quadratic_contours
-from .gradient_runs import MAX_RUNS
-from .plots import register_view, style_plot
-from .theme import series_color, theme_manager
+from convlab.gui.plots import register_view, style_plot
+from convlab.gui.theme import series_color, theme_manager
+
+from .axes import PlainAxis
+from .model import landscape_window, quadratic_contours
+from .runs import MAX_RUNS
 
 __all__ = ["GradientLandscape"]
 
