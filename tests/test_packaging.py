@@ -105,7 +105,9 @@ def test_wheel_metadata(wheel: zipfile.ZipFile) -> None:
         if line.startswith("Requires-Dist:") and "extra ==" not in line
     ]
     names = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requires}
-    assert names == {"pyqt6", "pyqtgraph", "numpy", "scipy", "platformdirs", "threadpoolctl", "psygnal"}
+    assert names == {
+        "pyqt6", "pyqtgraph", "numpy", "scipy", "platformdirs", "threadpoolctl", "psygnal",
+    }
 
 
 # -- icons ---------------------------------------------------------------------------
