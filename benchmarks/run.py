@@ -29,6 +29,7 @@ _REGISTRY = {
     "startup": ("bench_startup", "bench_startup"),
     "memory": ("bench_startup", "bench_memory"),
     "landscape": ("bench_training", "bench_landscape"),
+    "panel_build": ("bench_panels", "bench_panel_build"),
 }
 BENCHMARKS = tuple(_REGISTRY)
 RESULTS = Path(__file__).resolve().parent / "results"

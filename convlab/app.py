@@ -17,8 +17,15 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PyQt6.QtCore import QSettings
+
+    from convlab.shell.main_window import MainWindow
 
 __all__ = ["main"]
 
@@ -60,41 +67,52 @@ def _make_app(argv: list[str]):
     return app
 
 
-def _headless_settings():
-    """Settings that neither read nor change the user's (for screenshots and self-tests)."""
+@contextmanager
+def _headless_settings() -> Iterator[QSettings]:
+    """Settings that neither read nor change the user's (for screenshots and self-tests),
+    in a temporary folder removed afterwards."""
     import tempfile
 
     from PyQt6.QtCore import QSettings
 
-    path = Path(tempfile.mkdtemp(prefix="convlab-")) / "settings.ini"
-    return QSettings(str(path), QSettings.Format.IniFormat)
+    with tempfile.TemporaryDirectory(prefix="convlab-") as folder:
+        settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat)
+        yield settings
+        settings.sync()
 
 
 def run_screenshots(folder: Path) -> int:
     """Render each lab with its default content to ``folder/<lab>.png``."""
-    from PyQt6.QtWidgets import QApplication
-
     from convlab.gui.theme import theme_manager
-    from convlab.shell.main_window import LABS, MainWindow
+    from convlab.shell.main_window import MainWindow
 
     folder.mkdir(parents=True, exist_ok=True)
     theme_manager().apply()
-    window = MainWindow(settings=_headless_settings(), interactive=False)
+    with _headless_settings() as settings:
+        window = MainWindow(settings=settings, interactive=False)
+        try:
+            return _save_screenshots(window, folder)
+        finally:
+            window.close()
+
+
+def _save_screenshots(window: MainWindow, folder: Path) -> int:
+    from PyQt6.QtWidgets import QApplication
+
+    from convlab.shell.main_window import LABS
+
     window.resize(*SCREENSHOT_SIZE)
     window.build_all()
     window.show()
-    try:
-        for spec in LABS:
-            window.show_lab(spec.key)
-            for _ in range(5):
-                QApplication.processEvents()
-            path = folder / f"{spec.key}.png"
-            if not window.grab().save(str(path)):
-                print(f"could not write {path}", file=sys.stderr)
-                return 1
-            print(path)
-    finally:
-        window.close()
+    for spec in LABS:
+        window.show_lab(spec.key)
+        for _ in range(5):
+            QApplication.processEvents()
+        path = folder / f"{spec.key}.png"
+        if not window.grab().save(str(path)):
+            print(f"could not write {path}", file=sys.stderr)
+            return 1
+        print(path)
     return 0
 
 
@@ -107,23 +125,24 @@ def run_self_test() -> int:
 
     start = time.perf_counter()
     theme_manager().apply()
-    window = MainWindow(settings=_headless_settings(), interactive=False)
-    window.resize(*SCREENSHOT_SIZE)
-    window.show()
     current = "window"
-    try:
-        for spec in LABS:
-            current = spec.key
-            window.show_lab(spec.key)
-            QApplication.processEvents()
-            window.panels[spec.key].self_test()
-            QApplication.processEvents()
-    except Exception as exc:
-        traceback.print_exc()
-        print(f"ConvLab self-test FAILED in {current}: {type(exc).__name__}: {exc}")
-        return 1
-    finally:
-        window.close()
+    with _headless_settings() as settings:
+        window = MainWindow(settings=settings, interactive=False)
+        window.resize(*SCREENSHOT_SIZE)
+        window.show()
+        try:
+            for spec in LABS:
+                current = spec.key
+                window.show_lab(spec.key)
+                QApplication.processEvents()
+                window.panels[spec.key].self_test()
+                QApplication.processEvents()
+        except Exception as exc:
+            traceback.print_exc()
+            print(f"ConvLab self-test FAILED in {current}: {type(exc).__name__}: {exc}")
+            return 1
+        finally:
+            window.close()
     print(f"ConvLab self-test OK: {len(LABS)} labs in {time.perf_counter() - start:.2f} s")
     return 0
 

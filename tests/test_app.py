@@ -15,8 +15,8 @@ from convlab.shell.main_window import LABS
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+def _run(*args: str, timeout: int = 240, **env_vars: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **env_vars)
     return subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
     )
@@ -34,11 +34,12 @@ def test_version_from_main_py():
     assert result.stdout.strip() == f"ConvLab {convlab.__version__}"
 
 
-def test_self_test_passes():
-    result = _run("-m", "convlab", "--self-test")
+def test_self_test_passes_and_leaves_no_temporary_profile(tmp_path):
+    result = _run("-m", "convlab", "--self-test", TMPDIR=str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("ConvLab self-test OK: 3 labs")
     assert "QThread: Destroyed" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("convlab-")] == []
 
 
 def test_screenshot_writes_every_lab(tmp_path):

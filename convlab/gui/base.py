@@ -1,11 +1,12 @@
-"""The base class of ConvLab's lab panels."""
+"""What the shell knows of a lab (:class:`Lab`), and the base class of ConvLab's lab panels."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Protocol, runtime_checkable
 
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
@@ -15,7 +16,7 @@ from PyQt6.QtWidgets import QWidget
 from .theme import theme_manager
 from .worker import TaskRunner
 
-__all__ = ["DataExport", "LabPanel"]
+__all__ = ["DataExport", "Lab", "LabHost", "LabPanel"]
 
 
 @dataclass(frozen=True)
@@ -28,17 +29,54 @@ class DataExport:
     write: Callable[[Path], None]  # raises OSError on failure
 
 
-class LabPanel(QWidget):
-    """One lab of the main window.
+@runtime_checkable
+class Lab(Protocol):
+    """The protocol between the shell and a lab: all the shell calls.
 
-    Subclasses set :attr:`title`, build their widgets in ``__init__`` and
-    override :meth:`self_test`, :meth:`get_state` and :meth:`set_state`.
-    Background work goes through :attr:`tasks`; :meth:`shutdown` (called by
-    the main window when it closes) stops it, stops every child ``QTimer`` and
-    closes pyqtgraph's views, which otherwise can crash at interpreter exit.
+    A lab is a widget (the shell puts it in a tab) with a ``status_message``
+    signal (short texts for the status bar) and these methods.
     """
 
-    title: ClassVar[str] = "Lab"
+    def get_state(self) -> dict[str, Any]:
+        """The lab's settings as JSON-safe data; never changes the lab."""
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`get_state` output; ``ValueError`` (lab unchanged) on bad data."""
+
+    def revision(self) -> int:
+        """A number that changes whenever :meth:`get_state` would return something new."""
+
+    def data_exports(self) -> list[DataExport]:
+        """What File → Export Data offers for this lab."""
+
+    def self_test(self) -> None:
+        """Exercise the lab briefly; ``AssertionError`` on a wrong result."""
+
+    def shutdown(self) -> None:
+        """Stop timers and background work (idempotent)."""
+
+
+class LabHost(Protocol):
+    """Who holds the labs (the main window): what the session controller needs of it."""
+
+    def built_labs(self) -> Mapping[str, Lab]:
+        """The labs built so far, by key."""
+
+    def all_labs(self) -> Mapping[str, Lab]:
+        """Every lab, building those not built yet."""
+
+
+class LabPanel(QWidget):
+    """Base class of the labs' panels: implements the shell's side of :class:`Lab`.
+
+    Subclasses build their widgets in ``__init__`` and override
+    :meth:`self_test`, :meth:`get_state`, :meth:`set_state` and (cheaply)
+    :meth:`revision`. Background work goes through :attr:`tasks`;
+    :meth:`shutdown` (called by the main window when it closes) stops it, stops
+    every child ``QTimer`` and closes pyqtgraph's views, which otherwise can
+    crash at interpreter exit.
+    """
+
     #: Short text for the main window's status bar.
     status_message = pyqtSignal(str)
 
@@ -90,6 +128,14 @@ class LabPanel(QWidget):
     def data_exports(self) -> list[DataExport]:
         """What File → Export Data offers for this lab (none by default)."""
         return []
+
+    def revision(self) -> int:
+        """A number that changes whenever :meth:`get_state` would return something new.
+
+        This fallback hashes the whole state: correct, but not cheap. Labs with an
+        evented model (:class:`convlab.state.LabState`) return its ``revision``.
+        """
+        return hash(json.dumps(self.get_state(), sort_keys=True, default=str))
 
     def get_state(self) -> dict[str, Any]:
         """The panel's model as JSON-safe data (for saved sessions)."""

@@ -1,9 +1,14 @@
-"""ConvLab's main window: the three labs as tabs, menus, status bar, settings."""
+"""ConvLab's main window: the labs as tabs, menus, status bar, settings.
+
+The window knows a lab only through :data:`LABS` (where its panel class lives,
+imported when first built) and the :class:`convlab.gui.base.Lab` protocol.
+"""
 
 from __future__ import annotations
 
 import importlib
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +28,7 @@ from convlab.gui.base import DataExport, LabPanel
 from convlab.gui.theme import MODES, theme_manager
 
 from . import errors
+from .actions import add_action
 from .session_controller import SessionController
 
 __all__ = ["LABS", "LabSpec", "MainWindow"]
@@ -88,7 +94,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.statusBar().showMessage("Ready", 3000)
 
-        self.session = SessionController(self)
+        self.session = SessionController(self, self.settings, self, interactive)
+        self.session.title_changed.connect(self._on_session_title_changed)
+        self.session.status_message.connect(self.show_status)
         self._build_menus()
         self._restore_settings()
         self.build_lab(self.current_lab_key())
@@ -114,8 +122,23 @@ class MainWindow(QMainWindow):
         for spec in LABS:
             self.build_lab(spec.key)
 
+    # LabHost, for the session controller
+    def built_labs(self) -> Mapping[str, LabPanel]:
+        return dict(self.panels)
+
+    def all_labs(self) -> Mapping[str, LabPanel]:
+        self.build_all()
+        return dict(self.panels)
+
+    def show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 5000)
+
+    def _on_session_title_changed(self, title: str, modified: bool) -> None:
+        self.setWindowTitle(title)
+        self.setWindowModified(modified)
+
     def schedule_remaining_labs(self) -> None:
-        """Build the labs not yet built, one per event-loop turn, after the first paint."""
+        """Build the labs not yet built, 50 ms apart, after the first paint."""
         missing = [s.key for s in LABS if s.key not in self.panels]
         for i, key in enumerate(missing):
             QTimer.singleShot(50 * (i + 1), lambda k=key: self._closed or self.build_lab(k))
@@ -129,15 +152,7 @@ class MainWindow(QMainWindow):
 
     # -- menus ------------------------------------------------------------------
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
+        return add_action(menu, text, slot, shortcut, tip, parent=self)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -169,7 +184,7 @@ class MainWindow(QMainWindow):
         for i, spec in enumerate(LABS):
             self._action(
                 view,
-                spec.title.replace("&&", "&"),
+                spec.title,  # "&&" shows as "&" in a menu, as in the tab
                 lambda _=False, k=spec.key: self.show_lab(k),
                 f"Ctrl+{i + 1}",
                 f"Show the {spec.title.replace('&&', '&')} lab",
@@ -232,7 +247,7 @@ class MainWindow(QMainWindow):
         if not panel.grab().save(str(path)):
             QMessageBox.warning(self, "Export failed", f"Could not write the image to\n{path}")
             return
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.show_status(f"Saved {path}")
 
     def _fill_data_menu(self) -> None:
         self.data_menu.clear()
@@ -257,7 +272,7 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")
             return False
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.show_status(f"Saved {path}")
         return True
 
     def export_script_dialog(self) -> None:
@@ -280,7 +295,7 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")
             return False
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.show_status(f"Saved {path}")
         return True
 
     # -- help ---------------------------------------------------------------------

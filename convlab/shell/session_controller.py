@@ -1,29 +1,31 @@
 """File → Open / Save / Save As / Open Recent, unsaved-change tracking and autosave.
 
-The controller asks each lab panel for its state (``get_state``) and gives it
-back (``set_state``). Whether there are unsaved changes is decided by
-comparing the labs' current states with those last saved or opened (checked
-once a second and before closing), so panels need no bookkeeping of their own.
-Opening is all or nothing: if any lab rejects its part, every lab is put back
-as it was and the error names the problem.
+The controller knows the labs only through :class:`convlab.gui.base.LabHost`
+(who holds them) and :class:`convlab.gui.base.Lab` (``get_state``,
+``set_state``, ``revision``); it reads and writes its own settings and tells
+the window what to show through signals (``title_changed``,
+``status_message``). Whether there are unsaved changes is decided by comparing
+each lab's ``revision()`` with the one recorded when the session was last
+saved or opened (a cheap check, once a second and before closing). Opening is
+all or nothing: if any lab rejects its part, or fails in any way, every lab is
+put back as it was and the error names the problem.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PyQt6.QtCore import QObject, QTimer
+from PyQt6.QtCore import QObject, QSettings, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PyQt6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 import convlab
 from convlab import session
+from convlab.gui.base import LabHost
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from .actions import add_action
 
 __all__ = ["SessionController"]
 
@@ -34,10 +36,6 @@ AUTOSAVE_MS = 30_000
 FILE_FILTER = "ConvLab session (*.convlab);;All files (*)"
 
 
-def _fingerprint(states: dict[str, Any]) -> str:
-    return json.dumps(states, sort_keys=True, default=str)
-
-
 def autosave_path() -> Path:
     from convlab.paths import user_data_dir
 
@@ -45,15 +43,35 @@ def autosave_path() -> Path:
 
 
 class SessionController(QObject):
-    """Session files for one :class:`MainWindow`."""
+    """Session files for the labs of one window.
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    Parameters
+    ----------
+    labs : LabHost
+        Who holds the labs (the main window).
+    settings : QSettings
+        Where the recent-files list lives.
+    parent : QWidget
+        Parent of the dialogs (the main window).
+    interactive : bool
+        ``False`` (screenshots, self-tests, tests): no autosave file is written or removed.
+    """
+
+    #: The window title to show ("name[*] — ConvLab") and whether there are unsaved changes.
+    title_changed = pyqtSignal(str, bool)
+    #: A short message for the status bar.
+    status_message = pyqtSignal(str)
+
+    def __init__(self, labs: LabHost, settings: QSettings, parent: QWidget,
+                 interactive: bool = True) -> None:
+        super().__init__(parent)
+        self.labs = labs
+        self.settings = settings
+        self.dialog_parent = parent
+        self.interactive = interactive
         self.path: Path | None = None
-        self._saved: dict[str, str] = {}  # lab key → fingerprint when last saved/opened/built
-        self._autosaved = ""
-        self._dirty = False
+        self._saved: dict[str, int] = {}  # lab key → revision when last saved/opened/built
+        self._autosaved: dict[str, int] | None = None
 
         self._check_timer = QTimer(self)
         self._check_timer.setInterval(1000)
@@ -62,30 +80,30 @@ class SessionController(QObject):
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setInterval(AUTOSAVE_MS)
         self._autosave_timer.timeout.connect(self.autosave)
-        if window.interactive:  # screenshots and self-tests leave the user's autosave alone
+        if interactive:  # screenshots and self-tests leave the user's autosave alone
             self._autosave_timer.start()
 
     # -- menu ----------------------------------------------------------------
     def add_actions(self, menu: QMenu) -> None:
-        w = self.window
-        w._action(menu, "&Open Session…", self.open_dialog, QKeySequence.StandardKey.Open,
-                  "Open a saved .convlab session")
+        add_action(menu, "&Open Session…", self.open_dialog, QKeySequence.StandardKey.Open,
+                   "Open a saved .convlab session", parent=self)
         self.recent_menu = menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        w._action(menu, "&Save Session", self.save, QKeySequence.StandardKey.Save,
-                  "Save all three labs to the session file")
-        w._action(menu, "Save Session &As…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs,
-                  "Save all three labs to a new session file")
+        add_action(menu, "&Save Session", self.save, QKeySequence.StandardKey.Save,
+                   "Save every lab to the session file", parent=self)
+        add_action(menu, "Save Session &As…", self.save_as_dialog,
+                   QKeySequence.StandardKey.SaveAs, "Save every lab to a new session file",
+                   parent=self)
 
     def recent_files(self) -> list[str]:
-        value = self.window.settings.value("session/recent", [])
+        value = self.settings.value("session/recent", [])
         if isinstance(value, str):
             value = [value]
         return [str(v) for v in (value or [])]
 
     def _remember(self, path: Path) -> None:
         recent = [str(path)] + [p for p in self.recent_files() if p != str(path)]
-        self.window.settings.setValue("session/recent", recent[:MAX_RECENT])
+        self.settings.setValue("session/recent", recent[:MAX_RECENT])
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -100,44 +118,45 @@ class SessionController(QObject):
 
     # -- state ---------------------------------------------------------------
     def lab_states(self) -> dict[str, dict[str, Any]]:
-        self.window.build_all()
-        return {key: panel.get_state() for key, panel in self.window.panels.items()}
+        """Every lab's state (building the labs not built yet)."""
+        return {key: lab.get_state() for key, lab in self.labs.all_labs().items()}
+
+    def _revisions(self) -> dict[str, int]:
+        return {key: lab.revision() for key, lab in self.labs.built_labs().items()}
 
     def mark_clean(self, key: str | None = None) -> None:
         """Record the current state of lab ``key`` (or all built labs) as saved."""
-        panels = self.window.panels
-        for k in [key] if key is not None else list(panels):
-            self._saved[k] = _fingerprint(panels[k].get_state())
+        revisions = self._revisions()
+        for k in [key] if key is not None else list(revisions):
+            self._saved[k] = revisions[k]
         self.update_title()
 
     def is_dirty(self) -> bool:
-        return any(
-            _fingerprint(panel.get_state()) != self._saved.get(key)
-            for key, panel in self.window.panels.items()
-        )
+        """Whether any built lab changed since the session was last saved or opened."""
+        return any(rev != self._saved.get(key) for key, rev in self._revisions().items())
 
     def update_title(self) -> None:
-        self._dirty = self.is_dirty()
+        """Emit the window title and the unsaved-changes mark."""
         name = self.path.name if self.path is not None else "Untitled"
-        self.window.setWindowTitle(f"{name}[*] — ConvLab")
-        self.window.setWindowModified(self._dirty)
+        self.title_changed.emit(f"{name}[*] — ConvLab", self.is_dirty())
 
     # -- open --------------------------------------------------------------
-    def apply(self, labs: dict[str, dict[str, Any]], name: str) -> None:
+    def apply(self, states: dict[str, dict[str, Any]], name: str) -> None:
         """Give each lab its part; on any error restore every lab and raise SessionError."""
-        self.window.build_all()
-        unknown = sorted(set(labs) - set(self.window.panels))
+        labs = self.labs.all_labs()
+        unknown = sorted(set(states) - set(labs))
         if unknown:
             raise session.SessionError(f"{name}: unknown lab(s) {', '.join(unknown)}")
-        before = {key: panel.get_state() for key, panel in self.window.panels.items()}
+        before = {key: lab.get_state() for key, lab in labs.items()}
         applied = []
         try:
-            for key, state in labs.items():
+            for key, state in states.items():
                 applied.append(key)
-                self.window.panels[key].set_state(state)
-        except (ValueError, TypeError, KeyError) as exc:
-            for key in applied:
-                self.window.panels[key].set_state(before[key])
+                labs[key].set_state(state)
+        except Exception as exc:  # any failure: every lab goes back as it was
+            for done in applied:
+                labs[done].set_state(before[done])
+            log.warning("%s: %s lab refused its state", name, key, exc_info=True)
             raise session.SessionError(f"{name}: {key} lab: {exc}") from None
 
     def open_path(self, path: Path) -> None:
@@ -147,7 +166,7 @@ class SessionController(QObject):
         self.path = path
         self._remember(path)
         self.mark_clean()
-        self.window.statusBar().showMessage(f"Opened {path}", 5000)
+        self.status_message.emit(f"Opened {path}")
 
     def open_with_prompt(self, path: Path) -> bool:
         if not self.maybe_save():
@@ -155,13 +174,14 @@ class SessionController(QObject):
         try:
             self.open_path(path)
         except session.SessionError as exc:
-            QMessageBox.warning(self.window, "Cannot open session", str(exc))
+            QMessageBox.warning(self.dialog_parent, "Cannot open session", str(exc))
             return False
         return True
 
     def open_dialog(self) -> None:
         start = str(self.path.parent if self.path else Path.home())
-        name, _ = QFileDialog.getOpenFileName(self.window, "Open Session", start, FILE_FILTER)
+        name, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Open Session", start,
+                                              FILE_FILTER)
         if name:
             self.open_with_prompt(Path(name))
 
@@ -174,13 +194,13 @@ class SessionController(QObject):
             session.save_session(path, self.lab_states(), convlab.__version__)
         except (OSError, ValueError) as exc:
             QMessageBox.warning(
-                self.window, "Cannot save session", f"Could not save {path.name}:\n{exc}"
+                self.dialog_parent, "Cannot save session", f"Could not save {path.name}:\n{exc}"
             )
             return False
         self.path = path
         self._remember(path)
         self.mark_clean()
-        self.window.statusBar().showMessage(f"Saved {path}", 5000)
+        self.status_message.emit(f"Saved {path}")
         return True
 
     def save(self) -> bool:
@@ -190,7 +210,8 @@ class SessionController(QObject):
 
     def save_as_dialog(self) -> bool:
         start = str(self.path or Path.home() / f"lab{session.SUFFIX}")
-        name, _ = QFileDialog.getSaveFileName(self.window, "Save Session As", start, FILE_FILTER)
+        name, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Save Session As", start,
+                                              FILE_FILTER)
         return bool(name) and self.save_to(Path(name))
 
     def maybe_save(self) -> bool:
@@ -198,7 +219,7 @@ class SessionController(QObject):
         if not self.is_dirty():
             return True
         answer = QMessageBox.question(
-            self.window,
+            self.dialog_parent,
             "Unsaved changes",
             "The labs have changes that are not saved in a session file. Save them?",
             QMessageBox.StandardButton.Save
@@ -213,12 +234,11 @@ class SessionController(QObject):
     # -- autosave and recovery --------------------------------------------------
     def autosave(self) -> None:
         """Write the labs to the autosave file if they changed since the last autosave."""
-        if not self.window.panels:
+        built = self.labs.built_labs()
+        revisions = self._revisions()
+        if not built or revisions == self._autosaved:
             return
-        states = {key: panel.get_state() for key, panel in self.window.panels.items()}
-        fingerprint = _fingerprint(states)
-        if fingerprint == self._autosaved:
-            return
+        states = {key: lab.get_state() for key, lab in built.items()}
         path = autosave_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -226,13 +246,13 @@ class SessionController(QObject):
         except (OSError, ValueError) as exc:
             log.warning("autosave failed: %s", exc)
             return
-        self._autosaved = fingerprint
+        self._autosaved = revisions
 
     def discard_autosave(self) -> None:
         """Called on a clean exit: nothing to recover next time."""
         self._autosave_timer.stop()
         self._check_timer.stop()
-        if not self.window.interactive:
+        if not self.interactive:
             return
         try:
             autosave_path().unlink(missing_ok=True)
@@ -249,7 +269,7 @@ class SessionController(QObject):
             return False
         restore = not ask or (
             QMessageBox.question(
-                self.window,
+                self.dialog_parent,
                 "Restore the last session?",
                 "ConvLab did not close properly last time. Restore the labs as they were?",
             )
@@ -259,7 +279,22 @@ class SessionController(QObject):
             try:
                 self.apply(session.load_session(path), "the recovered session")
             except session.SessionError as exc:
-                QMessageBox.warning(self.window, "Cannot restore", str(exc))
-                restore = False
+                kept = _keep_aside(path)
+                where = f"\n\nThe recovered file was kept as {kept}" if kept else ""
+                QMessageBox.warning(self.dialog_parent, "Cannot restore", f"{exc}{where}")
+                return False
         path.unlink(missing_ok=True)
         return restore
+
+
+def _keep_aside(path: Path) -> Path | None:
+    """Rename an autosave that could not be restored so that it is never lost."""
+    import time
+
+    target = path.with_name(f"unrestored-{time.strftime('%Y%m%d-%H%M%S')}{session.SUFFIX}")
+    try:
+        path.replace(target)
+    except OSError as exc:
+        log.warning("could not keep the unrestored autosave: %s", exc)
+        return None
+    return target

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from convlab.core._progress import check_cancel
+from convlab.core import check_cancel
 from convlab.gui.base import LabPanel
 from convlab.gui.plots import make_plot
 
@@ -19,7 +19,6 @@ def _spin(started: threading.Event, *, progress, cancel):
 
 
 class FakePanel(LabPanel):
-    title = "Fake"
 
     def __init__(self, parent=None):
         super().__init__(parent)
