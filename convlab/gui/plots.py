@@ -9,7 +9,6 @@ Right-click → Export on any plot saves PNG or SVG (pyqtgraph's exporter).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -183,5 +182,3 @@ class Stems:
         self.lines.setVisible(visible)
         self.heads.setVisible(visible)
 
-    def items(self) -> Sequence[pg.GraphicsObject]:
-        return (self.lines, self.heads)

@@ -2,12 +2,14 @@
 
 Long work (loading or downloading MNIST, data-set statistics) is a plain
 function from :mod:`convlab.core` that takes ``progress`` and ``cancel``
-callbacks (see :mod:`convlab.core._progress`). :class:`TaskRunner` runs it in
-a :class:`QThread` and delivers its outcome back on the GUI thread::
+callbacks (``progress(fraction, message)``, ``cancel() -> bool``; a cancelled
+function raises :class:`convlab.core.Cancelled`). :class:`TaskRunner` runs it
+in a :class:`QThread` and delivers its outcome back on the GUI thread::
 
     task = self.tasks.start(
         cc.detector_statistics, images, labels, kernels,
-        on_result=self._show_stats, on_progress=self._bar.setValue_fraction,
+        on_result=self._show_stats,
+        on_progress=lambda fraction, message: bar.setValue(round(100 * fraction)),
     )
     ...
     task.cancel()
