@@ -12,11 +12,13 @@ tests) and ``--no-plot``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Callable
 from typing import Any
 
 import convlab
+import convlab.core as cc
 
 __all__ = ["SCRIPT_EXPORTERS", "gradient_script", "mnist_script", "signals_script"]
 
@@ -88,13 +90,8 @@ def _header(lab: str, summary: str) -> str:
 
 def signals_script(state: dict[str, Any]) -> str:
     """Script for the Signals & Kernels lab: the same ``x * w`` (and batch) as the app."""
-    settings = {
-        "mode": state["mode"],
-        "flip": bool(state["flip"]),
-        "stride": int(state["stride"]),
-        "dilation": int(state["dilation"]),
-        "padding_mode": state["padding_mode"],
-    }
+    names = [f.name for f in dataclasses.fields(cc.Conv1dSettings)]
+    settings = dataclasses.asdict(cc.Conv1dSettings(**{name: state[name] for name in names}))
     operation = "true convolution" if settings["flip"] else "cross-correlation"
     body = f'''x = np.array({_literal(state["x"])})
 w = np.array({_literal(state["w"])})

@@ -34,10 +34,13 @@ Where each tap lands, padding amounts and output lengths are in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .conv1d_geometry import (
+    MODES,
     PADDING_MODES,
     _check_geometry,
     _check_reflect,
@@ -46,9 +49,9 @@ from .conv1d_geometry import (
     receptive_field,
     source_index,
 )
-from .validation import as_finite_array, check_choice
+from .validation import as_finite_array, check_choice, check_positive_int
 
-__all__ = ["conv1d", "conv1d_weight_jacobian"]
+__all__ = ["Conv1dSettings", "conv1d", "conv1d_weight_jacobian"]
 
 # Output samples computed per block of the blocked Toeplitz product, and the
 # number of doubles one tile may hold: small enough to stay in cache and for
@@ -278,3 +281,55 @@ def conv1d_weight_jacobian(
     x, n, m = _prepare(x, k, mode, stride, dilation, padding_mode)
     src = receptive_field(np.arange(m), n, k, mode, flip, stride, dilation, padding_mode)
     return np.where(src >= 0, x[..., np.maximum(src, 0)], 0.0)
+
+
+@dataclass(frozen=True)
+class Conv1dSettings:
+    """The five settings of a 1-D convolution, held together (checked on creation).
+
+    Everything that takes ``mode, flip, stride, dilation, padding_mode`` can take
+    one of these instead: ``settings.conv1d(x, w)``, ``settings.jacobian(x, k)``,
+    ``settings.receptive_field(i, n, k)``, ``settings.output_length(n, k)``.
+
+    Examples
+    --------
+    >>> s = Conv1dSettings(mode="full", flip=True)
+    >>> s.conv1d([1, 2, 3], [1, -1]).tolist()      # numpy.convolve([1, 2, 3], [1, -1])
+    [1.0, 1.0, 1.0, -3.0]
+    >>> s.output_length(3, 2)
+    4
+    """
+
+    mode: str = "valid"
+    flip: bool = False
+    stride: int = 1
+    dilation: int = 1
+    padding_mode: str = "zeros"
+
+    def __post_init__(self) -> None:
+        check_choice(self.mode, "mode", MODES)
+        check_choice(self.padding_mode, "padding_mode", PADDING_MODES)
+        if not isinstance(self.flip, bool):
+            raise ValueError(f"flip must be true or false, got {self.flip!r}")
+        object.__setattr__(self, "stride", check_positive_int(self.stride, "stride"))
+        object.__setattr__(self, "dilation", check_positive_int(self.dilation, "dilation"))
+
+    def as_args(self) -> tuple[str, bool, int, int, str]:
+        """``(mode, flip, stride, dilation, padding_mode)``, in the functions' order."""
+        return (self.mode, self.flip, self.stride, self.dilation, self.padding_mode)
+
+    def conv1d(self, x: ArrayLike, w: ArrayLike) -> NDArray[np.float64]:
+        """:func:`conv1d` with these settings."""
+        return conv1d(x, w, *self.as_args())
+
+    def jacobian(self, x: ArrayLike, k: int) -> NDArray[np.float64]:
+        """:func:`conv1d_weight_jacobian` with these settings."""
+        return conv1d_weight_jacobian(x, k, *self.as_args())
+
+    def receptive_field(self, i: int | ArrayLike, n: int, k: int) -> NDArray[np.intp]:
+        """:func:`receptive_field` with these settings."""
+        return receptive_field(i, n, k, *self.as_args())
+
+    def output_length(self, n: int, k: int) -> int:
+        """:func:`output_length` with these settings."""
+        return output_length(n, k, self.mode, self.stride, self.dilation)

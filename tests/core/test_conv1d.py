@@ -437,3 +437,27 @@ def test_other_error_paths():
         cc.source_index([0], 3, "mirror")
     with pytest.raises(ValueError, match="left padding must be at least 0"):
         cc.pad_signal([1, 2], -1, 0)
+
+
+@pytest.mark.parametrize("mode", ["valid", "same", "full"])
+@pytest.mark.parametrize(("flip", "stride", "dilation", "padding_mode"),
+                         [(False, 1, 1, "zeros"), (True, 2, 1, "replicate"),
+                          (False, 1, 2, "circular"), (True, 3, 2, "reflect")])
+def test_conv1d_settings_call_the_functions_with_all_five(mode, flip, stride, dilation,
+                                                          padding_mode):
+    x = np.array([0.5, -1.0, 2.0, 3.0, 0.0, 1.5, -2.0, 1.0])
+    w = np.array([1.0, -2.0, 0.5])
+    s = cc.Conv1dSettings(mode, flip, stride, dilation, padding_mode)
+    args = (mode, flip, stride, dilation, padding_mode)
+    np.testing.assert_array_equal(s.conv1d(x, w), cc.conv1d(x, w, *args))
+    np.testing.assert_array_equal(s.jacobian(x, 3), cc.conv1d_weight_jacobian(x, 3, *args))
+    np.testing.assert_array_equal(s.receptive_field(1, 8, 3), cc.receptive_field(1, 8, 3, *args))
+    assert s.output_length(8, 3) == len(cc.conv1d(x, w, *args))
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [({"mode": "wide"}, "mode"),
+                                               ({"flip": 1}, "flip"), ({"stride": 0}, "stride"),
+                                               ({"padding_mode": "mirror"}, "padding_mode")])
+def test_conv1d_settings_refuse_bad_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cc.Conv1dSettings(**kwargs)
