@@ -103,6 +103,10 @@ def _restyle_plot(plot: pg.PlotItem) -> None:
                 **{"color": fg, "font-size": f"{label_pt:.0f}pt"},
             )
         # Without units, write the values themselves: no "(x0.001)" rescaling of small ranges.
+        # pyqtgraph 0.14 recomputes the SI scale from the current range even when the
+        # prefix is disabled (a ±0.4 axis then reads ±400 for ever): so also allow the
+        # prefix in no range at all.
+        axis.setSIPrefixEnableRanges(None if axis.labelUnits else ())
         axis.enableAutoSIPrefix(bool(axis.labelUnits))
     if plot.ctrl.xGridCheck.isChecked() or plot.ctrl.yGridCheck.isChecked():
         plot.showGrid(
