@@ -3,7 +3,8 @@
 Every plot made here (or passed to :func:`style_plot`) follows the light/dark
 look and the presentation text scale of :mod:`convlab.gui.theme`. Plot items
 are created once and updated with ``setData``; nothing here redraws on its own.
-Right-click → Export on any plot saves PNG or SVG (pyqtgraph's exporter).
+Right-click → Export on any plot saves PNG (pyqtgraph's exporter) or SVG
+(:mod:`convlab.gui.svg_export`, in place of pyqtgraph's, which fails under Qt 6.11).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import pyqtgraph as pg
 from numpy.typing import ArrayLike
 from PyQt6 import sip
 
+from . import svg_export
 from .theme import theme_manager
 
 __all__ = ["Stems", "make_plot", "register_view", "style_plot"]
 
 pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
+svg_export.install()
 
 _views: weakref.WeakSet[pg.GraphicsView] = weakref.WeakSet()
 _plots: weakref.WeakSet[pg.PlotItem] = weakref.WeakSet()

@@ -164,7 +164,8 @@ class MainWindow(QMainWindow):
             "&Export Lab as Image…",
             self.export_current_lab,
             "Ctrl+E",
-            "Save the current lab as a PNG picture (each plot: right-click → Export)",
+            "Save the current lab as a PNG picture or an SVG drawing "
+            "(each plot: right-click → Export)",
         )
         self.data_menu = file_menu.addMenu("Export &Data")
         self.data_menu.aboutToShow.connect(self._fill_data_menu)
@@ -235,19 +236,33 @@ class MainWindow(QMainWindow):
     def export_current_lab(self) -> None:
         key = self.current_lab_key()
         start = str(Path.home() / f"convlab-{key}.png")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export Lab as Image", start, "PNG image (*.png)"
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export Lab as Image", start, "PNG image (*.png);;SVG drawing (*.svg)"
         )
         if path:
-            self.save_lab_image(key, Path(path))
+            path = Path(path)
+            if path.suffix.lower() not in (".png", ".svg"):
+                path = path.with_name(path.name + (".svg" if "svg" in chosen else ".png"))
+            self.save_lab_image(key, path)
 
-    def save_lab_image(self, key: str, path: Path) -> None:
-        """Render lab ``key`` to a PNG file; errors are shown, not raised."""
+    def save_lab_image(self, key: str, path: Path) -> bool:
+        """Render lab ``key`` to a PNG picture (an SVG drawing if ``path`` ends in .svg).
+
+        A failure is shown, not raised.
+        """
+        from convlab.gui.svg_export import save_widget_svg
+
         panel = self.build_lab(key)
-        if not panel.grab().save(str(path)):
-            QMessageBox.warning(self, "Export failed", f"Could not write the image to\n{path}")
-            return
+        try:
+            if path.suffix.lower() == ".svg":
+                save_widget_svg(panel, path, f"ConvLab — {key}")
+            elif not panel.grab().save(str(path)):
+                raise OSError("the image could not be written")
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")
+            return False
         self.show_status(f"Saved {path}")
+        return True
 
     def _fill_data_menu(self) -> None:
         self.data_menu.clear()
