@@ -183,6 +183,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     errors.setup_logging()
     errors.install()
+    import logging
+
+    from PyQt6.QtCore import QT_VERSION_STR
+
+    from convlab import __version__
+
+    logging.getLogger("convlab").info(
+        "ConvLab %s started (Python %s, Qt %s)", __version__, sys.version.split()[0],
+        QT_VERSION_STR)
     from convlab.gui.theme import theme_manager
     from convlab.shell.main_window import MainWindow
 

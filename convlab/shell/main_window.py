@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from PyQt6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
-from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QIcon, QKeySequence
+from PyQt6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
 from PyQt6.QtWidgets import (
     QFileDialog,
     QMainWindow,
@@ -34,6 +34,8 @@ from .session_controller import SessionController
 __all__ = ["LABS", "LabSpec", "MainWindow"]
 
 PRESENTATION_SCALE = 1.6
+#: The window's size at first start on a screen that has room for it.
+DEFAULT_SIZE = (1280, 820)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,17 @@ def app_icon() -> QIcon:
 
     path = resources_dir() / "icons" / "convlab.svg"
     return QIcon(str(path)) if path.exists() else QIcon()
+
+
+def first_window_size(available: QSize) -> QSize:
+    """The window's size at first start: 1280×820, or 95 % of a smaller screen's free area.
+
+    >>> first_window_size(QSize(1366, 728))  # a 1366×768 laptop less its panel
+    PyQt6.QtCore.QSize(1280, 692)
+    """
+    width = min(DEFAULT_SIZE[0], round(0.95 * available.width()))
+    height = min(DEFAULT_SIZE[1], round(0.95 * available.height()))
+    return QSize(max(width, 640), max(height, 400))
 
 
 class MainWindow(QMainWindow):
@@ -214,7 +227,8 @@ class MainWindow(QMainWindow):
         self.fullscreen_action.setCheckable(True)
 
         help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "Show &Log File", self.show_log_file, tip="Open the log folder")
+        self._action(help_menu, "Show &Log File", self.show_log_file,
+                     tip="Show the log file and where it is")
         self._action(help_menu, "&About ConvLab", self.show_about, tip="Version and licences")
         self._action(help_menu, "About &Qt", lambda: QMessageBox.aboutQt(self))
 
@@ -315,11 +329,9 @@ class MainWindow(QMainWindow):
 
     # -- help ---------------------------------------------------------------------
     def show_log_file(self) -> None:
-        path = errors.log_file()
-        if path is None:
-            QMessageBox.information(self, "Log file", "Logging to a file is not available.")
-            return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+        from .log_viewer import LogViewer
+
+        LogViewer(errors.log_file(), self).open()
 
     def about_text(self) -> str:
         import numpy
@@ -355,10 +367,9 @@ class MainWindow(QMainWindow):
     # -- settings and closing ---------------------------------------------------
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 820)
+        if not (isinstance(geometry, QByteArray) and not geometry.isEmpty()
+                and self.restoreGeometry(geometry)):
+            self.resize(first_window_size(self.screen().availableGeometry().size()))
         keys = [s.key for s in LABS]
         lab = self.settings.value("window/lab", keys[0])
         self.tabs.setCurrentIndex(keys.index(lab) if lab in keys else 0)

@@ -7,7 +7,7 @@ import logging
 import _fake_labs
 import pytest
 from PyQt6.QtCore import QSettings
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QLabel
 
 import convlab
 from convlab.gui.theme import DARK, LIGHT, theme_manager
@@ -220,3 +220,33 @@ def test_closing_with_unsaved_changes_asks(make_window, monkeypatch):
     assert window.isVisible() and asked == ["Unsaved changes"]
     window.close()
     assert not window.isVisible() and len(asked) == 2
+
+
+def test_log_viewer_shows_the_end_of_the_log_and_its_path(qapp, tmp_path):
+    from convlab.shell.log_viewer import LogViewer, read_tail
+
+    log = tmp_path / "convlab.log"
+    log.write_text("".join(f"line {i}\n" for i in range(100_000)), encoding="utf-8")
+    tail = read_tail(log, limit=1000)
+    assert tail.endswith("line 99999\n") and tail.startswith("line ")
+    assert len(tail) <= 1000
+    viewer = LogViewer(log)
+    assert viewer.text.toPlainText().endswith("line 99999\n")
+    assert str(log) in viewer.findChildren(QLabel)[0].text()
+    assert read_tail(tmp_path / "none.log").startswith("(the log file cannot be read")
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    assert read_tail(empty) == "(empty: nothing has been logged yet)"
+    viewer.deleteLater()
+
+
+@pytest.mark.parametrize(("screen", "size"), [((1920, 1040), (1280, 820)),
+                                               ((1366, 728), (1280, 692)),
+                                               ((1024, 560), (973, 532))])
+def test_first_window_fits_the_screen(screen, size):
+    from PyQt6.QtCore import QSize
+
+    from convlab.shell.main_window import first_window_size
+
+    got = first_window_size(QSize(*screen))
+    assert (got.width(), got.height()) == size
