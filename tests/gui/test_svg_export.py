@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pyqtgraph as pg
 import pytest
-from pyqtgraph.exporters import Exporter, SVGExporter
 from PyQt6.QtCore import QSettings
+from pyqtgraph.exporters import Exporter, SVGExporter
 
 from convlab.gui.svg_export import QtSvgExporter
 from convlab.shell.main_window import LABS, MainWindow
