@@ -172,6 +172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     if args.screenshot is not None or args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from convlab.qt_check import uses_xcb, xcb_problem
+
+    problem = xcb_problem() if uses_xcb() else None
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     app = _make_app([sys.argv[0]])
 
     if args.screenshot is not None:
