@@ -45,6 +45,17 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="render every lab to DIR/<lab>.png (offscreen) and exit",
     )
     parser.add_argument(
+        "--size", metavar="WxH", type=_size, default=SCREENSHOT_SIZE,
+        help="window size for --screenshot (default %(default)s: 1280x820)",
+    )
+    parser.add_argument(
+        "--theme", choices=("light", "dark"), default="light",
+        help="look for --screenshot (default light)",
+    )
+    parser.add_argument(
+        "--presentation", action="store_true", help="--screenshot in presentation mode",
+    )
+    parser.add_argument(
         "--self-test",
         action="store_true",
         help="build the window offscreen, exercise each lab briefly and report OK or the failure",
@@ -54,6 +65,18 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--version", action="version", version=f"ConvLab {__version__}")
     return parser.parse_args(argv)
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``"1024x600"`` → ``(1024, 600)``; argparse shows the message on anything else."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a size is WIDTHxHEIGHT, e.g. 1366x768, not {text!r}") from None
+    if not (320 <= width <= 8000 and 240 <= height <= 8000):
+        raise argparse.ArgumentTypeError(f"{text} is not a window size (320x240 to 8000x8000)")
+    return width, height
 
 
 def _make_app(argv: list[str]):
@@ -81,7 +104,8 @@ def _headless_settings() -> Iterator[QSettings]:
         settings.sync()
 
 
-def run_screenshots(folder: Path) -> int:
+def run_screenshots(folder: Path, size: tuple[int, int] = SCREENSHOT_SIZE,
+                    theme: str = "light", presentation: bool = False) -> int:
     """Render each lab with its default content to ``folder/<lab>.png``."""
     from convlab.gui.theme import theme_manager
     from convlab.shell.main_window import MainWindow
@@ -90,18 +114,20 @@ def run_screenshots(folder: Path) -> int:
     theme_manager().apply()
     with _headless_settings() as settings:
         window = MainWindow(settings=settings, interactive=False)
+        window.set_theme(theme)
+        window.set_presentation_mode(presentation)
         try:
-            return _save_screenshots(window, folder)
+            return _save_screenshots(window, folder, size)
         finally:
             window.close()
 
 
-def _save_screenshots(window: MainWindow, folder: Path) -> int:
+def _save_screenshots(window: MainWindow, folder: Path, size: tuple[int, int]) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from convlab.shell.main_window import LABS
 
-    window.resize(*SCREENSHOT_SIZE)
+    window.resize(*size)
     window.build_all()
     window.show()
     for spec in LABS:
@@ -109,6 +135,9 @@ def _save_screenshots(window: MainWindow, folder: Path) -> int:
         for _ in range(5):
             QApplication.processEvents()
         path = folder / f"{spec.key}.png"
+        if (window.width(), window.height()) != size:
+            print(f"{spec.key}: the window needs {window.width()}x{window.height()}, "
+                  f"more than {size[0]}x{size[1]}", file=sys.stderr)
         if not window.grab().save(str(path)):
             print(f"could not write {path}", file=sys.stderr)
             return 1
@@ -181,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = _make_app([sys.argv[0]])
 
     if args.screenshot is not None:
-        return run_screenshots(args.screenshot)
+        return run_screenshots(args.screenshot, args.size, args.theme, args.presentation)
     if args.self_test:
         return run_self_test()
 
