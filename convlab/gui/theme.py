@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtCore import QObject, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QGuiApplication, QPalette
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 __all__ = ["ERROR_COLOR", "Theme", "ThemeManager", "series_color", "theme_manager"]
 
@@ -45,6 +45,11 @@ class Theme:
     def color(self, index: int) -> str:
         return self.series[index % len(self.series)]
 
+
+#: Outlines of check boxes and radio buttons, light and dark look. Fusion derives its own
+#: from the window colour: 1.7:1 on the light window and nearly invisible on the dark one;
+#: these reach WCAG's 3:1 for controls (about 4:1 and 5:1).
+INDICATOR_OUTLINE = {False: "#767676", True: "#9A9A9A"}
 
 LIGHT = Theme(False, "#FFFFFF", "#202020", 0.25, "#FFD54F", "#9E9E9E", _SERIES_LIGHT)
 DARK = Theme(True, "#1E1E1E", "#E6E6E6", 0.3, "#8D6E00", "#757575", _SERIES_DARK)
@@ -96,7 +101,7 @@ class ThemeManager(QObject):
         self.theme = DARK if dark else LIGHT
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            app.setStyle("Fusion")
+            app.setStyle(_Style(dark))
             app.setPalette(_palette(self.theme))
             font = app.font()
             if self._base_point_size is None:
@@ -115,6 +120,34 @@ class ThemeManager(QObject):
         base = self._base_point_size or 10.0
         font.setPointSizeF(base * self._scale * relative)
         return font
+
+
+class _Style(QProxyStyle):
+    """Fusion, with check box and radio button outlines that stand out from the window."""
+
+    _INDICATORS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+                   QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+                   QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
+
+    def __init__(self, dark: bool) -> None:
+        super().__init__("Fusion")
+        self.dark = dark
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption | None,
+                      painter, widget: QWidget | None = None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in self._INDICATORS or option is None:
+            return
+        painter.save()
+        painter.setRenderHint(painter.RenderHint.Antialiasing, True)
+        painter.setPen(QColor(INDICATOR_OUTLINE[self.dark]))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)  # on pixel centres: crisp
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRoundedRect(rect, 1.5, 1.5)
+        painter.restore()
 
 
 def _palette(theme: Theme) -> QPalette:
