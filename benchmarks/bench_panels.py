@@ -35,7 +35,7 @@ def bench_panel_build(ctx: Context) -> list[Row]:
     rows = []
     try:
         qt_app()
-        from convlab.shell.main_window import LABS
+        from convlab.shell.labs import LABS
     except Exception as exc:
         return [not_available(bench, "every lab", "panels", "s", describe_error(exc))]
     for spec in LABS:

@@ -125,7 +125,7 @@ def run_screenshots(folder: Path, size: tuple[int, int] = SCREENSHOT_SIZE,
 def _save_screenshots(window: MainWindow, folder: Path, size: tuple[int, int]) -> int:
     from PyQt6.QtWidgets import QApplication
 
-    from convlab.shell.main_window import LABS
+    from convlab.shell.labs import LABS
 
     window.resize(*size)
     window.build_all()
@@ -150,7 +150,8 @@ def run_self_test() -> int:
     from PyQt6.QtWidgets import QApplication
 
     from convlab.gui.theme import theme_manager
-    from convlab.shell.main_window import LABS, MainWindow
+    from convlab.shell.labs import LABS
+    from convlab.shell.main_window import MainWindow
 
     start = time.perf_counter()
     theme_manager().apply()

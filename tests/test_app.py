@@ -10,7 +10,7 @@ from pathlib import Path
 
 import convlab
 from convlab.app import SCREENSHOT_SIZE
-from convlab.shell.main_window import LABS
+from convlab.shell.labs import LABS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,15 +1,14 @@
 """ConvLab's main window: the labs as tabs, menus, status bar, settings.
 
-The window knows a lab only through :data:`LABS` (where its panel class lives,
-imported when first built) and the :class:`convlab.gui.base.Lab` protocol.
+The window knows a lab only through its :class:`~convlab.shell.labs.LabSpec` (where
+its panel class lives, imported when first built) and the
+:class:`convlab.gui.base.Lab` protocol.
 """
 
 from __future__ import annotations
 
-import importlib
 import platform
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
@@ -29,33 +28,15 @@ from convlab.gui.theme import MODES, theme_manager
 
 from . import errors
 from .actions import add_action
+from .guide import GuideDialog, TryFirstStrip
+from .labs import LABS, LabSpec
 from .session_controller import SessionController
 
-__all__ = ["LABS", "LabSpec", "MainWindow"]
+__all__ = ["MainWindow", "first_window_size"]
 
 PRESENTATION_SCALE = 1.6
 #: The window's size at first start on a screen that has room for it.
 DEFAULT_SIZE = (1280, 820)
-
-
-@dataclass(frozen=True)
-class LabSpec:
-    """Where a lab's panel class lives; imported when the lab is first built."""
-
-    key: str
-    title: str
-    module: str
-    cls: str
-
-    def load(self) -> type[LabPanel]:
-        return getattr(importlib.import_module(self.module), self.cls)
-
-
-LABS = (
-    LabSpec("signals", "Signals && Kernels", "convlab.labs.signals.panel", "SignalsPanel"),
-    LabSpec("gradient", "Gradient Descent", "convlab.labs.gradient.panel", "GradientPanel"),
-    LabSpec("mnist", "MNIST Detectors", "convlab.labs.mnist.panel", "MnistPanel"),
-)
 
 
 def app_icon() -> QIcon:
@@ -84,24 +65,31 @@ class MainWindow(QMainWindow):
     them at once, as the screenshot and self-test modes do).
     """
 
-    def __init__(self, settings: QSettings | None = None, interactive: bool = True) -> None:
+    def __init__(self, settings: QSettings | None = None, interactive: bool = True,
+                 labs: Sequence[LabSpec] = LABS) -> None:
         """``interactive=False`` (screenshots, self-test, tests) never asks questions on
-        closing and writes no autosave file."""
+        closing and writes no autosave file; ``labs`` are the tabs (default: every lab)."""
         super().__init__()
+        self.lab_specs = tuple(labs)
         self.settings = settings if settings is not None else QSettings()
         self.interactive = interactive
         self.setWindowTitle("ConvLab")
         self.setWindowIcon(app_icon())
         self.panels: dict[str, LabPanel] = {}
         self._pages: dict[str, QWidget] = {}
+        self.tips: dict[str, TryFirstStrip] = {}
         self._closed = False
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        for spec in LABS:
+        for spec in self.lab_specs:
             page = QWidget()
             layout = QVBoxLayout(page)
             layout.setContentsMargins(0, 0, 0, 0)
+            layout.setSpacing(0)
+            strip = TryFirstStrip(spec, self.settings, page)
+            layout.addWidget(strip)
+            self.tips[spec.key] = strip
             self._pages[spec.key] = page
             self.tabs.addTab(page, spec.title)
         self.setCentralWidget(self.tabs)
@@ -117,13 +105,13 @@ class MainWindow(QMainWindow):
 
     # -- labs ----------------------------------------------------------------
     def current_lab_key(self) -> str:
-        return LABS[self.tabs.currentIndex()].key
+        return self.lab_specs[self.tabs.currentIndex()].key
 
     def build_lab(self, key: str) -> LabPanel:
         """The panel of lab ``key``, built now if it was not yet."""
         if key in self.panels:
             return self.panels[key]
-        spec = next(s for s in LABS if s.key == key)
+        spec = next(s for s in self.lab_specs if s.key == key)
         panel = spec.load()(self._pages[key])
         self._pages[key].layout().addWidget(panel)
         panel.status_message.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
@@ -132,7 +120,7 @@ class MainWindow(QMainWindow):
         return panel
 
     def build_all(self) -> None:
-        for spec in LABS:
+        for spec in self.lab_specs:
             self.build_lab(spec.key)
 
     # LabHost, for the session controller
@@ -152,16 +140,16 @@ class MainWindow(QMainWindow):
 
     def schedule_remaining_labs(self) -> None:
         """Build the labs not yet built, 50 ms apart, after the first paint."""
-        missing = [s.key for s in LABS if s.key not in self.panels]
+        missing = [s.key for s in self.lab_specs if s.key not in self.panels]
         for i, key in enumerate(missing):
             QTimer.singleShot(50 * (i + 1), lambda k=key: self._closed or self.build_lab(k))
 
     def show_lab(self, key: str) -> None:
-        self.tabs.setCurrentIndex([s.key for s in LABS].index(key))
+        self.tabs.setCurrentIndex([s.key for s in self.lab_specs].index(key))
 
     def _on_tab_changed(self, index: int) -> None:
-        self.build_lab(LABS[index].key)
-        self.settings.setValue("window/lab", LABS[index].key)
+        self.build_lab(self.lab_specs[index].key)
+        self.settings.setValue("window/lab", self.lab_specs[index].key)
 
     # -- menus ------------------------------------------------------------------
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -195,7 +183,7 @@ class MainWindow(QMainWindow):
         )
 
         view = bar.addMenu("&View")
-        for i, spec in enumerate(LABS):
+        for i, spec in enumerate(self.lab_specs):
             self._action(
                 view,
                 spec.title,  # "&&" shows as "&" in a menu, as in the tab
@@ -227,6 +215,11 @@ class MainWindow(QMainWindow):
         self.fullscreen_action.setCheckable(True)
 
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Guide", self.show_guide, QKeySequence.StandardKey.HelpContents,
+                     "A one-page guide to the labs")
+        self._action(help_menu, "Show &Try-This-First Tips", self.show_tips,
+                     tip="Show the first steps above every lab again")
+        help_menu.addSeparator()
         self._action(help_menu, "Show &Log File", self.show_log_file,
                      tip="Show the log file and where it is")
         self._action(help_menu, "&About ConvLab", self.show_about, tip="Version and licences")
@@ -328,6 +321,13 @@ class MainWindow(QMainWindow):
         return True
 
     # -- help ---------------------------------------------------------------------
+    def show_guide(self) -> None:
+        GuideDialog(self).open()
+
+    def show_tips(self) -> None:
+        for strip in self.tips.values():
+            strip.restore()
+
     def show_log_file(self) -> None:
         from .log_viewer import LogViewer
 
@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
         if not (isinstance(geometry, QByteArray) and not geometry.isEmpty()
                 and self.restoreGeometry(geometry)):
             self.resize(first_window_size(self.screen().availableGeometry().size()))
-        keys = [s.key for s in LABS]
+        keys = [s.key for s in self.lab_specs]
         lab = self.settings.value("window/lab", keys[0])
         self.tabs.setCurrentIndex(keys.index(lab) if lab in keys else 0)
         mode = self.settings.value("view/theme", "system")

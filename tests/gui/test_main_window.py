@@ -13,11 +13,12 @@ import convlab
 from convlab.gui.theme import DARK, LIGHT, theme_manager
 from convlab.gui.worker import active_task_count
 from convlab.shell import errors, main_window
+from convlab.shell.labs import LabSpec
 
 FAKE_LABS = (
-    main_window.LabSpec("signals", "Signals && Kernels", "_fake_labs", "FakeA"),
-    main_window.LabSpec("gradient", "Gradient Descent", "_fake_labs", "FakeB"),
-    main_window.LabSpec("mnist", "MNIST Detectors", "_fake_labs", "FakeC"),
+    LabSpec("signals", "Signals && Kernels", "_fake_labs", "FakeA"),
+    LabSpec("gradient", "Gradient Descent", "_fake_labs", "FakeB"),
+    LabSpec("mnist", "MNIST Detectors", "_fake_labs", "FakeC"),
 )
 
 
@@ -28,12 +29,11 @@ def settings(tmp_path):
 
 @pytest.fixture
 def make_window(qtbot, monkeypatch, settings):
-    monkeypatch.setattr(main_window, "LABS", FAKE_LABS)
     _fake_labs.built.clear()
     windows = []
 
     def make():
-        window = main_window.MainWindow(settings=settings, interactive=False)
+        window = main_window.MainWindow(settings=settings, interactive=False, labs=FAKE_LABS)
         qtbot.addWidget(window)
         windows.append(window)
         return window
@@ -250,3 +250,39 @@ def test_first_window_fits_the_screen(screen, size):
 
     got = first_window_size(QSize(*screen))
     assert (got.width(), got.height()) == size
+
+
+def test_try_first_strip_until_dismissed_and_back_from_help(qtbot, settings):
+    labs = (LabSpec("signals", "Signals && Kernels", "_fake_labs", "FakeA",
+                    ("Drag a <b>stem</b>.", "Press Play.")),
+            LabSpec("gradient", "Gradient Descent", "_fake_labs", "FakeB"))
+    window = main_window.MainWindow(settings=settings, interactive=False, labs=labs)
+    qtbot.addWidget(window)
+    window.show()
+    strip = window.tips["signals"]
+    assert strip.isVisible() and "2." in strip.label.text() and "Press Play." in strip.label.text()
+    assert not window.tips["gradient"].isVisible()  # no steps given: no strip
+    strip.close_button.click()
+    assert not strip.isVisible()
+    window.close()
+    again = main_window.MainWindow(settings=settings, interactive=False, labs=labs)
+    qtbot.addWidget(again)
+    again.show()
+    assert not again.tips["signals"].isVisible()  # remembered
+    again.show_tips()
+    assert again.tips["signals"].isVisible()
+    again.close()
+
+
+def test_every_real_lab_has_first_steps_and_the_guide_covers_them(make_window):
+    from convlab.shell.guide import GuideDialog
+    from convlab.shell.labs import LABS
+
+    assert all(len(spec.try_first) in (2, 3) for spec in LABS)
+    window = make_window()
+    guide = GuideDialog(window)
+    text = guide.browser.toPlainText()
+    for spec in LABS:
+        assert spec.plain_title in text
+    assert "cross-correlation" in text
+    guide.deleteLater()

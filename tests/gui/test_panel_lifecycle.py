@@ -8,7 +8,7 @@ import pytest
 
 from convlab.gui.theme import theme_manager
 from convlab.gui.worker import active_task_count
-from convlab.shell.main_window import LABS
+from convlab.shell.labs import LABS
 
 
 @pytest.fixture(params=[spec.key for spec in LABS])

@@ -11,7 +11,8 @@ from PyQt6.QtCore import QSettings
 from pyqtgraph.exporters import Exporter, SVGExporter
 
 from convlab.gui.svg_export import QtSvgExporter
-from convlab.shell.main_window import LABS, MainWindow
+from convlab.shell.labs import LABS
+from convlab.shell.main_window import MainWindow
 
 SVG = "{http://www.w3.org/2000/svg}"
 
