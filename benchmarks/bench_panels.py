@@ -39,7 +39,7 @@ def bench_panel_build(ctx: Context) -> list[Row]:
     except Exception as exc:
         return [not_available(bench, "every lab", "panels", "s", describe_error(exc))]
     for spec in LABS:
-        case = spec.title.replace("&&", "&")
+        case = spec.plain_title
         try:
             t0 = time.perf_counter()
             cls = spec.load()

@@ -9,14 +9,61 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QKeySequence, QShortcut
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PyQt6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QPushButton,
+    QTabBar,
+    QWidget,
+)
 
 from .theme import theme_manager
 from .worker import TaskRunner
 
-__all__ = ["DataExport", "Lab", "LabHost", "LabPanel"]
+__all__ = ["RESERVED_SHORTCUTS", "DataExport", "Lab", "LabHost", "LabPanel"]
+
+#: Keys the main window binds (menus): a lab must not bind them too.
+RESERVED_SHORTCUTS = frozenset({
+    *(f"Ctrl+{i}" for i in range(1, 10)), "Ctrl+O", "Ctrl+S", "Ctrl+Shift+S", "Ctrl+E",
+    "Ctrl+Shift+E", "Ctrl+Shift+P", "Ctrl+Q", "F1", "F11",
+})
+
+#: Focused controls that use plain keys themselves, and the keys they use.
+_ARROWS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
+           Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
+_CONTROL_KEYS: tuple[tuple[type, frozenset], ...] = (
+    (QAbstractButton, frozenset({Qt.Key.Key_Space})),
+    (QComboBox, frozenset({Qt.Key.Key_Space, *_ARROWS})),
+    (QAbstractSlider, frozenset(_ARROWS)),
+    (QAbstractSpinBox, frozenset(_ARROWS)),
+    (QAbstractItemView, frozenset({Qt.Key.Key_Space, *_ARROWS})),
+    (QTabBar, frozenset(_ARROWS)),
+)
+
+
+def _focus_uses(focus: QWidget, sequence: QKeySequence) -> bool:
+    """Whether the focused control would use this (single, unmodified) key itself."""
+    if sequence.count() != 1:
+        return False
+    combo = sequence[0]
+    if combo.keyboardModifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        return False
+    key = combo.key()
+    return any(isinstance(focus, cls) and key in keys for cls, keys in _CONTROL_KEYS)
+
+
+def _forward_key(focus: QWidget, sequence: QKeySequence) -> None:
+    """Give the key the shortcut took back to the focused control (press and release)."""
+    key = sequence[0].key()
+    text = " " if key == Qt.Key.Key_Space else ""
+    for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        QApplication.sendEvent(focus, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text))
 
 
 @dataclass(frozen=True)
@@ -98,12 +145,48 @@ class LabPanel(QWidget):
         """Bind ``(keys, slot)`` pairs as shortcuts active while this lab is shown.
 
         ``keys`` is anything :class:`QKeySequence` takes ("Ctrl+T", ``Qt.Key.Key_R`` …).
-        A text field with focus keeps its own keys (typing "r" does not trigger R).
+        They work wherever the focus is in the window (also on the tab bar) while this
+        lab is the visible one. The focused control keeps the keys it uses itself:
+        typing "r" in a text field types an r, Space on a check box or button
+        toggles or presses it, arrows move a slider or a list.
+
+        Raises
+        ------
+        ValueError
+            If a key is one of the window's own (:data:`RESERVED_SHORTCUTS`): Qt would
+            find the shortcut ambiguous and neither would work.
         """
         for keys, slot in bindings:
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+            sequence = QKeySequence(keys)
+            text = sequence.toString(QKeySequence.SequenceFormat.PortableText)
+            if text in RESERVED_SHORTCUTS:
+                raise ValueError(f"{text} is the window's shortcut; choose another key")
+            shortcut = QShortcut(sequence, self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)  # hidden labs never match
+            shortcut.activated.connect(
+                lambda sc=shortcut, fn=slot: self._on_shortcut(sc, fn))
+
+    def _on_shortcut(self, shortcut: QShortcut, slot: Callable[[], Any]) -> None:
+        focus = QApplication.focusWidget()
+        if focus is None or not _focus_uses(focus, shortcut.key()):
+            slot()
+            return
+        shortcut.setEnabled(False)  # or the forwarded key would trigger it again
+        try:
+            _forward_key(focus, shortcut.key())
+        finally:
+            shortcut.setEnabled(True)
+
+    def keyPressEvent(self, event: QKeyEvent | None) -> None:
+        """Return or Enter on a focused push button presses it (Space already does)."""
+        focus = QApplication.focusWidget()
+        if (event is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and isinstance(focus, QPushButton) and self.isAncestorOf(focus)
+                and focus.isEnabled()):
+            focus.animateClick()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def shutdown(self) -> None:
         """Stop timers and background work and release plot views (idempotent)."""

@@ -9,6 +9,7 @@ class lives (imported when the lab is first shown), and the two or three
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 
 from convlab.gui.base import LabPanel
@@ -21,7 +22,7 @@ class LabSpec:
     """Where a lab's panel class lives; imported when the lab is first built."""
 
     key: str
-    title: str  # "&&" shows as "&" in tabs and menus
+    title: str  # in tabs and menus: "&X" makes Alt+X the mnemonic, "&&" shows as "&"
     module: str
     cls: str
     try_first: tuple[str, ...] = ()
@@ -31,13 +32,13 @@ class LabSpec:
 
     @property
     def plain_title(self) -> str:
-        """The title as text ("Signals & Kernels")."""
-        return self.title.replace("&&", "&")
+        """The title as text: "&Signals && Kernels" → "Signals & Kernels"."""
+        return re.sub(r"&(.)", r"\1", self.title)
 
 
 LABS: tuple[LabSpec, ...] = (
     LabSpec(
-        "signals", "Signals && Kernels", "convlab.labs.signals.panel", "SignalsPanel",
+        "signals", "&Signals && Kernels", "convlab.labs.signals.panel", "SignalsPanel",
         ("Drag a kernel stem up or down in the <b>Kernel w</b> plot: the output z changes "
          "at once.",
          "Press <b>Play</b> under the plots: the shaded window slides along x and each z_i "
@@ -45,14 +46,14 @@ LABS: tuple[LabSpec, ...] = (
          "Switch <b>Kind</b> to convolution: the kernel is flipped before it slides."),
     ),
     LabSpec(
-        "gradient", "Gradient Descent", "convlab.labs.gradient.panel", "GradientPanel",
+        "gradient", "&Gradient Descent", "convlab.labs.gradient.panel", "GradientPanel",
         ("Press <b>Run</b>: the dot walks down the loss landscape to the star (the best "
          "kernel).",
          "Click anywhere on the landscape to start again from there.",
          "Tick <b>Bias b</b> and run again: the accuracy climbs from chance to 100 %."),
     ),
     LabSpec(
-        "mnist", "MNIST Detectors", "convlab.labs.mnist.panel", "MnistPanel",
+        "mnist", "&MNIST Detectors", "convlab.labs.mnist.panel", "MnistPanel",
         ("Move the <b>threshold</b> slider: the masks show where each line detector fires.",
          "Step through the digits, or tick <b>Draw</b> and write your own.",
          "Open the <b>Statistics</b> tab: which detector fires most on each digit class?"),

@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         self.data_menu.aboutToShow.connect(self._fill_data_menu)
         self._action(
             file_menu,
-            "Export as Python &Script…",
+            "Export as &Python Script…",
             self.export_script_dialog,
             "Ctrl+Shift+E",
             "Save a Python script that redoes the current lab's computation with convlab.core",
@@ -186,10 +186,10 @@ class MainWindow(QMainWindow):
         for i, spec in enumerate(self.lab_specs):
             self._action(
                 view,
-                spec.title,  # "&&" shows as "&" in a menu, as in the tab
+                spec.title,  # with its mnemonic, as in the tab
                 lambda _=False, k=spec.key: self.show_lab(k),
                 f"Ctrl+{i + 1}",
-                f"Show the {spec.title.replace('&&', '&')} lab",
+                f"Show the {spec.plain_title} lab",
             )
         view.addSeparator()
         theme_menu = view.addMenu("&Theme")

@@ -109,12 +109,17 @@ def test_keyboard_shortcuts(qtbot, panel):
     qtbot.keyClick(panel.step_button, Qt.Key.Key_Right)
     qtbot.keyClick(panel.step_button, Qt.Key.Key_Right)
     assert panel.trainer.step_count == 2
-    qtbot.keyClick(panel.step_button, Qt.Key.Key_Space)
+    qtbot.keyClick(panel.step_button, Qt.Key.Key_Space)  # Space presses the focused button
+    assert panel.trainer.step_count == 3 and not panel.running
+    plot = panel.loss_plot
+    plot.setFocus()
+    qtbot.waitUntil(plot.hasFocus)
+    qtbot.keyClick(plot, Qt.Key.Key_Space)  # elsewhere it runs and pauses
     assert panel.running and panel.run_button.isChecked()
     qtbot.waitUntil(lambda: panel.trainer.step_count > 20, timeout=3000)
-    qtbot.keyClick(panel.step_button, Qt.Key.Key_Space)
+    qtbot.keyClick(plot, Qt.Key.Key_Space)
     assert not panel.running
-    qtbot.keyClick(panel.step_button, Qt.Key.Key_R)
+    qtbot.keyClick(plot, Qt.Key.Key_R)
     assert panel.trainer.step_count == 0
 
 

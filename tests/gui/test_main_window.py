@@ -286,3 +286,26 @@ def test_every_real_lab_has_first_steps_and_the_guide_covers_them(make_window):
         assert spec.plain_title in text
     assert "cross-correlation" in text
     guide.deleteLater()
+
+
+def _mnemonic(text: str) -> str | None:
+    import re
+
+    found = re.findall(r"&([^&])", text.replace("&&", ""))
+    return found[0].lower() if len(found) == 1 else None
+
+
+def test_every_menu_entry_has_its_own_mnemonic(qtbot, settings):
+    from convlab.shell.labs import LABS
+
+    window = main_window.MainWindow(settings=settings, interactive=False, labs=LABS[:1])
+    qtbot.addWidget(window)
+    menus = [a.menu() for a in window.menuBar().actions()]
+    menus += [a.menu() for m in menus for a in m.actions() if a.menu() is not None]
+    for menu in menus:
+        letters = [_mnemonic(a.text()) for a in menu.actions() if not a.isSeparator()]
+        assert None not in letters, (menu.title(), [a.text() for a in menu.actions()])
+        assert len(set(letters)) == len(letters), (menu.title(), letters)
+    view = next(m for m in menus if m.title() == "&View")
+    assert view.actions()[0].text() == "&Signals && Kernels"
+    window.close()

@@ -144,7 +144,7 @@ class ControlsMixin:
         self.padding_combo.currentIndexChanged.connect(self._on_operation)
         form.addRow("Padding", self.padding_combo)
         self.all_modes_check = QCheckBox("Show valid, same, full side by side")
-        self.all_modes_check.setToolTip("Compare the three modes' outputs (Ctrl+3)")
+        self.all_modes_check.setToolTip("Compare the three modes' outputs (Ctrl+Shift+A)")
         self.all_modes_check.toggled.connect(self._on_operation)
         form.addRow(self.all_modes_check)
         col.addWidget(op)

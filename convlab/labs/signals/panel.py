@@ -87,7 +87,7 @@ class SignalsPanel(ControlsMixin, PlotsMixin, StepThroughMixin, LabPanel):
             ("Ctrl+K", self.apply_preset),
             ("Ctrl+D", self.draw_check.toggle),
             ("Ctrl+B", self.batch_check.toggle),
-            ("Ctrl+3", self.all_modes_check.toggle),
+            ("Ctrl+Shift+A", self.all_modes_check.toggle),
             ("Ctrl+F", lambda: cycle(self.flip_combo)),
             ("Ctrl+M", lambda: cycle(self.mode_combo)),
         ))
