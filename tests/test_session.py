@@ -83,7 +83,7 @@ def test_missing_file(tmp_path):
         ss.load_session(tmp_path / "nope.convlab")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=max(200, settings().max_examples), deadline=None)
 @given(data=st.data())
 def test_mutated_sessions_load_or_raise_session_error(data):
     text = ss.session_to_text(LABS)

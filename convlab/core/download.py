@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ._progress import CancelCallback, ProgressCallback, check_cancel, report
-from .idx import atomic_output, describe_start
+from .atomic import atomic_output
+from .idx import describe_start
 
 __all__ = ["DEFAULT_MIRRORS", "MNIST_FILES", "DownloadError", "ExpectedFile", "download_mnist"]
 

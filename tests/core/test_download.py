@@ -297,7 +297,7 @@ def test_known_hashes_are_the_published_ones():
     assert MNIST_FILES["train-labels-idx1-ubyte"].size == 8 + 60000
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=max(200, settings().max_examples), deadline=None)
 @given(data=st.binary(min_size=1, max_size=3000), level=st.integers(0, 9),
        cuts=st.lists(st.integers(0, 4000), max_size=6), compress=st.booleans(),
        flip=st.one_of(st.none(), st.integers(0, 10_000)))
