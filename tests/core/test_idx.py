@@ -368,6 +368,24 @@ def test_fuzz_mutated_valid_files(tmp_path, data):
     _check_reader_on(tmp_path / "fuzz.idx", data)
 
 
+@st.composite
+def extreme_headers(draw) -> bytes:
+    """Headers mixing zero, small and huge dimensions (issue 20's class), a short body."""
+    code = draw(st.sampled_from(sorted(IDX_DTYPES)))
+    dims = draw(st.lists(st.one_of(st.just(0), st.integers(1, 4),
+                                   st.integers(2**16, 2**32 - 1)), min_size=1, max_size=6))
+    return corpus.header(code, *dims) + draw(st.binary(max_size=64))
+
+
+@FUZZ
+@given(data=extreme_headers())
+@example(data=ZERO_AND_HUGE)
+# Found by this strategy in its first run against the reader before the fix of issue 20.
+@example(data=b"\x00\x00\x08\x04\x00\x00\x00\x00\x00\x01\x00\x00\x00\xb4\xfa\x96\x00\xb5\x0fQ")
+def test_fuzz_headers_with_extreme_dimensions(tmp_path, data):
+    _check_reader_on(tmp_path / "fuzz.idx", data)
+
+
 @FUZZ
 @given(data=valid_files())
 def test_valid_files_always_read_back(tmp_path, data):
