@@ -18,7 +18,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 #   ci   — derandomized: every CI run draws the same examples, so a submission is
 #          never failed by a case no earlier run met.  Chosen when CI=true.
 #   dev  — random seeds (the default locally), keeps exploring on every run.
-#   fuzz — random and 20× longer, for a local fuzzing job.
+#   fuzz — random, 2,000 examples a test, for a longer local fuzzing job.
 # ``--hypothesis-profile NAME`` or HYPOTHESIS_PROFILE=NAME overrides the choice.
 # A test wanting more examples than the profile's writes
 # ``max(N, settings().max_examples)`` so that the fuzz profile still raises it.
