@@ -1,4 +1,5 @@
-"""Test-suite wide setup: headless Qt, isolated user folders, no leaked threads."""
+"""Test-suite wide setup: headless Qt, isolated user folders, no leaked threads,
+hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -8,9 +9,27 @@ import threading
 import time
 
 import pytest
+from hypothesis import settings
 
 # Headless by default; a developer may still export another platform.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Hypothesis profiles (see DEVELOPERS.md, "Fuzzing"):
+#   ci   — derandomized: every CI run draws the same examples, so a submission is
+#          never failed by a case no earlier run met.  Chosen when CI=true.
+#   dev  — random seeds (the default locally), keeps exploring on every run.
+#   fuzz — random, 2,000 examples a test, for a longer local fuzzing job.
+# ``--hypothesis-profile NAME`` or HYPOTHESIS_PROFILE=NAME overrides the choice.
+# A test wanting more examples than the profile's writes
+# ``max(N, settings().max_examples)`` so that the fuzz profile still raises it.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True,
+                          deadline=None)
+settings.register_profile("dev", derandomize=False)
+settings.register_profile("fuzz", derandomize=False, max_examples=2000)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() in ("true", "1") else "dev")
+)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -30,6 +30,7 @@ Heavy modules (``scipy.signal``) are imported lazily inside functions so that
 """
 
 from ._progress import *  # noqa: F403
+from .atomic import *  # noqa: F403
 from .conv1d import *  # noqa: F403
 from .conv1d_geometry import *  # noqa: F403
 from .conv2d import *  # noqa: F403

@@ -27,17 +27,16 @@ the content raises :class:`IdxError`, which names the file and the problem.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import os
 import struct
-import tempfile
+import sys
 import zlib
-from collections.abc import Iterator
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from .atomic import atomic_output
 
 __all__ = ["IDX_DTYPES", "IDX_MAX_BYTES", "IdxError", "read_idx", "write_idx"]
 
@@ -112,16 +111,28 @@ def _read_header(stream: BinaryIO, path: str | os.PathLike, where: str) -> tuple
 
 
 def _check_declared(path, shape: tuple, dtype: np.dtype, max_bytes: int) -> int:
-    """Return the declared data size in bytes, or raise if it exceeds ``max_bytes``."""
+    """Return the declared data size in bytes, or raise if the shape is beyond ``max_bytes``.
+
+    Zero dimensions are judged as if they were 1: a file may declare an empty
+    data set (``0 × 28 × 28`` images), but only one whose records would fit
+    the limit.  ``0 × 2,264,924,160 × 0 × 4,076,863,488`` holds no bytes, yet
+    no real data set has such a shape (and numpy cannot even build it).
+    """
+    max_bytes = min(max_bytes, sys.maxsize)  # numpy's own limit on any array's shape
+    dims = " × ".join(f"{d:,}" for d in shape)
     nbytes = dtype.itemsize
     for d in shape:
-        nbytes *= d  # Python ints: no overflow however absurd the header
+        nbytes *= d or 1  # Python ints: no overflow however absurd the header
     if nbytes > max_bytes:
-        dims = " × ".join(str(d) for d in shape)
+        if 0 in shape:
+            raise IdxError(path, f"the header declares an empty {dims} array of "
+                                 f"{dtype.itemsize}-byte elements whose non-zero dimensions "
+                                 f"alone would take {nbytes:,} bytes, more than the limit of "
+                                 f"{max_bytes:,} bytes (a corrupt or hostile file?)")
         raise IdxError(path, f"the header declares a {dims} array of {dtype.itemsize}-byte "
                              f"elements = {nbytes:,} bytes, more than the limit of "
                              f"{max_bytes:,} bytes (a corrupt or hostile file?)")
-    return nbytes
+    return 0 if 0 in shape else nbytes
 
 
 def _truncated(path, nbytes: int, got: int, where: str) -> IdxError:
@@ -185,7 +196,10 @@ def read_idx(path: str | os.PathLike, *, max_bytes: int = IDX_MAX_BYTES) -> np.n
         The file.  Gzip compression is detected from the content.
     max_bytes : int, optional
         Largest data size (in bytes, after decompression) the header may
-        declare; checked before anything is allocated.  Default 256 MiB.
+        declare; checked before anything is allocated.  Default 256 MiB.  A
+        header with a zero dimension declares an empty data set, which is
+        legal (e.g. ``(0, 28, 28)``), but its non-zero dimensions must still
+        fit this limit as if each zero were 1.
 
     Returns
     -------
@@ -200,7 +214,8 @@ def read_idx(path: str | os.PathLike, *, max_bytes: int = IDX_MAX_BYTES) -> np.n
     IdxError
         If the content is not a valid IDX file: empty, truncated, wrong magic
         number, unknown type code, too many dimensions, declared size above
-        ``max_bytes``, trailing bytes, or a corrupt gzip stream.
+        ``max_bytes`` (for an empty data set: the product of its non-zero
+        dimensions), trailing bytes, or a corrupt gzip stream.
     OSError
         If the file cannot be opened (missing, a folder, no permission).
 
@@ -224,42 +239,6 @@ def read_idx(path: str | os.PathLike, *, max_bytes: int = IDX_MAX_BYTES) -> np.n
 
 
 _CODE_FOR_KIND = {(dt.kind, dt.itemsize): code for code, dt in IDX_DTYPES.items()}
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
-    """Open a temporary file next to ``path``; on success, make it ``path`` atomically.
-
-    The data is flushed and fsync'ed, then renamed over ``path`` with
-    :func:`os.replace`, so readers see either the old file or the complete new
-    one.  If the body raises, the temporary file is deleted and ``path`` is
-    untouched.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX; a no-op where folders cannot be opened)."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:

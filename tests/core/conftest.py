@@ -17,8 +17,13 @@ class Route:
 
     ``kind`` is ``"ok"`` (send ``body``), ``"status"`` (send error ``status``),
     ``"truncated"`` (announce ``len(body)`` bytes, send only ``cut`` of them and
-    close), ``"slow"`` (wait ``delay`` seconds, then send ``body``) or ``"flaky"``
-    (``status`` the first ``fail_times`` requests, then ``body``).
+    close), ``"slow"`` (wait ``delay`` seconds, then send ``body``), ``"flaky"``
+    (``status`` the first ``fail_times`` requests, then ``body``) or ``"drip"``
+    (send the headers at once, then ``piece`` bytes of ``body`` every ``delay``
+    seconds; ``piece=0`` sends nothing after the headers; after ``for_at_most``
+    seconds it closes the connection, so a client that cannot cancel fails
+    instead of hanging).  Waits end as soon as the server shuts down, so no
+    test waits for a slow route to finish.
     """
 
     kind: str
@@ -27,6 +32,8 @@ class Route:
     cut: int = 0
     delay: float = 0.0
     fail_times: int = 1
+    piece: int = 1
+    for_at_most: float = 10.0
 
 
 @dataclass
@@ -38,6 +45,7 @@ class LocalServer:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     user_agents: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def route(self, path: str, kind: str, body: bytes = b"", **options: object) -> None:
         """Answer requests for ``path`` as :class:`Route` ``(kind, body, **options)`` says."""
@@ -61,12 +69,15 @@ def _handler(server_state: LocalServer) -> type[http.server.BaseHTTPRequestHandl
             if route.kind == "status":
                 self.send_error(route.status)
                 return
-            if route.kind == "slow":
-                time.sleep(route.delay)
+            if route.kind == "slow" and server_state.stop.wait(route.delay):
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(route.body)))
             self.end_headers()
+            if route.kind == "drip":
+                self._drip(route)
+                return
             body = route.body[: route.cut] if route.kind == "truncated" else route.body
             try:
                 self.wfile.write(body)
@@ -74,6 +85,17 @@ def _handler(server_state: LocalServer) -> type[http.server.BaseHTTPRequestHandl
                 pass  # the client gave up (timeout or cancel): expected in these tests
             if route.kind == "truncated":
                 self.close_connection = True
+
+        def _drip(self, route: Route) -> None:
+            sent = 0
+            end = time.monotonic() + route.for_at_most
+            while (sent < len(route.body) and time.monotonic() < end
+                   and not server_state.stop.wait(route.delay)):
+                try:
+                    self.wfile.write(route.body[sent : sent + route.piece])
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client gave up: expected in these tests
+                sent += route.piece
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep test output clean
@@ -94,6 +116,7 @@ def http_server() -> Iterator[LocalServer]:
     try:
         yield state
     finally:
+        state.stop.set()  # ends every wait of "slow" and "drip" routes
         server.shutdown()
         server.server_close()  # joins the request threads (block_on_close)
         thread.join(timeout=5)

@@ -217,7 +217,7 @@ def test_cancel_midway_leaves_nothing(http_server, tiny, expected, tmp_path, cal
                                       cancel_after, monkeypatch):
     import convlab.core.download as download_module
 
-    monkeypatch.setattr(download_module, "_CHUNK", 256)  # many chunks per file
+    monkeypatch.setattr(download_module, "_PIECE", 256)  # many pieces per file
     url = serve(http_server, "good", tiny)
     dest = tmp_path / "mnist"
     with pytest.raises(Cancelled):
@@ -297,7 +297,7 @@ def test_known_hashes_are_the_published_ones():
     assert MNIST_FILES["train-labels-idx1-ubyte"].size == 8 + 60000
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=max(200, settings().max_examples), deadline=None)
 @given(data=st.binary(min_size=1, max_size=3000), level=st.integers(0, 9),
        cuts=st.lists(st.integers(0, 4000), max_size=6), compress=st.booleans(),
        flip=st.one_of(st.none(), st.integers(0, 10_000)))
@@ -323,3 +323,165 @@ def test_verifier_is_independent_of_chunking(data, level, cuts, compress, flip):
         # Accepted: the decompressed content was exactly ``data``.
         assert verifier.size == len(data)
         assert verifier.digest.hexdigest() == expected.sha256
+
+
+# --------------------------------------------------------------------------- slow servers
+# Issue 18 item 5: cancel and close take effect within 1 s however the server behaves,
+# a trickle is given up for the next mirror, and every file has an overall deadline.
+
+PATIENT = {"timeout": 30.0, "retries": 0}  # the no-data limit is far beyond these tests
+
+
+def cancel_in(seconds: float):
+    """A thread-safe cancel callback that turns True ``seconds`` from now, and that moment."""
+    at = time.monotonic() + seconds
+    return (lambda: time.monotonic() >= at), at
+
+
+@pytest.fixture
+def full_backlog():
+    """127.0.0.1:port of a listener whose accept queue is full: a connect there hangs."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/mnist/"
+    for sock in [*fillers, listener]:
+        sock.close()
+
+
+STALLS = {
+    # 1 byte every 5 s: the reader sits in the socket, where only the watchdog reaches it.
+    "drip-every-5s": {"kind": "drip", "piece": 1, "delay": 5.0},
+    # 1 byte every 10 ms: cancel is checked between the pieces.
+    "fast-trickle": {"kind": "drip", "piece": 1, "delay": 0.01},
+    # The headers, then silence.
+    "silent-after-headers": {"kind": "drip", "piece": 0, "delay": 1.0},
+    # Accepts the connection, never answers.
+    "no-headers": {"kind": "slow", "delay": 10.0},
+}
+
+
+@pytest.mark.parametrize("stall", sorted(STALLS))
+def test_cancel_stops_a_stalling_download_within_a_second(http_server, tiny, expected,
+                                                          tmp_path, stall):
+    options = dict(STALLS[stall])
+    url = serve(http_server, "stall", tiny, options.pop("kind"), **options)
+    cancel, at = cancel_in(0.3)
+    with pytest.raises(Cancelled):
+        download_mnist(tmp_path / "m", mirrors=[url], files=expected, cancel=cancel, **PATIENT)
+    assert time.monotonic() - at < 1.0
+    assert files_in(tmp_path / "m") == []
+
+
+def test_cancel_while_connecting_within_a_second(full_backlog, expected, tmp_path):
+    cancel, at = cancel_in(0.3)
+    with pytest.raises(Cancelled):
+        download_mnist(tmp_path, mirrors=[full_backlog], files=expected, cancel=cancel,
+                       **PATIENT)
+    assert time.monotonic() - at < 1.0
+    assert files_in(tmp_path) == []
+
+
+def test_closing_the_window_ends_the_download_thread_within_a_second(http_server, tiny,
+                                                                     expected, tmp_path):
+    """What TaskRunner.shutdown does: set the task's cancel event, then join its thread."""
+    import threading
+
+    url = serve(http_server, "stall", tiny, "drip", piece=1, delay=5.0)
+    stop = threading.Event()
+    outcome = []
+
+    def task() -> None:
+        try:
+            download_mnist(tmp_path, mirrors=[url], files=expected, cancel=stop.is_set,
+                           **PATIENT)
+        except BaseException as exc:  # the test inspects what happened
+            outcome.append(exc)
+
+    worker = threading.Thread(target=task, name="download-task")
+    worker.start()
+    time.sleep(0.3)  # the transfer is under way, blocked in the socket
+    assert http_server.requests == ["/stall/train-images-idx3-ubyte.gz"]
+    stop.set()
+    worker.join(timeout=1.0)
+    assert not worker.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
+    assert files_in(tmp_path) == []
+
+
+def test_a_trickle_below_the_minimum_rate_moves_on_to_the_next_mirror(http_server, tiny,
+                                                                     expected, tmp_path):
+    trickle = serve(http_server, "trickle", tiny, "drip", piece=1, delay=0.01)  # ≤ 100 B/s
+    slow = {"min_rate": 1000.0, "rate_window": 0.3, **PATIENT}
+    with pytest.raises(DownloadError) as info:
+        download_mnist(tmp_path / "a", mirrors=[trickle], files=expected, **slow)
+    (url, why), = info.value.failures
+    assert url == f"{trickle}train-images-idx3-ubyte.gz"
+    assert why.startswith("slower than 1000 bytes/s for 0.3 s (")
+    assert files_in(tmp_path / "a") == []
+    good = serve(http_server, "good", tiny)
+    dest = download_mnist(tmp_path / "b", mirrors=[trickle, good], files=expected, **slow)
+    assert_downloaded(dest, tiny)
+
+
+def test_a_file_taking_longer_than_its_deadline_moves_on(http_server, tiny, expected,
+                                                        tmp_path):
+    # 64 bytes every 10 ms is a fine rate, but the file does not arrive within 0.2 s.
+    big = {name: data * 40 for name, data in tiny.items()}
+    sizes = {name: ExpectedFile(len(d), hashlib.sha256(d).hexdigest()) for name, d in big.items()}
+    url = serve(http_server, "steady", big, "drip", piece=64, delay=0.01, compress=False)
+    with pytest.raises(DownloadError, match=r"did not finish within 0\.2 s"):
+        download_mnist(tmp_path, mirrors=[url], files=sizes, min_rate=0, deadline=0.2,
+                       **PATIENT)
+    assert files_in(tmp_path) == []
+
+
+def test_silence_after_the_headers_is_the_no_data_timeout(http_server, tiny, expected,
+                                                         tmp_path):
+    url = serve(http_server, "silent", tiny, "drip", piece=0, delay=1.0)
+    with pytest.raises(DownloadError, match=r"no response within 0\.3 s"):
+        download_mnist(tmp_path, mirrors=[url], files=expected, timeout=0.3, retries=0,
+                       min_rate=0)
+    assert files_in(tmp_path) == []
+
+
+def test_the_network_is_read_in_small_pieces(http_server, tiny, expected, tmp_path,
+                                             monkeypatch):
+    import http.client
+
+    asked = []
+    real_read1 = http.client.HTTPResponse.read1
+
+    def read1(self, n=-1):
+        asked.append(n)
+        return real_read1(self, n)
+
+    monkeypatch.setattr(http.client.HTTPResponse, "read1", read1)
+    big = {name: data * 10 for name, data in tiny.items()}  # 47 KB of images: 3+ pieces
+    sizes = {name: ExpectedFile(len(d), hashlib.sha256(d).hexdigest()) for name, d in big.items()}
+    dest = download_mnist(tmp_path, mirrors=[serve(http_server, "big", big, compress=False)],
+                          files=sizes, **FAST)
+    assert_downloaded(dest, big, suffix="")
+    assert asked and set(asked) == {16 * 1024}
+    assert len(asked) >= sum(-(-len(d) // 16384) for d in big.values())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [({"timeout": 0}, "timeout"), ({"rate_window": -1.0}, "rate_window"),
+     ({"deadline": 0.0}, "deadline"), ({"min_rate": -1.0}, "min_rate"),
+     ({"timeout": float("nan")}, "timeout")],
+)
+def test_bad_limits(tmp_path, kwargs, problem):
+    with pytest.raises(ValueError, match=problem):  # refused before any connection
+        download_mnist(tmp_path, mirrors=["http://127.0.0.1:9/"], **kwargs)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import struct
+import sys
 import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import convlab.core.idx as idx_module
@@ -222,6 +223,60 @@ def test_max_bytes_is_the_limit(tmp_path, limit):
             read_idx(path, max_bytes=limit)
 
 
+# Issue 20: a zero dimension makes the declared size 0 bytes, so only the
+# shape can tell that no real data set looks like this (numpy refuses it).
+ZERO_AND_HUGE = b"\x00\x00\x08\x04\x00\x00\x00\x00\x87\x00\x00\x00\x00\x00\x00\x00\xf3\x00\x00\x00"
+
+
+def test_empty_data_set_with_absurd_dimensions_is_refused(tmp_path):
+    path = tmp_path / "zero-and-huge.idx"
+    path.write_bytes(ZERO_AND_HUGE)
+    with pytest.raises(IdxError) as info:
+        read_idx(path)
+    assert info.value.problem == (
+        "the header declares an empty 0 × 2,264,924,160 × 0 × 4,076,863,488 array of 1-byte "
+        "elements whose non-zero dimensions alone would take 9,233,786,610,993,070,080 bytes, "
+        f"more than the limit of {256 * 2**20:,} bytes (a corrupt or hostile file?)")
+    assert 2264924160 * 4076863488 == 9_233_786_610_993_070_080
+    path.write_bytes(gzip.compress(ZERO_AND_HUGE))
+    with pytest.raises(IdxError, match="empty 0 × 2,264,924,160"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize(
+    ("code", "shape", "limit", "ok"),
+    [
+        (0x08, (0, 28, 28), 784, True),  # an empty image set: legal
+        (0x08, (0, 28, 28), 783, False),  # … but one image would exceed the limit
+        (0x0E, (0, 10), 80, True),  # itemsize counts: 10 doubles = 80 bytes
+        (0x0E, (0, 10), 79, False),
+        (0x08, (0,), 1, True),
+        (0x08, (0, 0, 0), 1, True),
+        (0x0B, (3, 0, 5), 30, True),  # a zero in the middle: 3 × 5 int16 = 30 bytes
+        (0x0B, (3, 0, 5), 29, False),
+        (0x08, (2**32 - 1, 0), 2**32 - 1, True),  # the largest IDX dimension, at the limit
+        (0x08, (2**32 - 1, 0), 2**32 - 2, False),
+    ],
+)
+def test_zero_dimensions_mean_an_empty_data_set(tmp_path, code, shape, limit, ok):
+    path = tmp_path / "empty.idx"
+    path.write_bytes(corpus.header(code, *shape))
+    if ok:
+        array = read_idx(path, max_bytes=limit)
+        assert array.shape == shape and array.size == 0
+        assert array.dtype == IDX_DTYPES[code].newbyteorder("=")
+    else:
+        with pytest.raises(IdxError, match=f"empty .* limit of {limit:,} bytes"):
+            read_idx(path, max_bytes=limit)
+
+
+def test_a_limit_beyond_numpy_still_refuses_what_numpy_cannot_build(tmp_path):
+    path = tmp_path / "zero-and-huge.idx"
+    path.write_bytes(ZERO_AND_HUGE)
+    with pytest.raises(IdxError, match=f"limit of {sys.maxsize:,} bytes"):
+        read_idx(path, max_bytes=2**100)
+
+
 def test_missing_file_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_idx(tmp_path / "nope.idx")
@@ -283,7 +338,8 @@ def mutated_files(draw) -> bytes:
     return data
 
 
-FUZZ = settings(max_examples=300, deadline=None,
+# max(…, profile): the "fuzz" profile (tests/conftest.py) runs these longer.
+FUZZ = settings(max_examples=max(300, settings().max_examples), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -307,7 +363,26 @@ def test_fuzz_gzip_of_random_bytes(tmp_path, data):
 
 @FUZZ
 @given(data=mutated_files())
+@example(data=ZERO_AND_HUGE)  # issue 20: numpy's ValueError escaped for this header
 def test_fuzz_mutated_valid_files(tmp_path, data):
+    _check_reader_on(tmp_path / "fuzz.idx", data)
+
+
+@st.composite
+def extreme_headers(draw) -> bytes:
+    """Headers mixing zero, small and huge dimensions (issue 20's class), a short body."""
+    code = draw(st.sampled_from(sorted(IDX_DTYPES)))
+    dims = draw(st.lists(st.one_of(st.just(0), st.integers(1, 4),
+                                   st.integers(2**16, 2**32 - 1)), min_size=1, max_size=6))
+    return corpus.header(code, *dims) + draw(st.binary(max_size=64))
+
+
+@FUZZ
+@given(data=extreme_headers())
+@example(data=ZERO_AND_HUGE)
+# Found by this strategy in its first run against the reader before the fix of issue 20.
+@example(data=b"\x00\x00\x08\x04\x00\x00\x00\x00\x00\x01\x00\x00\x00\xb4\xfa\x96\x00\xb5\x0fQ")
+def test_fuzz_headers_with_extreme_dimensions(tmp_path, data):
     _check_reader_on(tmp_path / "fuzz.idx", data)
 
 
