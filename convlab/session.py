@@ -36,7 +36,6 @@ __all__ = [
     "SUFFIX",
     "VERSION",
     "SessionError",
-    "atomic_write_text",
     "load_session",
     "save_session",
     "session_from_text",

@@ -19,6 +19,8 @@ from PyQt6.QtWidgets import QGraphicsItem, QWidget
 from pyqtgraph.exporters import Exporter, SVGExporter
 from pyqtgraph.parametertree import Parameter
 
+from convlab.core import atomic_write_bytes
+
 __all__ = ["QtSvgExporter", "install", "save_widget_svg", "widget_svg"]
 
 
@@ -54,9 +56,7 @@ def widget_svg(widget: QWidget, title: str = "ConvLab") -> bytes:
 
 def save_widget_svg(widget: QWidget, path: Path, title: str = "ConvLab") -> None:
     """Write :func:`widget_svg` to ``path`` atomically; ``OSError`` on failure."""
-    from convlab.session import atomic_write_text
-
-    atomic_write_text(Path(path), widget_svg(widget, title).decode("utf-8"))
+    atomic_write_bytes(Path(path), widget_svg(widget, title))
 
 
 class QtSvgExporter(Exporter):
@@ -95,9 +95,7 @@ class QtSvgExporter(Exporter):
         data = _finish(buffer)
         if toBytes:
             return data
-        from convlab.session import atomic_write_text
-
-        atomic_write_text(Path(fileName), data.decode("utf-8"))
+        atomic_write_bytes(Path(fileName), data)
         return None
 
 

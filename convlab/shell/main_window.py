@@ -308,8 +308,8 @@ class MainWindow(QMainWindow):
 
     def save_script(self, key: str, path: Path) -> bool:
         """Write the script that reproduces lab ``key``; a failure is shown, not raised."""
+        from convlab.core import atomic_write_text
         from convlab.export_script import SCRIPT_EXPORTERS
-        from convlab.session import atomic_write_text
 
         text = SCRIPT_EXPORTERS[key](self.build_lab(key).get_state())
         try:
