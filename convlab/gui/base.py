@@ -31,7 +31,7 @@ __all__ = ["RESERVED_SHORTCUTS", "DataExport", "Lab", "LabHost", "LabPanel"]
 #: Keys the main window binds (menus): a lab must not bind them too.
 RESERVED_SHORTCUTS = frozenset({
     *(f"Ctrl+{i}" for i in range(1, 10)), "Ctrl+O", "Ctrl+S", "Ctrl+Shift+S", "Ctrl+E",
-    "Ctrl+Shift+E", "Ctrl+Shift+P", "Ctrl+Q", "F1", "F11",
+    "Ctrl+Shift+E", "Ctrl+Shift+P", "Ctrl+Q", "Ctrl+.", "F1", "F11",
 })
 
 #: Focused controls that use plain keys themselves, and the keys they use.
@@ -98,6 +98,9 @@ class Lab(Protocol):
 
     def self_test(self) -> None:
         """Exercise the lab briefly; ``AssertionError`` on a wrong result."""
+
+    def pause(self) -> None:
+        """Stop whatever moves (training, animation): the lab is hidden or the user asked."""
 
     def shutdown(self) -> None:
         """Stop timers and background work (idempotent)."""
@@ -203,6 +206,9 @@ class LabPanel(QWidget):
             view.close()
         for view in self.findChildren(pg.GraphicsView):
             view.close()
+
+    def pause(self) -> None:
+        """Stop whatever moves (training runs, animations); nothing moves by default."""
 
     def self_test(self) -> None:
         """Exercise the panel briefly; raise ``AssertionError`` on a wrong result."""

@@ -148,8 +148,19 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex([s.key for s in self.lab_specs].index(key))
 
     def _on_tab_changed(self, index: int) -> None:
-        self.build_lab(self.lab_specs[index].key)
-        self.settings.setValue("window/lab", self.lab_specs[index].key)
+        key = self.lab_specs[index].key
+        self.build_lab(key)
+        self.settings.setValue("window/lab", key)
+        if not self.run_hidden_action.isChecked():
+            for other, panel in self.panels.items():
+                if other != key:
+                    panel.pause()
+
+    def pause_all(self) -> None:
+        """Stop everything that moves in every lab (training runs, animations)."""
+        for panel in self.panels.values():
+            panel.pause()
+        self.show_status("Paused every lab")
 
     # -- menus ------------------------------------------------------------------
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -213,6 +224,15 @@ class MainWindow(QMainWindow):
             view, "&Full Screen", self._toggle_fullscreen, QKeySequence.StandardKey.FullScreen
         )
         self.fullscreen_action.setCheckable(True)
+        view.addSeparator()
+        self._action(view, "P&ause All Labs", self.pause_all, "Ctrl+.",
+                     "Stop every training run and animation")
+        self.run_hidden_action = self._action(
+            view, "&Keep Hidden Labs Running", self._remember_run_hidden,
+            tip="Let a lab go on training while another tab is shown")
+        self.run_hidden_action.setCheckable(True)
+        self.run_hidden_action.setChecked(
+            self.settings.value("view/run_hidden", False, type=bool))
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Guide", self.show_guide, QKeySequence.StandardKey.HelpContents,
@@ -235,6 +255,9 @@ class MainWindow(QMainWindow):
         theme_manager().set_scale(PRESENTATION_SCALE if on else 1.0)
         self.presentation_action.setChecked(on)
         self.settings.setValue("view/presentation", bool(on))
+
+    def _remember_run_hidden(self, on: bool) -> None:
+        self.settings.setValue("view/run_hidden", bool(on))
 
     def _toggle_fullscreen(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()

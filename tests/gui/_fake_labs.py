@@ -27,9 +27,13 @@ class FakePanel(LabPanel):
         self.shutdown_calls = 0
         self.started = threading.Event()
         self.value = 0
+        self.pauses = 0
 
     def start_work(self):
         return self.tasks.start(_spin, self.started)
+
+    def pause(self):
+        self.pauses += 1
 
     def shutdown(self):
         self.shutdown_calls += 1

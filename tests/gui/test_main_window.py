@@ -309,3 +309,20 @@ def test_every_menu_entry_has_its_own_mnemonic(qtbot, settings):
     view = next(m for m in menus if m.title() == "&View")
     assert view.actions()[0].text() == "&Signals && Kernels"
     window.close()
+
+
+def test_hidden_labs_pause_unless_asked_and_pause_all(make_window):
+    window = make_window()
+    window.build_all()
+    signals, gradient = window.panels["signals"], window.panels["gradient"]
+    window.show_lab("signals")
+    before = (signals.pauses, gradient.pauses)
+    window.show_lab("gradient")
+    assert (signals.pauses, gradient.pauses) == (before[0] + 1, before[1])
+    window.run_hidden_action.trigger()  # keep hidden labs running
+    window.show_lab("signals")
+    assert gradient.pauses == before[1]
+    assert window.settings.value("view/run_hidden", type=bool)
+    window.pause_all()
+    assert all(p.pauses >= 1 for p in window.panels.values())
+    assert gradient.pauses == before[1] + 1
