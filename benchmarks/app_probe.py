@@ -49,9 +49,9 @@ def main() -> int:
     window.show_lab("mnist")
     panel = window.panels["mnist"]
     if args.mnist is not None:
-        panel.load_source(args.mnist)
+        panel.data_box.load_source(args.mnist)
         deadline = time.monotonic() + 120
-        while len(panel.data.train_images) + len(panel.data.test_images) < 70_000:
+        while panel.data.size("train") + panel.data.size("test") < 70_000:
             if time.monotonic() > deadline:
                 raise SystemExit("the MNIST lab did not load the full set within 120 s")
             app.processEvents()
@@ -60,14 +60,14 @@ def main() -> int:
         app.processEvents()
     rss_loaded = _status_mb("VmRSS")
     if args.statistics:
-        panel.stats_button.click()
+        panel.statistics.compute()
         deadline = time.monotonic() + 120
-        while panel.stats is None:
+        while panel.statistics.result is None:
             if time.monotonic() > deadline:
                 raise SystemExit("the MNIST lab's statistics did not finish within 120 s")
             app.processEvents()
             time.sleep(0.01)
-    digits = len(panel.data.train_images) + len(panel.data.test_images)
+    digits = panel.data.size("train") + panel.data.size("test")
     result = {
         "digits": digits,
         "rss_mb": rss_loaded,

@@ -60,6 +60,10 @@ class DrawCanvas(QWidget):
         self.update()
         self.changed.emit()
 
+    def set_recenter_on_release(self, on: bool) -> None:
+        """Shift each finished stroke's centre of mass to the middle (``True``) or not."""
+        self.recenter_on_release = bool(on)
+
     def clear(self) -> None:
         self._ink[:] = 0
         self.update()

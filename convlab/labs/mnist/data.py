@@ -1,28 +1,38 @@
-"""The MNIST lab's data source: the bundled sample, a folder, detected copies, a download.
+"""The "Data" box: the bundled sample, a folder, detected copies, a download.
 
-:class:`DataSourceMixin` builds the "Data" box and loads or downloads MNIST in
-the background (through the panel's ``tasks``); while it works the buttons are
-disabled and a progress bar shows. A failure keeps the current data and says
-why. It is mixed into :class:`~convlab.labs.mnist.panel.MnistPanel`, whose
-``state``, ``data``, ``tasks``, ``status_message``, ``_sync_widgets`` and
-``refresh`` it uses, and tells the statistics tab when the digits change.
+:class:`DataSourceBox` loads or downloads MNIST in the background through the
+:class:`~convlab.gui.worker.TaskRunner` it is given (the panel's, which its
+shutdown cancels); while it works its buttons are disabled and a progress bar
+shows. A loaded data set is announced with :attr:`DataSourceBox.loaded`; a
+failure keeps the current digits and says why. The box shows where the current
+digits come from (:class:`~convlab.labs.mnist.dataset.DigitData`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtWidgets import QComboBox, QFileDialog, QLabel, QProgressBar, QSizePolicy
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QWidget,
+)
 
 import convlab
 import convlab.core as cc
 from convlab.gui.theme import ERROR_COLOR
+from convlab.gui.worker import Task, TaskRunner
 from convlab.paths import user_cache_dir
 
-from .layout import button, group, row
+from .dataset import DigitData
+from .layout import button, fill, row
 
-__all__ = ["DataSourceMixin"]
+__all__ = ["DataSourceBox"]
 
 
 def _find_copies(*, progress, cancel) -> list[cc.MnistCandidate]:
@@ -31,32 +41,39 @@ def _find_copies(*, progress, cancel) -> list[cc.MnistCandidate]:
     return cc.find_local_copies(cache_dir=user_cache_dir())
 
 
-class DataSourceMixin:
-    """The "Data" box of :class:`~convlab.labs.mnist.panel.MnistPanel` and its loading."""
+class DataSourceBox(QGroupBox):
+    """Where the digits come from, and the ways to load others.
 
-    def _search_copies(self) -> None:
-        """Look for Keras / torchvision copies in the background; they fill the combo box."""
-        self.tasks.start(_find_copies, on_result=self._on_copies, name="find MNIST copies")
+    ``loaded(dataset, source, index)``: a data set was loaded from ``source``
+    (``None`` for the bundled sample); ``index`` is the digit to show (``None``:
+    keep the current one). ``message(text)``: a line for the status bar.
+    """
 
-    def _build_data_box(self) -> None:
-        self._data_task = None
-        self._pending_index: int | None = None  # digit to show once a session's data loads
+    loaded = pyqtSignal(object, object, object)
+    message = pyqtSignal(str)
+
+    def __init__(
+        self, data: DigitData, tasks: TaskRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__("Data", parent)
+        self._data = data
+        self._tasks = tasks
+        self._task: Task | None = None
         self._candidates: list[cc.MnistCandidate] = []
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)
         self.source_label.setToolTip("Where the digits come from")
-        self.data_error = QLabel()
-        self.data_error.setWordWrap(True)
-        self.data_error.setStyleSheet(f"color: {ERROR_COLOR};")
-        self.data_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.data_error.hide()
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
         self.bundled_button = button(
             "Sample", "Use the bundled sample (1,000 + 1,000 digits)", self.load_bundled
         )
         self.open_button = button(
             "Open folder…",
-            "Load the four MNIST files (IDX, gzipped or not) from a folder, "
-            "or a Keras mnist.npz",
+            "Load the four MNIST files (IDX, gzipped or not) from a folder, or a Keras mnist.npz",
             self.choose_folder,
             "Ctrl+Shift+O",
         )
@@ -64,7 +81,7 @@ class DataSourceMixin:
         self.copies.setToolTip("Copies of MNIST found on this computer (Keras, torchvision)")
         self.copies.setPlaceholderText("no copies found")
         self.copies.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.use_copy = button("Use", "Load the selected copy", self._load_copy)
+        self.use_copy = button("Use", "Load the selected copy", self.load_selected_copy)
         self.use_copy.setEnabled(False)
         self.download_button = button(
             "Download full MNIST",
@@ -72,25 +89,29 @@ class DataSourceMixin:
             "checking every file's SHA-256",
             self.download,
         )
-        self.data_cancel = button("Cancel", "Stop loading or downloading", self._cancel_data)
-        self.data_cancel.setEnabled(False)
-        self.data_progress = QProgressBar()
-        self.data_progress.setRange(0, 1000)
-        self.data_progress.setTextVisible(False)
-        self.data_progress.setMaximumHeight(8)
-        self.data_progress.hide()
-        self.data_box = group(
-            "Data",
+        self.cancel_button = button("Cancel", "Stop loading or downloading", self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(8)
+        self.progress.hide()
+        fill(
+            self,
             self.source_label,
-            self.data_error,
+            self.error_label,
             row(self.bundled_button, self.open_button),
             row(self.copies, self.use_copy, stretch=0),
-            row(self.download_button, self.data_cancel, stretch=0),
-            self.data_progress,
+            row(self.download_button, self.cancel_button, stretch=0),
+            self.progress,
         )
+        data.changed.connect(self._on_data_changed)
+        self._show_source()
 
-    def _show_source(self) -> None:
-        self.source_label.setText(f"<b>Source:</b> {self.data.source}")
+    # -- actions -------------------------------------------------------------
+    def search_copies(self) -> None:
+        """Look for Keras / torchvision copies in the background; they fill the combo box."""
+        self._tasks.start(_find_copies, on_result=self.set_candidates, name="find MNIST copies")
 
     def load_bundled(self) -> None:
         self.load_source(None)
@@ -100,12 +121,52 @@ class DataSourceMixin:
         if folder:
             self.load_source(folder)
 
-    def _load_copy(self) -> None:
+    def load_selected_copy(self) -> None:
         index = self.copies.currentIndex()
         if 0 <= index < len(self._candidates):
             self.load_source(str(self._candidates[index].path))
 
-    def _on_copies(self, candidates: list[cc.MnistCandidate]) -> None:
+    def load_source(self, source: str | Path | None, index: int | None = None) -> None:
+        """Load MNIST from ``source`` in the background, then show digit ``index``.
+
+        On failure the current digits stay and the box says why.
+        """
+        self.cancel()
+        self._set_busy(True, "Loading…")
+        self._task = self._tasks.start(
+            cc.load_mnist,
+            None if source is None else str(source),
+            on_result=lambda data: self.loaded.emit(data, source, index),
+            on_error=self._on_error,
+            on_progress=self._on_progress,
+            on_cancelled=lambda: self.message.emit("Loading cancelled"),
+            on_finished=lambda: self._set_busy(False),
+            name="load MNIST",
+        )
+
+    def download(self) -> None:
+        """Download the full set (verified) off the GUI thread, then load it."""
+        self.cancel()
+        self._set_busy(True, "Downloading MNIST…")
+        self._task = self._tasks.start(
+            cc.download_mnist,
+            user_cache_dir() / "mnist",
+            on_result=self._on_downloaded,
+            on_error=self._on_error,
+            on_progress=self._on_progress,
+            on_cancelled=lambda: self.message.emit("Download cancelled"),
+            on_finished=lambda: self._set_busy(False),
+            name="download MNIST",
+            user_agent=f"ConvLab/{convlab.__version__}",
+        )
+
+    def cancel(self) -> None:
+        """Stop the load or download in progress (if any)."""
+        if self._task is not None and self._task.is_running():
+            self._task.cancel()
+
+    def set_candidates(self, candidates: list[cc.MnistCandidate]) -> None:
+        """Offer ``candidates`` (found copies of MNIST) in the combo box."""
         self._candidates = list(candidates)
         self.copies.clear()
         for cand in self._candidates:
@@ -115,80 +176,47 @@ class DataSourceMixin:
             )
         if self._candidates:
             self.copies.setCurrentIndex(0)
-        self.use_copy.setEnabled(bool(self._candidates))
+        self.use_copy.setEnabled(bool(self._candidates) and not self.busy())
 
-    def load_source(self, source: str | Path | None) -> None:
-        """Load MNIST from ``source`` in the background; on failure keep the current data."""
-        self._cancel_data()
-        self._data_busy(True, "Loading…")
-        self._data_task = self.tasks.start(
-            cc.load_mnist,
-            None if source is None else str(source),
-            on_result=lambda data, src=source: self._on_loaded(data, src),
-            on_error=self._on_data_error,
-            on_progress=self._on_data_progress,
-            on_cancelled=lambda: self.status_message.emit("Loading cancelled"),
-            on_finished=lambda: self._data_busy(False),
-            name="load MNIST",
-        )
+    def busy(self) -> bool:
+        """True while loading or downloading."""
+        return self._task is not None and self._task.is_running()
 
-    def download(self) -> None:
-        """Download the full set (verified) off the GUI thread, then load it."""
-        self._cancel_data()
-        self._data_busy(True, "Downloading MNIST…")
-        self._data_task = self.tasks.start(
-            cc.download_mnist,
-            user_cache_dir() / "mnist",
-            on_result=self._on_downloaded,
-            on_error=self._on_data_error,
-            on_progress=self._on_data_progress,
-            on_cancelled=lambda: self.status_message.emit("Download cancelled"),
-            on_finished=lambda: self._data_busy(False),
-            name="download MNIST",
-            user_agent=f"ConvLab/{convlab.__version__}",
-        )
+    def error_text(self) -> str:
+        """The failure shown (empty when the last load worked)."""
+        return self.error_label.text() if not self.error_label.isHidden() else ""
 
+    # -- task callbacks ----------------------------------------------------------
     def _on_downloaded(self, folder: Path) -> None:
         QTimer.singleShot(0, lambda: self.load_source(folder))
 
-    def _cancel_data(self) -> None:
-        if self._data_task is not None and self._data_task.is_running():
-            self._data_task.cancel()
-
-    def _data_busy(self, busy: bool, message: str = "") -> None:
-        if self._data_task is not None and not busy and self._data_task.is_running():
+    def _set_busy(self, busy: bool, message: str = "") -> None:
+        if not busy and self.busy():  # the finished task was replaced by a newer one
             return
         for w in (self.bundled_button, self.open_button, self.download_button):
             w.setEnabled(not busy)
         self.use_copy.setEnabled(not busy and bool(self._candidates))
-        self.data_cancel.setEnabled(busy)
-        self.data_progress.setVisible(busy)
-        self.data_progress.setValue(0)
+        self.cancel_button.setEnabled(busy)
+        self.progress.setVisible(busy)
+        self.progress.setValue(0)
         if busy:
-            self.data_error.hide()
-            self.status_message.emit(message)
+            self.error_label.hide()
+            self.message.emit(message)
 
-    def _on_data_progress(self, fraction: float, message: str) -> None:
-        self.data_progress.setValue(round(1000 * fraction))
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(round(1000 * fraction))
         if message:
-            self.data_progress.setToolTip(message)
+            self.progress.setToolTip(message)
 
-    def _on_data_error(self, message: str, _details: str) -> None:
-        self.data_error.setText(f"Could not load: {message}\nStill using {self.data.source}.")
-        self.data_error.show()
-        self.status_message.emit(f"Could not load MNIST: {message}")
+    def _on_error(self, message: str, _details: str) -> None:
+        self.error_label.setText(f"Could not load: {message}\nStill using {self._data.source}.")
+        self.error_label.show()
+        self.message.emit(f"Could not load MNIST: {message}")
 
-    def _on_loaded(self, data: cc.MnistDataset, source: str | Path | None) -> None:
-        self.data = data
-        self.state.data_source = None if source is None else str(source)
-        self._filtered_cache = None
-        self._forget_statistics()
-        images, _ = self.data.split(self.state.split)
-        wanted = self._pending_index if self._pending_index is not None else self.state.index
-        self._pending_index = None
-        self.state.index = min(wanted, len(images) - 1)
-        self.data_error.hide()
+    def _on_data_changed(self, dataset: cc.MnistDataset) -> None:
+        self.error_label.hide()
         self._show_source()
-        self._sync_widgets()
-        self.refresh()
-        self.status_message.emit(f"Loaded {data.source}")
+        self.message.emit(f"Loaded {dataset.source}")
+
+    def _show_source(self) -> None:
+        self.source_label.setText(f"<b>Source:</b> {self._data.source}")

@@ -1,29 +1,25 @@
-"""The MNIST lab's detector settings: display, threshold, mode, operation, hover read-out.
+"""The "Detectors" box: what the responses show, the threshold, the mode and the operation.
 
-:class:`DetectorControlsMixin` builds the "Detectors" box and applies its
-settings to the figure; a threshold change only re-thresholds the responses
-already computed. It is mixed into :class:`~convlab.labs.mnist.panel.MnistPanel`,
-whose ``state``, ``figure``, ``figure_view``, ``kernel_editor``, ``inspector``
-and ``refresh`` it uses.
+:class:`DetectorControls` sets the model's ``display``, ``threshold``, ``mode``
+and ``flip`` and shows them in one small slot per field. The Operation combo's
+index means what it means in every lab: 0 = cross-correlation (``flip``
+false), 1 = convolution (``flip`` true).
 """
 
 from __future__ import annotations
 
-import dataclasses
-
-from numpy.typing import NDArray
 from PyQt6.QtCore import QSignalBlocker, Qt
-from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QSlider
+from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSlider, QWidget
 
 import convlab.core as cc
-from convlab.core.validation import check_choice
 
-from .figure import inspector_html
-from .layout import button, group, row
-from .model import DISPLAYS, MAX_THRESHOLD, notebook_kernels
+from .layout import button, fill, row
+from .model import DISPLAYS, MAX_THRESHOLD, MnistState, batched, notebook_kernels
 
-__all__ = ["THRESHOLD_STEP", "DetectorControlsMixin"]
+__all__ = ["FLIP_CHOICES", "THRESHOLD_RANGE", "THRESHOLD_STEP", "DetectorControls",
+           "use_notebook_settings"]
 
+#: The threshold slider's step and half-range (the box beside it goes to ±MAX_THRESHOLD).
 THRESHOLD_STEP = 0.05
 THRESHOLD_RANGE = 10.0
 MODE_TIPS = {
@@ -31,14 +27,23 @@ MODE_TIPS = {
     "same": "same: output the size of the digit",
     "valid": "valid: only where the kernel fits inside the digit",
 }
+#: The Operation combo's entries, in every lab's order: (text, flip).
+FLIP_CHOICES = (("cross-correlation", False), ("convolution", True))
 
 
-class DetectorControlsMixin:
-    """The "Detectors" box of :class:`~convlab.labs.mnist.panel.MnistPanel` and its settings."""
+def use_notebook_settings(model: MnistState) -> None:
+    """Threshold 1.5, full mode, true convolution, the four line detectors."""
+    with batched(model):
+        model.update({"threshold": cc.NOTEBOOK_THRESHOLD, "mode": "full", "flip": True,
+                      "kernels": notebook_kernels()})
 
-    # ------------------------------------------------------------- build
-    def _build_detector_box(self) -> None:
-        self._hover: tuple[int, int] | None = None  # response pixel the inspector explains
+
+class DetectorControls(QGroupBox):
+    """Display, threshold (slider and box), mode and operation of the four detectors."""
+
+    def __init__(self, model: MnistState, parent: QWidget | None = None) -> None:
+        super().__init__("Detectors", parent)
+        self._model = model
         self.display_combo = QComboBox()
         for key, text in DISPLAYS.items():
             self.display_combo.addItem(text, key)
@@ -60,8 +65,8 @@ class DetectorControlsMixin:
             self.mode_combo.addItem(mode, mode)
         self.mode_combo.setToolTip("\n".join(MODE_TIPS.values()))
         self.flip_combo = QComboBox()
-        self.flip_combo.addItem("convolution", True)
-        self.flip_combo.addItem("cross-correlation", False)
+        for text, flip in FLIP_CHOICES:
+            self.flip_combo.addItem(text, flip)
         self.flip_combo.setToolTip(
             "True convolution rotates the kernel by 180° (scipy.signal.convolve2d, the notebook); "
             "cross-correlation does not (what PyTorch and Keras call convolution)"
@@ -69,103 +74,56 @@ class DetectorControlsMixin:
         self.notebook_button = button(
             "Notebook settings",
             "Threshold 1.5, full mode, true convolution, the four line detectors",
-            self.notebook_settings,
+            lambda: use_notebook_settings(model),
         )
         form = QFormLayout()
         form.addRow("Show", self.display_combo)
         form.addRow("Threshold", row(self.threshold_slider, self.threshold_spin, stretch=0))
         form.addRow("Mode", self.mode_combo)
         form.addRow("Operation", self.flip_combo)
-        self.detector_box = group("Detectors", form, self.notebook_button)
+        fill(self, form, self.notebook_button)
+        self._bind()
+
+    def _bind(self) -> None:
+        model = self._model
         self.display_combo.currentIndexChanged.connect(
-            lambda _i: self.set_display(self.display_combo.currentData())
+            lambda _i: setattr(model, "display", self.display_combo.currentData())
         )
         self.threshold_slider.valueChanged.connect(
-            lambda v: self.set_threshold(v * THRESHOLD_STEP)
+            lambda v: setattr(model, "threshold", v * THRESHOLD_STEP)
         )
-        self.threshold_spin.valueChanged.connect(self.set_threshold)
+        self.threshold_spin.valueChanged.connect(lambda v: setattr(model, "threshold", v))
         self.mode_combo.currentIndexChanged.connect(
-            lambda _i: self._set_conv(mode=self.mode_combo.currentData())
+            lambda _i: setattr(model, "mode", self.mode_combo.currentData())
         )
         self.flip_combo.currentIndexChanged.connect(
-            lambda _i: self._set_conv(flip=self.flip_combo.currentData())
+            lambda _i: setattr(model, "flip", self.flip_combo.currentData())
         )
+        events = model.events
+        events.display.connect(self._on_display_changed)
+        events.threshold.connect(self._on_threshold_changed)
+        events.mode.connect(self._on_mode_changed)
+        events.flip.connect(self._on_flip_changed)
+        self._on_display_changed(model.display, None)
+        self._on_threshold_changed(model.threshold, None)
+        self._on_mode_changed(model.mode, None)
+        self._on_flip_changed(model.flip, None)
 
-    def _sync_detector_widgets(self) -> None:
-        """Put the state's display, threshold, mode and operation into the Detectors box."""
-        s = self.state
-        with (
-            QSignalBlocker(self.display_combo),
-            QSignalBlocker(self.threshold_slider),
-            QSignalBlocker(self.threshold_spin),
-            QSignalBlocker(self.mode_combo),
-            QSignalBlocker(self.flip_combo),
-        ):
-            self.display_combo.setCurrentIndex(self.display_combo.findData(s.display))
-            self.threshold_slider.setValue(round(s.threshold / THRESHOLD_STEP))
-            self.threshold_spin.setValue(s.threshold)
-            self.mode_combo.setCurrentIndex(self.mode_combo.findData(s.mode))
-            self.flip_combo.setCurrentIndex(0 if s.flip else 1)
+    # -- model → widgets ----------------------------------------------------
+    def _on_display_changed(self, new: str, _old: str | None) -> None:
+        with QSignalBlocker(self.display_combo):
+            self.display_combo.setCurrentIndex(self.display_combo.findData(new))
 
-    # ------------------------------------------------------------- settings
-    def kernels(self) -> dict[str, NDArray]:
-        return self.kernel_editor.kernels()
+    def _on_threshold_changed(self, new: float, _old: float | None) -> None:
+        with QSignalBlocker(self.threshold_slider):
+            self.threshold_slider.setValue(round(new / THRESHOLD_STEP))
+        with QSignalBlocker(self.threshold_spin):
+            self.threshold_spin.setValue(new)
 
-    def set_threshold(self, level: float) -> None:
-        """New threshold: only the masks change, so only they are redrawn (fast)."""
-        level = float(level)
-        if level == self.state.threshold:
-            return
-        self.state.threshold = level
-        self._sync_detector_widgets()
-        if self.figure is not None:
-            self.figure = dataclasses.replace(
-                self.figure, masks=self.figure.responses > level, level=level
-            )
-            self.figure_view.figure = self.figure
-            self.figure_view.update_responses()
-            self._update_inspector()
-        self._update_stats_status()
+    def _on_mode_changed(self, new: str, _old: str | None) -> None:
+        with QSignalBlocker(self.mode_combo):
+            self.mode_combo.setCurrentIndex(self.mode_combo.findData(new))
 
-    def set_display(self, display: str) -> None:
-        check_choice(display, "display", tuple(DISPLAYS))
-        self.state.display = display
-        self._sync_detector_widgets()
-        self.figure_view.display = display
-        self.figure_view.update_responses()
-
-    def _set_conv(self, **changes) -> None:
-        for key, value in changes.items():
-            setattr(self.state, key, value)
-        self.refresh()
-
-    def _on_kernels(self) -> None:
-        self.state.kernels = [k.tolist() for k in self.kernels().values()]
-        self.schedule_refresh()
-
-    def notebook_settings(self) -> None:
-        """Threshold 1.5, full mode, convolution, the line detectors."""
-        self.state.threshold = cc.NOTEBOOK_THRESHOLD
-        self.state.mode = "full"
-        self.state.flip = True
-        with QSignalBlocker(self.kernel_editor):
-            self.kernel_editor.reset_to_notebook()
-        self.state.kernels = notebook_kernels()
-        self._sync_widgets()
-        self.refresh()
-
-    # ------------------------------------------------------------- hover read-out
-    def _on_hover(self, r: int, c: int) -> None:
-        if r < 0 or self.figure is None:
-            return
-        self._hover = (r, c)
-        self._update_inspector()
-
-    def _update_inspector(self) -> None:
-        """Rewrite the hover read-out for the current figure (the pixel stays)."""
-        if self._hover is None or self.figure is None:
-            return
-        r, c = self._hover
-        out_h, out_w = self.figure.responses.shape[1:]
-        if r < out_h and c < out_w:
-            self.inspector.setText(inspector_html(self.figure, r, c))
+    def _on_flip_changed(self, new: bool, _old: bool | None) -> None:
+        with QSignalBlocker(self.flip_combo):
+            self.flip_combo.setCurrentIndex(self.flip_combo.findData(new))

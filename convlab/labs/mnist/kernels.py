@@ -1,10 +1,14 @@
-"""The kernel editor of the MNIST Detectors lab: four kernels, one size, presets."""
+"""The kernel editor of the MNIST Detectors lab: four kernels, one size, presets.
+
+:class:`KernelEditor` edits the model's ``kernels`` (every change is one new
+bank in the model) and shows the selected kernel whenever they change.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from PyQt6.QtCore import QSignalBlocker, pyqtSignal
+from PyQt6.QtCore import QSignalBlocker
 from PyQt6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -19,7 +23,7 @@ from PyQt6.QtWidgets import (
 
 import convlab.core as cc
 
-from .model import MAX_KERNEL_SIZE
+from .model import MAX_KERNEL_SIZE, MnistState, notebook_kernels
 
 __all__ = ["KernelEditor", "resize_kernel"]
 
@@ -40,27 +44,20 @@ def resize_kernel(kernel: NDArray, size: int) -> NDArray:
 
 
 class KernelEditor(QWidget):
-    """Edit a bank of named kernels (all of the same size) cell by cell.
+    """Edit the model's bank of four kernels (all of one size) cell by cell.
 
-    ``kernelChanged(index)`` is emitted when one kernel changed (a cell or a
-    preset), ``bankChanged()`` when all did (size or reset). :meth:`kernels`
-    returns the bank as a name → array dict.
+    :meth:`kernels` returns the bank as a name → array dict.
     """
 
-    kernelChanged = pyqtSignal(int)
-    bankChanged = pyqtSignal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, model: MnistState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._model = model
         self._names = list(cc.LINE_DETECTORS)
-        self._bank = [np.array(k) for k in cc.LINE_DETECTORS.values()]
-
         self.which = QComboBox()
         self.which.addItems(self._names)
         self.which.setToolTip("Which of the four detectors to edit")
         self.size = QSpinBox()
         self.size.setRange(1, MAX_KERNEL_SIZE)
-        self.size.setValue(3)
         self.size.setPrefix("size ")
         self.size.setToolTip(
             "Kernel size for all four detectors (1×1 … 7×7). Growing pads with zeros "
@@ -73,27 +70,39 @@ class KernelEditor(QWidget):
         self.apply_preset.setToolTip("Replace the selected detector's kernel by the preset")
         self.reset = QPushButton("Reset to notebook")
         self.reset.setToolTip("Put back the notebook's four 3×3 line detectors")
+        self.sum_label = QLabel()
+        self.sum_label.setToolTip(
+            "Sum of the weights: 0 means a flat (constant) region gives no response"
+        )
+        self.cells = [[self._cell(r, c) for c in range(MAX_KERNEL_SIZE)]
+                      for r in range(MAX_KERNEL_SIZE)]
+        self._lay_out()
+        self.which.currentIndexChanged.connect(lambda _i: self._show())
+        self.size.valueChanged.connect(self._on_size)
+        self.apply_preset.clicked.connect(self._on_preset)
+        self.reset.clicked.connect(self.reset_to_notebook)
+        model.events.kernels.connect(self._on_kernels_changed)
+        self._show()
 
-        self.cells: list[list[QDoubleSpinBox]] = []
+    def _cell(self, r: int, c: int) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(-99.0, 99.0)
+        box.setDecimals(2)
+        box.setSingleStep(0.5)
+        box.setKeyboardTracking(False)
+        box.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
+        box.setMinimumWidth(40)
+        box.setMaximumWidth(64)
+        box.setToolTip(f"Weight in row {r + 1}, column {c + 1} (scroll or type)")
+        box.valueChanged.connect(lambda v, r=r, c=c: self._on_cell(r, c, v))
+        return box
+
+    def _lay_out(self) -> None:
         grid = QGridLayout()
         grid.setSpacing(2)
-        for r in range(MAX_KERNEL_SIZE):
-            row = []
-            for c in range(MAX_KERNEL_SIZE):
-                box = QDoubleSpinBox()
-                box.setRange(-99.0, 99.0)
-                box.setDecimals(2)
-                box.setSingleStep(0.5)
-                box.setKeyboardTracking(False)
-                box.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
-                box.setMinimumWidth(40)
-                box.setMaximumWidth(64)
-                box.setToolTip(f"Weight in row {r + 1}, column {c + 1} (scroll or type)")
-                box.valueChanged.connect(lambda v, r=r, c=c: self._on_cell(r, c, v))
+        for r, cells in enumerate(self.cells):
+            for c, box in enumerate(cells):
                 grid.addWidget(box, r, c)
-                row.append(box)
-            self.cells.append(row)
-
         top = QHBoxLayout()
         top.addWidget(self.which, 1)
         top.addWidget(self.size)
@@ -104,83 +113,68 @@ class KernelEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addLayout(grid)
-        self.sum_label = QLabel()
-        self.sum_label.setToolTip(
-            "Sum of the weights: 0 means a flat (constant) region gives no response"
-        )
         layout.addWidget(self.sum_label)
         layout.addLayout(presets)
         layout.addWidget(self.reset)
 
-        self.which.currentIndexChanged.connect(lambda _i: self._show())
-        self.size.valueChanged.connect(self._on_size)
-        self.apply_preset.clicked.connect(self._on_preset)
-        self.reset.clicked.connect(self.reset_to_notebook)
-        self._show()
-
-    # -- model -----------------------------------------------------------
+    # -- the bank ------------------------------------------------------------
     def names(self) -> list[str]:
         return list(self._names)
 
     def kernels(self) -> dict[str, NDArray]:
         """The bank, name → (n, n) array (copies)."""
-        return {n: k.copy() for n, k in zip(self._names, self._bank, strict=True)}
+        return self._model.kernel_bank()
 
     def kernel_size(self) -> int:
-        return self._bank[0].shape[0]
+        return len(self._model.kernels[0])
 
     def set_kernels(self, kernels: dict[str, NDArray] | list[NDArray]) -> None:
-        """Replace the whole bank (same names and order); emits ``bankChanged``."""
+        """Replace the whole bank (same names and order); ``ValueError`` if it is not
+        four finite square kernels of one size from 1×1 to 7×7."""
         values = list(kernels.values()) if isinstance(kernels, dict) else list(kernels)
-        arrays = [np.array(k, dtype=float) for k in values]
-        sizes = {k.shape for k in arrays}
-        if len(arrays) != len(self._names) or len(sizes) != 1:
-            raise ValueError(f"need {len(self._names)} kernels of one size, got sizes {sizes}")
-        (shape,) = sizes
-        if len(shape) != 2 or shape[0] != shape[1] or not 1 <= shape[0] <= MAX_KERNEL_SIZE:
-            raise ValueError(f"kernels must be square, 1×1 to 7×7, got {shape}")
-        if not all(np.isfinite(k).all() for k in arrays):
-            raise ValueError("kernel weights must be finite numbers")
-        self._bank = arrays
-        self._show()
-        self.bankChanged.emit()
+        self._model.kernels = [np.asarray(k, dtype=float).tolist() for k in values]
 
     def set_cell(self, index: int, row: int, col: int, value: float) -> None:
-        """Set one weight as if typed (emits ``kernelChanged``)."""
+        """Set one weight as if typed."""
         self.which.setCurrentIndex(index)
         self.cells[row][col].setValue(value)
 
     def reset_to_notebook(self) -> None:
-        self.set_kernels([np.array(k) for k in cc.LINE_DETECTORS.values()])
+        self._model.kernels = notebook_kernels()
 
-    # -- widget ↔ model ---------------------------------------------------
+    # -- widgets → model -------------------------------------------------------
+    def _replace(self, index: int, kernel: NDArray) -> None:
+        bank = [np.array(k, dtype=float) for k in self._model.kernels]
+        bank[index] = kernel
+        self.set_kernels(bank)
+
+    def _on_cell(self, r: int, c: int, value: float) -> None:
+        index = self.which.currentIndex()
+        kernel = np.array(self._model.kernels[index], dtype=float)
+        kernel[r, c] = value
+        self._replace(index, kernel)
+
+    def _on_size(self, size: int) -> None:
+        self.set_kernels([resize_kernel(k, size) for k in self._model.kernels])
+
+    def _on_preset(self) -> None:
+        preset = cc.KERNEL_PRESETS_2D[self.preset.currentText()]
+        self._replace(self.which.currentIndex(), resize_kernel(preset, self.kernel_size()))
+
+    # -- model → widgets -------------------------------------------------------
+    def _on_kernels_changed(self, _new: list, _old: list) -> None:
+        self._show()
+
     def _show(self) -> None:
-        kernel = self._bank[self.which.currentIndex()]
+        """Show the selected kernel: its size, its cells, the sum of its weights."""
+        kernel = np.array(self._model.kernels[self.which.currentIndex()], dtype=float)
         n = kernel.shape[0]
         with QSignalBlocker(self.size):
             self.size.setValue(n)
-        for r, row in enumerate(self.cells):
-            for c, box in enumerate(row):
+        for r, cells in enumerate(self.cells):
+            for c, box in enumerate(cells):
                 box.setVisible(r < n and c < n)
                 if r < n and c < n:
                     with QSignalBlocker(box):
                         box.setValue(float(kernel[r, c]))
         self.sum_label.setText(f"sum of weights: {kernel.sum():.4g}")
-
-    def _on_cell(self, r: int, c: int, value: float) -> None:
-        index = self.which.currentIndex()
-        self._bank[index][r, c] = value
-        self.sum_label.setText(f"sum of weights: {self._bank[index].sum():.4g}")
-        self.kernelChanged.emit(index)
-
-    def _on_size(self, size: int) -> None:
-        self._bank = [resize_kernel(k, size) for k in self._bank]
-        self._show()
-        self.bankChanged.emit()
-
-    def _on_preset(self) -> None:
-        index = self.which.currentIndex()
-        preset = cc.KERNEL_PRESETS_2D[self.preset.currentText()]
-        self._bank[index] = resize_kernel(preset, self.kernel_size())
-        self._show()
-        self.kernelChanged.emit(index)

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from PyQt6.QtWidgets import QGroupBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from collections.abc import Callable
 
-__all__ = ["button", "group", "row"]
+from PyQt6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLayout,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = ["button", "fill", "group", "row"]
 
 
-def group(title: str, *widgets_or_layouts) -> QGroupBox:
-    """A titled box stacking the given widgets and layouts top to bottom."""
-    box = QGroupBox(title)
+def fill(box: QWidget, *widgets_or_layouts: QWidget | QLayout) -> QVBoxLayout:
+    """Stack the given widgets and layouts top to bottom in ``box``."""
     layout = QVBoxLayout(box)
     for item in widgets_or_layouts:
         if isinstance(item, QWidget):
             layout.addWidget(item)
         else:
             layout.addLayout(item)
+    return layout
+
+
+def group(title: str, *widgets_or_layouts: QWidget | QLayout) -> QGroupBox:
+    """A titled box stacking the given widgets and layouts top to bottom."""
+    box = QGroupBox(title)
+    fill(box, *widgets_or_layouts)
     return box
 
 
@@ -29,9 +44,11 @@ def row(*widgets: QWidget, stretch: int | None = None) -> QHBoxLayout:
     return layout
 
 
-def button(text: str, tip: str, slot, shortcut: str | None = None) -> QPushButton:
+def button(
+    text: str, tip: str, slot: Callable[[], object], shortcut: str | None = None
+) -> QPushButton:
     """A push button calling ``slot``; its tooltip names ``shortcut`` (bound elsewhere)."""
     button = QPushButton(text)
     button.setToolTip(tip + (f" ({shortcut})" if shortcut else ""))
-    button.clicked.connect(slot)
+    button.clicked.connect(lambda _checked=False: slot())
     return button
