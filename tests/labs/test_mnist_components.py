@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import convlab.core as cc
+from convlab.gui.digits import DigitData
 from convlab.gui.worker import TaskRunner
 from convlab.labs.mnist.browser import DigitBrowser
 from convlab.labs.mnist.data import DataSourceBox
-from convlab.labs.mnist.dataset import DigitData
 from convlab.labs.mnist.detectors import THRESHOLD_STEP, DetectorControls
 from convlab.labs.mnist.drawing import DrawingBox
 from convlab.labs.mnist.figure import DetectorFigureView

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import convlab.core as cc
-from convlab.labs.mnist.dataset import DigitData, digits_of
+from convlab.gui.digits import DigitData, digits_of
 from convlab.labs.mnist.model import MAX_THRESHOLD, MnistState, batched, notebook_kernels
 from convlab.labs.mnist.selection import DigitSelection
 

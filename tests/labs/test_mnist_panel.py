@@ -16,6 +16,7 @@ import scipy.signal
 from PyQt6.QtCore import QPoint, Qt
 
 import convlab.core as cc
+from convlab.gui.digits import DigitData
 from convlab.gui.worker import active_task_count
 from convlab.labs.mnist.detectors import THRESHOLD_STEP
 from convlab.labs.mnist.figure import mask_overlay
@@ -64,7 +65,7 @@ def panel(shared, qtbot):
 @pytest.fixture
 def fresh(qtbot):
     """A panel of its own (for tests that load other digits or run statistics)."""
-    p = MnistPanel()
+    p = MnistPanel(data=DigitData())
     qtbot.addWidget(p)
     p.resize(1200, 800)
     p.show()
@@ -359,7 +360,7 @@ def test_statistics_can_be_cancelled(fresh, qtbot):
 
 
 def test_shutdown_during_statistics_leaves_no_thread(qtbot):
-    p = MnistPanel()
+    p = MnistPanel(data=DigitData())
     qtbot.addWidget(p)
     p.selection.use_dataset(_big_dataset(), None)
     p.statistics.compute()

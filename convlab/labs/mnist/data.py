@@ -5,7 +5,7 @@
 shutdown cancels); while it works its buttons are disabled and a progress bar
 shows. A loaded data set is announced with :attr:`DataSourceBox.loaded`; a
 failure keeps the current digits and says why. The box shows where the current
-digits come from (:class:`~convlab.labs.mnist.dataset.DigitData`).
+digits come from (:class:`~convlab.gui.digits.DigitData`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from PyQt6.QtWidgets import (
 
 import convlab
 import convlab.core as cc
+from convlab.gui.digits import DigitData
 from convlab.gui.theme import ERROR_COLOR
 from convlab.gui.worker import Task, TaskRunner
 from convlab.paths import user_cache_dir
 
-from .dataset import DigitData
 from .layout import button, fill, row
 
 __all__ = ["DataSourceBox"]

@@ -12,7 +12,8 @@ import numpy as np
 from PyQt6.QtCore import QSignalBlocker
 from PyQt6.QtWidgets import QCheckBox, QGroupBox, QWidget
 
-from .canvas import DrawCanvas
+from convlab.gui.draw_canvas import DrawCanvas
+
 from .layout import button, fill, row
 from .model import batched
 from .selection import DigitSelection

@@ -30,10 +30,10 @@ from PyQt6.QtWidgets import QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWi
 import convlab.core as cc
 from convlab.exports import save_detector_npz
 from convlab.gui.base import DataExport, LabPanel
+from convlab.gui.digits import DigitData, shared_digits
 
 from .browser import DigitBrowser
 from .data import DataSourceBox
-from .dataset import DigitData
 from .detectors import DetectorControls, use_notebook_settings
 from .drawing import DrawingBox
 from .figure import DetectorFigureView
@@ -56,10 +56,11 @@ FIGURE_TAB_WIDTH = 640
 class MnistPanel(LabPanel):
     """Digits convolved with line detectors: figure, browser, kernels, drawing, statistics."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, data: DigitData | None = None) -> None:
+        """``data``: the digits to work on (default: the application's, shared by the labs)."""
         super().__init__(parent)
         self.model = MnistState()
-        self.data = DigitData()
+        self.data = shared_digits() if data is None else data
         self.selection = DigitSelection(self.model, self.data)
         self.live = LiveFigure(self.selection, self)
         self.statistics = StatisticsRun(self.model, self.data, self.tasks, self)

@@ -2,7 +2,7 @@
 
 :class:`DigitSelection` reads and writes the model's ``split``,
 ``label_filter``, ``index`` and ``digit_source`` over the shared
-:class:`~convlab.labs.mnist.dataset.DigitData`. The browser, the thumbnails,
+:class:`~convlab.gui.digits.DigitData`. The browser, the thumbnails,
 the drawing box and the keyboard shortcuts call it; the views read
 :meth:`DigitSelection.current_digit` and friends. Every change of several
 fields is made in one :func:`~convlab.labs.mnist.model.batched` block.
@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 import convlab.core as cc
+from convlab.gui.digits import DigitData
 
-from .dataset import DigitData
 from .model import DIGIT_SIDE, MnistState, batched
 
 __all__ = ["DigitSelection"]

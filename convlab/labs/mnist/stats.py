@@ -15,9 +15,9 @@ from numpy.typing import NDArray
 from PyQt6.QtCore import QObject, pyqtSignal
 
 import convlab.core as cc
+from convlab.gui.digits import DigitData, digits_of
 from convlab.gui.worker import Task, TaskRunner
 
-from .dataset import DigitData, digits_of
 from .model import MnistState
 
 __all__ = ["StatisticsRun"]

@@ -1,9 +1,11 @@
-"""The data set the MNIST lab shows: one shared holder that announces a new one.
+"""The MNIST digits the labs work on: one shared holder that announces a new data set.
 
 :class:`DigitData` is the one place that holds the loaded
-:class:`convlab.core.MnistDataset`. The browser, the thumbnails, the figure and
-the statistics read it through its methods and redraw on :attr:`DigitData.changed`.
-No Qt here (the signal is psygnal's).
+:class:`convlab.core.MnistDataset`. The MNIST lab loads into it (bundled sample,
+a folder, a download); its browser, figure and statistics, and the CNN lab's
+training, read it through its methods and follow :attr:`DigitData.changed`.
+:func:`shared_digits` is the application's instance (labs do not import each
+other: they meet here). No Qt here (the signal is psygnal's).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from psygnal import Signal
 
 import convlab.core as cc
 
-__all__ = ["DigitData", "digits_of"]
+__all__ = ["DigitData", "digits_of", "shared_digits"]
 
 
 def digits_of(dataset: cc.MnistDataset, split: str) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
@@ -70,3 +72,14 @@ class DigitData:
             else:
                 self._filtered[key] = np.flatnonzero(labels == label_filter)
         return self._filtered[key]
+
+
+_shared: DigitData | None = None
+
+
+def shared_digits() -> DigitData:
+    """The application's digits (the bundled sample until a lab loads others)."""
+    global _shared
+    if _shared is None:
+        _shared = DigitData()
+    return _shared
