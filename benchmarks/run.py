@@ -29,6 +29,8 @@ _REGISTRY = {
     "startup": ("bench_startup", "bench_startup"),
     "memory": ("bench_startup", "bench_memory"),
     "landscape": ("bench_training", "bench_landscape"),
+    "cnn": ("bench_cnn", "bench_cnn"),
+    "cnn_accuracy": ("bench_cnn", "bench_cnn_accuracy"),
 }
 BENCHMARKS = tuple(_REGISTRY)
 RESULTS = Path(__file__).resolve().parent / "results"

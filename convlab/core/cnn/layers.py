@@ -284,6 +284,8 @@ class Conv2D(Layer):
         c, n, h, w = self._in_shape
         k, s, p = self.kernel_size, self.stride, self.padding
         oh, ow = dy.shape[2], dy.shape[3]
+        if s == 1:
+            return self._input_gradient_rows(dy, weight.reshape(o, -1))
         dcols = self._buffer(True, "dcols", cols.shape, cols.dtype)
         np.matmul(weight.reshape(o, -1).T, dy2, out=dcols)
         dcols6 = dcols.reshape(c, k, k, n, oh, ow)
@@ -294,6 +296,35 @@ class Conv2D(Layer):
                 dxp[:, :, u : u + s * (oh - 1) + 1 : s, v : v + s * (ow - 1) + 1 : s] += \
                     dcols6[:, u, v]
         return dxp[:, :, p : p + h, p : p + w] if p else dxp
+
+
+    def _input_gradient_rows(self, dy: NDArray, weight2: NDArray) -> NDArray:
+        """``∂L/∂x`` for stride 1, with whole padded rows as the unit of the col2im.
+
+        ``dy`` is laid on rows as wide as the padded input (zeros beyond
+        ``OW``); then moving a tap by ``(u, v)`` is an offset ``u·Wp + v`` into
+        each image's flattened padded grid, and the col2im is ``k²``
+        contiguous slice additions instead of ``k²`` scattered ones
+        (measured 4× faster for ``Conv2D(8, 16, 5, padding=2)``).
+        """
+        c, n, h, w = self._in_shape
+        k, p = self.kernel_size, self.padding
+        o, _, oh, ow = dy.shape
+        hp, wp = h + 2 * p, w + 2 * p
+        dtype = weight2.dtype
+        dyp = self._buffer(True, "dy_rows", (o, n, oh, wp), dtype)  # columns ≥ OW stay 0
+        dyp[:, :, :, :ow] = dy
+        dcols = self._buffer(True, "dcols_rows", (c * k * k, n * oh * wp), dtype)
+        np.matmul(weight2.T, dyp.reshape(o, -1), out=dcols)
+        dc = dcols.reshape(c, k, k, n, oh * wp)
+        # k − 1 spare entries per image: the zero columns of the last row may run past it
+        dxp = self._buffer(True, "dx_rows", (c, n, hp * wp + k), dtype, zero=True)
+        span = oh * wp
+        for u in range(k):
+            for v in range(k):
+                off = u * wp + v
+                dxp[:, :, off : off + span] += dc[:, u, v]
+        return dxp[:, :, : hp * wp].reshape(c, n, hp, wp)[:, :, p : p + h, p : p + w]
 
 
 def _gemm_nt_blocked(a: NDArray, b: NDArray, out: NDArray, part: NDArray) -> None:
@@ -318,17 +349,26 @@ class ReLU(Layer):
     def __init__(self) -> None:
         super().__init__()
         self._out: NDArray | None = None
+        self._fused = False
 
     def forward(self, x: NDArray, train: bool, inplace: bool = False) -> NDArray:
+        self._fused = False
         out = x if inplace else self._buffer(train, "out", x.shape, x.dtype)
         np.maximum(x, 0, out=out)
         if train:
             self._out = out
         return out
 
+    def pass_to_pool(self, x: NDArray) -> NDArray:
+        """Leave ``x`` as it is: the max-pooling that follows applies the ReLU (see MaxPool2D)."""
+        self._fused = True
+        return x
+
     def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
         if not need_dx:
             return None
+        if self._fused:  # the pooling already kept only positive maxima
+            return dy
         if self._out is None:
             raise RuntimeError("backward before a training forward pass")
         out = self._out
@@ -371,6 +411,14 @@ class MaxPool2D(_Pool):
 
     The gradient goes to the first maximum of each window (row by row), as
     PyTorch's CPU kernel does.
+
+    When windows do not overlap (``stride == size``, the usual case) the max
+    is taken in two passes — along rows, then along columns of the row maxima
+    — with half and a ``size``-th of the work of ``size²`` scattered maxima;
+    the first-maximum rule survives the split (a later row only wins if it
+    is strictly larger). A ReLU just before is applied here, to the pooled
+    values (``max(relu(x)) = relu(max(x))``; where the window's maximum is
+    ≤ 0 the gradient is 0 either way), so the full-size ReLU pass is skipped.
     """
 
     kind = "maxpool2d"
@@ -378,44 +426,116 @@ class MaxPool2D(_Pool):
 
     def __init__(self, size: int, stride: int | None = None):
         super().__init__(size, stride)
-        self._arg: NDArray | None = None
+        self._args: list[NDArray] | None = None
+        self._relu = False
 
-    def forward(self, x: NDArray, train: bool, inplace: bool = False) -> NDArray:
+    def forward(self, x: NDArray, train: bool, inplace: bool = False, relu: bool = False
+                ) -> NDArray:
         c, n = x.shape[:2]
         oh, ow = self._geometry(x)
-        views = _window_views(x, self.size, self.stride, oh, ow)
-        out = self._buffer(train, "out", (c, n, oh, ow), x.dtype)
-        np.copyto(out, views[0])
-        if train:
-            arg = self._buffer(train, "arg", out.shape, np.uint8, zero=True)
-            larger = self._buffer(train, "larger", out.shape, np.bool_)
-            for t, view in enumerate(views[1:], 1):
-                np.greater(view, out, out=larger)  # strictly: the first maximum wins ties
-                np.copyto(arg, t, where=larger)
-                np.maximum(out, view, out=out)
-            self._arg = arg
-            self._in_shape = x.shape
+        k = self.size
+        if self.stride == k:
+            out = self._separable(x, train, oh, ow)
         else:
+            views = _window_views(x, k, self.stride, oh, ow)
+            out = self._buffer(train, "out", (c, n, oh, ow), x.dtype)
+            np.copyto(out, views[0])
+            args = [self._buffer(train, "arg", out.shape, np.uint8, zero=True)] if train else []
+            self._pass(views, out, args[0] if train else None, train)
+            if train:
+                self._args = args
+        if relu:
+            np.maximum(out, 0, out=out)
+        if train:
+            self._in_shape = x.shape
+            self._relu = relu
+            self._out = out
+        return out
+
+    def _pass(self, views: list[NDArray], out: NDArray, arg: NDArray | None, train: bool
+              ) -> None:
+        """``out = max(views)`` in place (``out`` holds ``views[0]``), ``arg`` = first argmax."""
+        if arg is None:
             for view in views[1:]:
                 np.maximum(out, view, out=out)
+            return
+        larger = self._buffer(train, f"larger{out.shape}", out.shape, np.bool_)
+        for t, view in enumerate(views[1:], 1):
+            np.greater(view, out, out=larger)  # strictly: the first maximum wins ties
+            np.copyto(arg, t, where=larger)
+            np.maximum(out, view, out=out)
+
+    def _separable(self, x: NDArray, train: bool, oh: int, ow: int) -> NDArray:
+        c, n = x.shape[:2]
+        k = self.size
+        crop = x[:, :, : oh * k, : ow * k]
+        rows = self._buffer(train, "rows", (c, n, oh * k, ow), x.dtype)  # max along each row
+        out = self._buffer(train, "out", (c, n, oh, ow), x.dtype)
+        stacked = rows.reshape(c, n, oh, k, ow)
+        if k == 2:  # the common case: one comparison per pass, the argmax is a bool
+            v0, v1 = crop[..., 0::2], crop[..., 1::2]
+            if train:
+                arg_w = self._buffer(train, "arg_w", rows.shape, np.bool_)
+                np.greater(v1, v0, out=arg_w)
+            np.maximum(v0, v1, out=rows)
+            r0, r1 = stacked[:, :, :, 0], stacked[:, :, :, 1]
+            if train:
+                arg_h = self._buffer(train, "arg_h", out.shape, np.bool_)
+                np.greater(r1, r0, out=arg_h)
+                self._args = [arg_w, arg_h]
+            np.maximum(r0, r1, out=out)
+            return out
+        np.copyto(rows, crop[..., 0::k])
+        np.copyto(out, stacked[:, :, :, 0])
+        if not train:
+            self._pass([None, *(crop[..., j::k] for j in range(1, k))], rows, None, train)
+            self._pass([None, *(stacked[:, :, :, i] for i in range(1, k))], out, None, train)
+            return out
+        arg_w = self._buffer(train, "arg_w", rows.shape, np.uint8, zero=True)
+        self._pass([None, *(crop[..., j::k] for j in range(1, k))], rows, arg_w, train)
+        np.copyto(out, stacked[:, :, :, 0])
+        arg_h = self._buffer(train, "arg_h", out.shape, np.uint8, zero=True)
+        self._pass([None, *(stacked[:, :, :, i] for i in range(1, k))], out, arg_h, train)
+        self._args = [arg_w, arg_h]
         return out
 
     def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
         if not need_dx:
             return None
-        if self._arg is None:
+        if self._args is None:
             raise RuntimeError("backward before a training forward pass")
-        arg = self._arg
-        oh, ow = arg.shape[2:]
+        c, n, h, w = self._in_shape
+        oh, ow = dy.shape[2:]
+        k = self.size
+        if self._relu:  # the fused ReLU: no gradient where the pooled maximum is ≤ 0
+            masked = self._buffer(True, "masked", dy.shape, dy.dtype)
+            np.multiply(dy, self._out > 0, out=masked)
+            dy = masked
         dx = self._buffer(True, "dx", self._in_shape, dy.dtype, zero=True)
-        chosen = self._buffer(True, "chosen", arg.shape, np.bool_)
-        overlap = self.stride < self.size
-        for t, view in enumerate(_window_views(dx, self.size, self.stride, oh, ow)):
-            np.equal(arg, t, out=chosen)
-            if overlap:
+        chosen = self._buffer(True, "chosen", dy.shape, np.bool_)
+        if self.stride != k:
+            arg = self._args[0]
+            for t, view in enumerate(_window_views(dx, k, self.stride, oh, ow)):
+                np.equal(arg, t, out=chosen)
                 view += np.where(chosen, dy, 0)
-            else:
-                np.copyto(view, dy, where=chosen)
+            return dx
+        arg_w, arg_h = self._args
+        rows = self._buffer(True, "drows", arg_w.shape, dy.dtype)
+        stacked = rows.reshape(c, n, oh, k, ow)
+        crop = dx[:, :, : oh * k, : ow * k]
+        if k == 2:  # d·[second won] to the second, the rest (exactly d or 0) to the first
+            np.multiply(dy, arg_h, out=stacked[:, :, :, 1])
+            np.subtract(dy, stacked[:, :, :, 1], out=stacked[:, :, :, 0])
+            np.multiply(rows, arg_w, out=crop[..., 1::2])
+            np.subtract(rows, crop[..., 1::2], out=crop[..., 0::2])
+            return dx
+        for i in range(k):  # to the winning row of each window
+            np.equal(arg_h, i, out=chosen)
+            np.multiply(dy, chosen, out=stacked[:, :, :, i])
+        chosen_w = self._buffer(True, "chosen_w", arg_w.shape, np.bool_)
+        for j in range(k):  # then to the winning column of that row
+            np.equal(arg_w, j, out=chosen_w)
+            np.multiply(rows, chosen_w, out=crop[..., j::k])
         return dx
 
 

@@ -447,10 +447,19 @@ class Sequential:
         a = x.transpose(1, 0, 2, 3)  # channel-major inside
         first = self._first_trained() if train else len(self.layers)
         kept = []
-        for i, layer in enumerate(self.layers):
-            # a ReLU may overwrite its input unless that is the caller's array or a ReLU's output
-            inplace = i > 0 and not isinstance(self.layers[i - 1], ReLU)
-            a = layer.forward(a, train=i >= first, inplace=inplace)
+        layers = self.layers
+        for i, layer in enumerate(layers):
+            if not keep and isinstance(layer, ReLU) and i + 1 < len(layers) \
+                    and isinstance(layers[i + 1], MaxPool2D):
+                a = layer.pass_to_pool(a)  # the pooling applies it to the pooled values
+                continue
+            if isinstance(layer, MaxPool2D):
+                fused = i > 0 and isinstance(layers[i - 1], ReLU) and layers[i - 1]._fused
+                a = layer.forward(a, train=i >= first, relu=fused)
+            else:
+                # a ReLU may overwrite its input unless it is the caller's array or a ReLU's
+                inplace = i > 0 and not isinstance(layers[i - 1], ReLU)
+                a = layer.forward(a, train=i >= first, inplace=inplace)
             if keep:
                 kept.append(a.transpose(1, 0, 2, 3).copy() if a.ndim == 4 else a.copy())
         if train:
