@@ -79,6 +79,8 @@ def torch_network(torch, model):
         elif kind == "dense":
             modules.append(nn.Linear(entry["in_features"], entry["out_features"]))
     net = nn.Sequential(*modules)
+    if model.dtype == np.float64:
+        net = net.double()
     net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in model.params.items()})
     for i, layer in enumerate(model.layers):
         for p in net[i].parameters():

@@ -486,17 +486,13 @@ class MaxPool2D(_Pool):
             np.maximum(r0, r1, out=out)
             return out
         np.copyto(rows, crop[..., 0::k])
+        arg_w = self._buffer(train, "arg_w", rows.shape, np.uint8, zero=True) if train else None
+        self._pass([rows, *(crop[..., j::k] for j in range(1, k))], rows, arg_w, train)
         np.copyto(out, stacked[:, :, :, 0])
-        if not train:
-            self._pass([None, *(crop[..., j::k] for j in range(1, k))], rows, None, train)
-            self._pass([None, *(stacked[:, :, :, i] for i in range(1, k))], out, None, train)
-            return out
-        arg_w = self._buffer(train, "arg_w", rows.shape, np.uint8, zero=True)
-        self._pass([None, *(crop[..., j::k] for j in range(1, k))], rows, arg_w, train)
-        np.copyto(out, stacked[:, :, :, 0])
-        arg_h = self._buffer(train, "arg_h", out.shape, np.uint8, zero=True)
-        self._pass([None, *(stacked[:, :, :, i] for i in range(1, k))], out, arg_h, train)
-        self._args = [arg_w, arg_h]
+        arg_h = self._buffer(train, "arg_h", out.shape, np.uint8, zero=True) if train else None
+        self._pass([out, *(stacked[:, :, :, i] for i in range(1, k))], out, arg_h, train)
+        if train:
+            self._args = [arg_w, arg_h]
         return out
 
     def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
@@ -504,7 +500,7 @@ class MaxPool2D(_Pool):
             return None
         if self._args is None:
             raise RuntimeError("backward before a training forward pass")
-        c, n, h, w = self._in_shape
+        c, n = self._in_shape[:2]
         oh, ow = dy.shape[2:]
         k = self.size
         if self._relu:  # the fused ReLU: no gradient where the pooled maximum is ≤ 0
