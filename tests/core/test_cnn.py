@@ -322,6 +322,20 @@ def test_keep_returns_every_layer_output_and_the_fused_path_agrees():
     np.testing.assert_array_equal(kept[-1], out)
 
 
+def test_a_network_without_classifier_returns_images_and_presets_are_copies():
+    spec = _spec({"type": "conv2d", "in_channels": 1, "out_channels": 2, "kernel_size": 3},
+                 {"type": "relu"}, {"type": "maxpool2d", "size": 2}, shape=(1, 6, 6))
+    net = cc.build_network(spec, seed=0, dtype=np.float64)
+    x = np.random.default_rng(0).random((2, 1, 6, 6))
+    conv = conv_loop(x, net.params["0.weight"], net.params["0.bias"], 1, 0)
+    expected = pool_loop(np.maximum(conv, 0), 2, 2, np.max)
+    np.testing.assert_allclose(net.forward(x), expected, atol=1e-12)
+    np.testing.assert_allclose(net.predict_logits(x), expected, atol=1e-12)
+    edited = cc.CNN_PRESETS["A-frozen"]
+    edited["layers"][0]["frozen"] = False
+    assert cc.CNN_PRESETS["A-frozen"]["layers"][0]["frozen"] is True
+
+
 def test_forward_refuses_wrong_inputs():
     net = cc.build_network(cc.CNN_PRESETS["A-random"])
     with pytest.raises(ValueError, match="1×28×28"):

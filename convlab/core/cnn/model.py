@@ -485,7 +485,7 @@ class Sequential:
         x = self._check_input(x)
         with _pinned_blas():
             out, kept = self._run(x, train=True, keep=keep)
-        out = out.copy()
+        out = out.transpose(1, 0, 2, 3).copy() if out.ndim == 4 else out.copy()
         return (out, kept) if keep else out
 
     def backward(self, dout: ArrayLike) -> None:
@@ -523,8 +523,9 @@ class Sequential:
         out = np.empty((x.shape[0], *self.output_shape), self.dtype)
         with _pinned_blas():
             for start in range(0, x.shape[0], batch_size):
-                out[start : start + batch_size] = self._run(x[start : start + batch_size],
-                                                            train=False)[0]
+                block = self._run(x[start : start + batch_size], train=False)[0]
+                out[start : start + batch_size] = (block.transpose(1, 0, 2, 3)
+                                                   if block.ndim == 4 else block)
         return out
 
     def predict(self, images: ArrayLike, batch_size: int = 256) -> NDArray[np.intp]:
@@ -584,8 +585,24 @@ def network_b() -> dict[str, Any]:
          "frozen": False}]}
 
 
+class _Presets(Mapping):
+    """Read-only presets; each lookup returns a fresh copy that the caller may edit."""
+
+    def __init__(self, specs: dict[str, dict[str, Any]]):
+        self._specs = specs
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        return copy.deepcopy(self._specs[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
 #: The issue's networks by name (architecture descriptions; build with :func:`build_network`).
-CNN_PRESETS: Mapping[str, dict[str, Any]] = MappingProxyType({
+CNN_PRESETS: Mapping[str, dict[str, Any]] = _Presets({
     "A-frozen": network_a("detectors-frozen"),
     "A-detectors": network_a("detectors"),
     "A-random": network_a("random"),
