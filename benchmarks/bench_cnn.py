@@ -96,7 +96,7 @@ class TorchTrainer:
         self.net = torch_network(torch, model)
         self.opt = torch.optim.SGD([p for p in self.net.parameters() if p.requires_grad], lr=LR)
         self.loss = torch.nn.CrossEntropyLoss()
-        self.images = torch.from_numpy(np.ascontiguousarray(images))
+        self.images = torch.from_numpy(np.array(images))  # a writable copy
         self.labels = torch.from_numpy(labels.astype(np.int64))
 
     def run(self, order: np.ndarray) -> None:
@@ -176,7 +176,7 @@ def bench_cnn(ctx: Context) -> list[Row]:
         case = f"infer {net_name}, batch {BATCH}, {ctx.threads} thread"
         fns = {ours: lambda m=model: m.predict_logits(images, batch_size=BATCH)}
         if torch is not None:
-            timages = torch.from_numpy(images)
+            timages = torch.from_numpy(np.array(images))
             fns[peer] = lambda tt=tt, x=timages: tt.infer(x)
         times = measure_interleaved(fns, ctx.repeat)
         rates = {k: [n / t for t in v] for k, v in times.items()}

@@ -15,7 +15,7 @@ Examples
 >>> net = cc.build_network(cc.CNN_PRESETS["A-frozen"], seed=0)
 >>> trainer = cc.CNNTrainer(net, cc.load_mnist(), batch_size=64, learning_rate=0.05)
 >>> metrics = trainer.run_epoch()
->>> metrics["test_accuracy"] > 0.8
+>>> metrics["test_accuracy"] > 0.6          # 1,000 digits once: about 2 in 3 right
 True
 """
 
