@@ -119,7 +119,7 @@ class TorchTrainer:
     def accuracy(self, images: np.ndarray, labels: np.ndarray) -> float:
         torch = self.torch
         with torch.no_grad():
-            x = torch.from_numpy(np.ascontiguousarray(images)).unsqueeze(1).float().div_(255)
+            x = torch.from_numpy(np.array(images)).unsqueeze(1).float().div_(255)
             return float((self.net(x).argmax(1).numpy() == labels).mean())
 
 
