@@ -30,6 +30,8 @@ _REGISTRY = {
     "memory": ("bench_startup", "bench_memory"),
     "landscape": ("bench_training", "bench_landscape"),
     "panel_build": ("bench_panels", "bench_panel_build"),
+    "cnn": ("bench_cnn", "bench_cnn"),
+    "cnn_accuracy": ("bench_cnn", "bench_cnn_accuracy"),
 }
 BENCHMARKS = tuple(_REGISTRY)
 RESULTS = Path(__file__).resolve().parent / "results"

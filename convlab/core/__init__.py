@@ -24,6 +24,8 @@ detectors  the notebook's line detectors, thresholds and figure for one digit.
 detector_stats  the detectors over a data set: per-class statistics, masks.
 validation input checks with messages a student can act on.
 threads    the thread policy: BLAS pinned to one thread, explicit parallel blocks.
+cnn        a small convolutional network (package): layers, Sequential, training,
+           evaluation, save/load, gradient check.
 
 Heavy modules (``scipy.signal``) are imported lazily inside functions so that
 ``import convlab.core`` stays cheap and the window paints fast.
@@ -31,6 +33,7 @@ Heavy modules (``scipy.signal``) are imported lazily inside functions so that
 
 from ._progress import *  # noqa: F403
 from .atomic import *  # noqa: F403
+from .cnn import *  # noqa: F403
 from .conv1d import *  # noqa: F403
 from .conv1d_geometry import *  # noqa: F403
 from .conv2d import *  # noqa: F403

@@ -21,10 +21,19 @@ step without rescaling the optimizer's memory.
 
 The updates allocate nothing: they are written for a training loop that runs
 hundreds of thousands of small steps per second.
+
+Many arrays
+-----------
+An optimizer updates one array of any shape and dtype (``n_params`` may be a
+shape such as ``(4, 1, 3, 3)``; ``dtype=np.float32`` for a network).
+:class:`OptimizerGroup` keeps one optimizer per named array — the parameters
+of a convolutional network — with one learning rate and optional weight decay
+(``g ← g + λ·θ`` before the update, as PyTorch's ``weight_decay``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,7 +41,16 @@ from numpy.typing import ArrayLike, NDArray
 
 from .validation import as_finite_array, check_choice
 
-__all__ = ["OPTIMIZERS", "SGD", "Adam", "Momentum", "Nesterov", "Optimizer", "make_optimizer"]
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adam",
+    "Momentum",
+    "Nesterov",
+    "Optimizer",
+    "OptimizerGroup",
+    "make_optimizer",
+]
 
 
 class Optimizer:
@@ -40,10 +58,12 @@ class Optimizer:
 
     Parameters
     ----------
-    n_params : int
-        Number of parameters ``P``.
-    learning_rates : float or array_like, shape (P,)
+    n_params : int or tuple of int
+        Number of parameters ``P``, or the shape of the array to update.
+    learning_rates : float or array_like, shape (P,) (or the array's shape)
         ``α``; a single number is used for every parameter. Must be finite and >= 0.
+    dtype : numpy dtype
+        Of the parameters (float64 by default; float32 for a network).
     """
 
     #: Name used by :func:`make_optimizer` and shown in the app.
@@ -51,27 +71,36 @@ class Optimizer:
     #: Hyper-parameters (besides the learning rates) and their defaults.
     defaults: ClassVar[dict[str, float]] = {}
 
-    def __init__(self, n_params: int, learning_rates: ArrayLike = 0.01, **options: float):
+    def __init__(self, n_params: int | tuple[int, ...], learning_rates: ArrayLike = 0.01, *,
+                 dtype: Any = np.float64, **options: float):
         unknown = set(options) - set(self.defaults)
         if unknown:
             raise ValueError(
                 f"the {self.name} optimizer has no option {', '.join(sorted(unknown))}; "
                 f"it knows {', '.join(self.defaults) or 'only learning rates'}"
             )
-        self.n_params = int(n_params)
-        self.learning_rates = np.zeros(self.n_params)
+        if isinstance(n_params, tuple):
+            self.shape: tuple[int, ...] = tuple(int(n) for n in n_params)
+        else:
+            self.shape = (int(n_params),)
+        self.n_params = int(np.prod(self.shape))
+        self.dtype = np.dtype(dtype)
+        self.learning_rates = np.zeros(self.shape, self.dtype)
         self.set_learning_rates(learning_rates)
         self.options: dict[str, float] = {}
         for key, default in self.defaults.items():
             self._set_option(key, options.get(key, default))
-        self._work = np.zeros(self.n_params)
+        self._work = np.zeros(self.shape, self.dtype)
         self.reset()
+
+    def _zeros(self) -> NDArray:
+        return np.zeros(self.shape, self.dtype)
 
     def set_learning_rates(self, learning_rates: ArrayLike) -> None:
         """Replace ``α`` (used from the next update on; the optimizer's memory is kept)."""
-        lr = as_finite_array(learning_rates, "the learning rates", ndims=(0, 1))
-        lr = np.broadcast_to(lr, (self.n_params,)) if lr.ndim == 0 else lr
-        if lr.shape != (self.n_params,):
+        lr = as_finite_array(learning_rates, "the learning rates", ndims=(0, len(self.shape)))
+        lr = np.broadcast_to(lr, self.shape) if lr.ndim == 0 else lr
+        if lr.shape != self.shape:
             raise ValueError(
                 f"give one learning rate per parameter ({self.n_params}), got {lr.size}"
             )
@@ -108,7 +137,7 @@ class Optimizer:
         """Restore a memory returned by :meth:`get_state`."""
 
     def update(self, params: NDArray[np.float64], grad: NDArray[np.float64]) -> None:
-        """Apply one update to ``params`` (shape ``(P,)``) in place, given its gradient."""
+        """Apply one update to ``params`` (shape ``(P,)`` or :attr:`shape`) in place."""
         work = self._work
         np.multiply(self.learning_rates, grad, out=work)
         params -= work
@@ -127,7 +156,7 @@ class Momentum(Optimizer):
     defaults: ClassVar[dict[str, float]] = {"momentum": 0.9}
 
     def reset(self) -> None:
-        self.velocity = np.zeros(self.n_params)
+        self.velocity = self._zeros()
 
     def get_state(self) -> dict[str, Any]:
         return {"velocity": self.velocity.copy()}
@@ -166,8 +195,8 @@ class Adam(Optimizer):
     defaults: ClassVar[dict[str, float]] = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
     def reset(self) -> None:
-        self.m = np.zeros(self.n_params)
-        self.s = np.zeros(self.n_params)
+        self.m = self._zeros()
+        self.s = self._zeros()
         self.t = 0
 
     def get_state(self) -> dict[str, Any]:
@@ -206,7 +235,8 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 
 
 def make_optimizer(
-    name: str, n_params: int, learning_rates: ArrayLike = 0.01, **options: float
+    name: str, n_params: int | tuple[int, ...], learning_rates: ArrayLike = 0.01, *,
+    dtype: Any = np.float64, **options: float
 ) -> Optimizer:
     """Create the optimizer called ``name`` (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adam"``).
 
@@ -221,4 +251,76 @@ def make_optimizer(
     array([0.75, 0.95])
     """
     check_choice(name, "optimizer", OPTIMIZERS)
-    return OPTIMIZERS[name](n_params, learning_rates, **options)
+    return OPTIMIZERS[name](n_params, learning_rates, dtype=dtype, **options)
+
+
+class OptimizerGroup:
+    """One optimizer per named array: the parameters of a network, updated together.
+
+    Parameters
+    ----------
+    name : str
+        ``"sgd"``, ``"momentum"``, ``"nesterov"`` or ``"adam"``.
+    arrays : mapping name → array
+        The parameters (their shapes and dtypes size the optimizers' memory).
+    learning_rate : float
+        ``α`` for every parameter.
+    weight_decay : float
+        ``λ ≥ 0``: the gradient used is ``g + λ·θ`` (L2 regularisation).
+    **options
+        ``momentum``, ``beta1``, ``beta2``, ``eps`` as for :func:`make_optimizer`.
+
+    Examples
+    --------
+    >>> w = {"a": np.ones((2, 2), np.float32), "b": np.zeros(3, np.float32)}
+    >>> g = {"a": np.full((2, 2), 2, np.float32), "b": np.ones(3, np.float32)}
+    >>> group = OptimizerGroup("sgd", w, learning_rate=0.25)
+    >>> group.update(w, g, names=["a"]); w["a"].tolist(), w["b"].tolist()
+    ([[0.5, 0.5], [0.5, 0.5]], [0.0, 0.0, 0.0])
+    """
+
+    def __init__(self, name: str, arrays: Mapping[str, NDArray], learning_rate: float = 0.01,
+                 weight_decay: float = 0.0, **options: float):
+        check_choice(name, "optimizer", OPTIMIZERS)
+        self.name = name
+        self.weight_decay = float(weight_decay)
+        if not (np.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"weight decay must be a finite number >= 0, got {weight_decay}")
+        self.optimizers: dict[str, Optimizer] = {
+            key: make_optimizer(name, tuple(a.shape), learning_rate, dtype=a.dtype, **options)
+            for key, a in arrays.items()
+        }
+        self._decayed = {key: np.zeros_like(a) for key, a in arrays.items()}
+        self.learning_rate = float(learning_rate)
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """A new ``α`` for every array, from the next update (the memory is kept)."""
+        for opt in self.optimizers.values():
+            opt.set_learning_rates(learning_rate)
+        self.learning_rate = float(learning_rate)
+
+    def update(self, params: Mapping[str, NDArray], grads: Mapping[str, NDArray],
+               names: Iterable[str] | None = None) -> None:
+        """Update ``params[k]`` in place from ``grads[k]`` for each ``k`` in ``names`` (all)."""
+        for key in self.optimizers if names is None else names:
+            grad = grads[key]
+            if self.weight_decay:
+                work = self._decayed[key]
+                np.multiply(params[key], self.weight_decay, out=work, casting="same_kind")
+                work += grad
+                grad = work
+            self.optimizers[key].update(params[key], grad)
+
+    def reset(self) -> None:
+        """Forget every optimizer's memory."""
+        for opt in self.optimizers.values():
+            opt.reset()
+
+    def get_state(self) -> dict[str, Any]:
+        """Copies of every optimizer's memory, for :meth:`set_state`."""
+        return {key: opt.get_state() for key, opt in self.optimizers.items()}
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Restore a memory returned by :meth:`get_state`."""
+        for key, opt in self.optimizers.items():
+            opt.set_state(state[key])

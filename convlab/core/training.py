@@ -46,6 +46,7 @@ from .optimizers import (
     Momentum,
     Nesterov,
     Optimizer,
+    OptimizerGroup,
     make_optimizer,
 )
 from .quadratic_loss import QuadraticLoss, _lstsq, least_squares_optimum, loss_surface
@@ -74,6 +75,7 @@ __all__ = [
     "Momentum",
     "Nesterov",
     "Optimizer",
+    "OptimizerGroup",
     "QuadraticLoss",
     "Trainer",
     "accuracy",

@@ -1,0 +1,658 @@
+"""The layers of ConvLab's convolutional network: Conv2D, ReLU, pooling, Flatten, Dense.
+
+Meanings, shapes and parameter layouts are PyTorch's, so numbers carry over:
+
+==============  ===============================  ==========================================
+layer           parameters                       output size (floor mode, like PyTorch)
+==============  ===============================  ==========================================
+Conv2D          weight (out, in, k, k), bias     ``(H + 2·padding − k) // stride + 1``
+                (out,); cross-correlation
+MaxPool2D       –                                ``(H − size) // stride + 1``
+AvgPool2D       –                                as MaxPool2D
+Flatten         –                                ``C·H·W`` features in C, H, W order
+Dense           weight (out, in), bias (out,)    ``out`` features
+==============  ===============================  ==========================================
+
+How it is fast
+--------------
+Inside the network, image-shaped activations are **channel-major**,
+``(C, N, H, W)`` (the public API takes and returns PyTorch's ``(N, C, H, W)``):
+
+* a convolution's im2col is then *one strided copy* of the input into a
+  ``(C·k·k, N·OH·OW)`` matrix, and ``weight (out, C·k·k) @ cols`` *is* the
+  next layer's ``(out, N, OH, OW)`` input — no transposes;
+* pooling is ``size²`` element-wise maxima of strided views (no Python loop
+  over pixels or images); the backward pass routes each gradient to the first
+  maximum of its window, as PyTorch's CPU kernel does;
+* every layer reuses its buffers from one batch to the next (one set for
+  training, one for inference, so an evaluation between a forward and a
+  backward pass changes nothing).
+
+Every layer works in the dtype of its parameters (float32 for training,
+float64 for the gradient check).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from numpy.typing import NDArray
+
+__all__ = [
+    "AvgPool2D",
+    "Conv2D",
+    "Dense",
+    "Flatten",
+    "Layer",
+    "MaxPool2D",
+    "ReLU",
+    "conv_output_size",
+    "pool_output_size",
+]
+
+Shape = tuple[int, ...]
+
+#: Columns of the im2col matrix per block in the weight-gradient product: a
+#: block of ``cols`` then stays in cache (measured: 3× faster for 3×3 kernels).
+_DW_BLOCK_BYTES = 256 * 1024
+
+
+class ShapeError(ValueError):
+    """A layer cannot take the shape it is given (the model adds the layer number)."""
+
+
+def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Output length of a convolution along one axis, as ``torch.nn.Conv2d``.
+
+    ``(size + 2·padding − kernel) // stride + 1``; raises :class:`ValueError`
+    when the kernel does not fit.
+
+    >>> conv_output_size(28, 3), conv_output_size(28, 5, padding=2), conv_output_size(7, 2, 2)
+    (26, 28, 3)
+    """
+    span = size + 2 * padding
+    if kernel > span:
+        padded = f" padded by {padding} to {span}×{span}" if padding else ""
+        raise ShapeError(f"kernel {kernel} does not fit a {size}×{size} input{padded}")
+    return (span - kernel) // stride + 1
+
+
+def pool_output_size(size: int, window: int, stride: int) -> int:
+    """Output length of pooling along one axis (floor mode, no padding), as ``MaxPool2d``.
+
+    >>> pool_output_size(26, 2, 2), pool_output_size(14, 3, 3)
+    (13, 4)
+    """
+    if window > size:
+        raise ShapeError(f"pooling window {window} does not fit a {size}×{size} input")
+    return (size - window) // stride + 1
+
+
+def _window_views(x: NDArray, k: int, stride: int, oh: int, ow: int) -> list[NDArray]:
+    """The ``k·k`` strided views ``x[:, :, i::stride, j::stride]`` cut to ``(oh, ow)``."""
+    return [
+        x[:, :, i : i + stride * (oh - 1) + 1 : stride, j : j + stride * (ow - 1) + 1 : stride]
+        for i in range(k)
+        for j in range(k)
+    ]
+
+
+class Layer:
+    """Base class. Subclasses define the shape rule, forward and backward.
+
+    Attributes
+    ----------
+    params, grads : dict name → array
+        ``"weight"``/``"bias"`` for layers with parameters (the model prefixes
+        the layer's index: ``"0.weight"``). ``grads`` are written by
+        :meth:`backward`; a frozen layer's stay as they were (zeros).
+    frozen : bool
+        A frozen layer's parameters are not trained: no gradient is computed
+        for them and optimizers skip them.
+    """
+
+    #: Name in architecture descriptions (``{"type": "conv2d", …}``).
+    kind: ClassVar[str] = ""
+    #: How the editor shows the type.
+    title: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        self.params: dict[str, NDArray] = {}
+        self.grads: dict[str, NDArray] = {}
+        self.frozen = False
+        self._buffers: tuple[dict[str, NDArray], dict[str, NDArray]] = ({}, {})
+
+    # -- description ------------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """The layer's settings as JSON-safe values (``type`` included)."""
+        return {"type": self.kind}
+
+    def __repr__(self) -> str:
+        args = [str(v) for k, v in self.config().items() if k not in ("type", "frozen", "init")]
+        return f"{self.title}({', '.join(args)})"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """The per-example output shape for a per-example input shape.
+
+        ``(C, H, W)`` for images, ``(F,)`` for features. Raises
+        :class:`ValueError` with a student-readable reason if it does not fit.
+        """
+        return shape
+
+    @property
+    def n_params(self) -> int:
+        """Number of parameters (weights and biases)."""
+        return int(sum(p.size for p in self.params.values()))
+
+    # -- computation --------------------------------------------------------------------------
+    def _buffer(self, train: bool, name: str, shape: Shape, dtype: Any, zero: bool = False
+                ) -> NDArray:
+        """A reusable array (zeros when new): the same one while shape and dtype stay the same."""
+        store = self._buffers[train]
+        buf = store.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = np.zeros(shape, dtype)
+            store[name] = buf
+        elif zero:
+            buf.fill(0)
+        return buf
+
+    def release(self) -> None:
+        """Free the reusable buffers and cached activations."""
+        self._buffers = ({}, {})
+
+    def forward(self, x: NDArray, train: bool, inplace: bool = False) -> NDArray:
+        """Output for a channel-major batch ``x``; ``train`` keeps what :meth:`backward` needs.
+
+        ``inplace`` allows overwriting ``x`` (the model allows it when nothing
+        else needs it).
+        """
+        raise NotImplementedError
+
+    def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
+        """Gradients of the parameters (into :attr:`grads`) and, if asked, of the input."""
+        raise NotImplementedError
+
+
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ShapeError(f"{name} must be a whole number, got {value!r}")
+    if value < minimum:
+        raise ShapeError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+class Conv2D(Layer):
+    """2-D cross-correlation (what deep-learning libraries call convolution), ``torch.nn.Conv2d``.
+
+    ``y[n, o, r, c] = b[o] + Σ_{i,u,v} w[o, i, u, v] · x[n, i, r·s + u − p, c·s + v − p]``
+    (zeros outside the image).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int
+        Square ``k × k`` kernels.
+    stride, padding : int
+        As ``torch.nn.Conv2d`` (zero padding on all four sides).
+    """
+
+    kind = "conv2d"
+    title = "Conv2D"
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 padding: int = 0, dtype: Any = np.float32):
+        super().__init__()
+        self.in_channels = _check_int(in_channels, "in_channels", 1)
+        self.out_channels = _check_int(out_channels, "out_channels", 1)
+        self.kernel_size = _check_int(kernel_size, "kernel_size", 1)
+        self.stride = _check_int(stride, "stride", 1)
+        self.padding = _check_int(padding, "padding", 0)
+        k = self.kernel_size
+        self.params = {"weight": np.zeros((self.out_channels, self.in_channels, k, k), dtype),
+                       "bias": np.zeros(self.out_channels, dtype)}
+        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self._cols: NDArray | None = None
+        self._in_shape: Shape = ()
+
+    def config(self) -> dict[str, Any]:
+        return {"type": self.kind, "in_channels": self.in_channels,
+                "out_channels": self.out_channels, "kernel_size": self.kernel_size,
+                "stride": self.stride, "padding": self.padding}
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={getattr(self, k)}" for k, default in (("stride", 1),
+                        ("padding", 0)) if getattr(self, k) != default)
+        return f"Conv2D({self.in_channels}, {self.out_channels}, {self.kernel_size}{extra})"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        if len(shape) != 3:
+            raise ShapeError(f"Conv2D needs an image-shaped input (channels × height × width), "
+                             f"got {_shape_text(shape)}")
+        c, h, w = shape
+        if c != self.in_channels:
+            raise ShapeError(f"Conv2D expects {self.in_channels} input channel"
+                             f"{'s' if self.in_channels != 1 else ''} but gets {c}")
+        oh = conv_output_size(h, self.kernel_size, self.stride, self.padding)
+        ow = conv_output_size(w, self.kernel_size, self.stride, self.padding)
+        return (self.out_channels, oh, ow)
+
+    def forward(self, x: NDArray, train: bool, inplace: bool = False) -> NDArray:
+        c, n, h, w = x.shape
+        k, s, p = self.kernel_size, self.stride, self.padding
+        weight = self.params["weight"]
+        dtype = weight.dtype
+        if p:
+            # new buffers start at zero and only the inside is written: the border stays 0
+            xp = self._buffer(train, "padded", (c, n, h + 2 * p, w + 2 * p), dtype)
+            xp[:, :, p : p + h, p : p + w] = x
+        else:
+            xp = x
+        oh = (h + 2 * p - k) // s + 1
+        ow = (w + 2 * p - k) // s + 1
+        # im2col as one strided copy: cols[(i, u, v), (n, r, c)] = xp[i, n, r·s + u, c·s + v]
+        sc, sn, sh, sw = xp.strides
+        view = as_strided(xp, (c, k, k, n, oh, ow), (sc, sh, sw, sn, sh * s, sw * s),
+                          writeable=False)
+        cols = self._buffer(train, "cols", (c, k, k, n, oh, ow), dtype)
+        np.copyto(cols, view, casting="same_kind")
+        cols2 = cols.reshape(c * k * k, n * oh * ow)
+        out = self._buffer(train, "out", (self.out_channels, n, oh, ow), dtype)
+        out2 = out.reshape(self.out_channels, n * oh * ow)
+        np.matmul(weight.reshape(self.out_channels, -1), cols2, out=out2)
+        out2 += self.params["bias"][:, None]
+        if train:
+            self._cols = cols2
+            self._in_shape = (c, n, h, w)
+        return out
+
+    def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
+        if self._cols is None:
+            raise RuntimeError("backward before a training forward pass")
+        cols = self._cols
+        weight = self.params["weight"]
+        o = self.out_channels
+        dy2 = np.ascontiguousarray(dy, dtype=weight.dtype).reshape(o, -1)
+        if not self.frozen:
+            gw = self.grads["weight"].reshape(o, -1)
+            _gemm_nt_blocked(dy2, cols, gw, self._buffer(True, "gw_part", gw.shape, gw.dtype))
+            np.sum(dy2, axis=1, out=self.grads["bias"])
+        if not need_dx:
+            return None
+        c, n, h, w = self._in_shape
+        k, s, p = self.kernel_size, self.stride, self.padding
+        oh, ow = dy.shape[2], dy.shape[3]
+        if s == 1:
+            return self._input_gradient_rows(dy, weight.reshape(o, -1))
+        dcols = self._buffer(True, "dcols", cols.shape, cols.dtype)
+        np.matmul(weight.reshape(o, -1).T, dy2, out=dcols)
+        dcols6 = dcols.reshape(c, k, k, n, oh, ow)
+        dxp = self._buffer(True, "dx", (c, n, h + 2 * p, w + 2 * p), cols.dtype, zero=True)
+        # col2im: every tap adds its share back where it was read from
+        for u in range(k):
+            for v in range(k):
+                dxp[:, :, u : u + s * (oh - 1) + 1 : s, v : v + s * (ow - 1) + 1 : s] += \
+                    dcols6[:, u, v]
+        return dxp[:, :, p : p + h, p : p + w] if p else dxp
+
+
+    def _input_gradient_rows(self, dy: NDArray, weight2: NDArray) -> NDArray:
+        """``∂L/∂x`` for stride 1, with whole padded rows as the unit of the col2im.
+
+        ``dy`` is laid on rows as wide as the padded input (zeros beyond
+        ``OW``); then moving a tap by ``(u, v)`` is an offset ``u·Wp + v`` into
+        each image's flattened padded grid, and the col2im is ``k²``
+        contiguous slice additions instead of ``k²`` scattered ones
+        (measured 4× faster for ``Conv2D(8, 16, 5, padding=2)``).
+        """
+        c, n, h, w = self._in_shape
+        k, p = self.kernel_size, self.padding
+        o, _, oh, ow = dy.shape
+        hp, wp = h + 2 * p, w + 2 * p
+        dtype = weight2.dtype
+        dyp = self._buffer(True, "dy_rows", (o, n, oh, wp), dtype)  # columns ≥ OW stay 0
+        dyp[:, :, :, :ow] = dy
+        dcols = self._buffer(True, "dcols_rows", (c * k * k, n * oh * wp), dtype)
+        np.matmul(weight2.T, dyp.reshape(o, -1), out=dcols)
+        dc = dcols.reshape(c, k, k, n, oh * wp)
+        # k − 1 spare entries per image: the zero columns of the last row may run past it
+        dxp = self._buffer(True, "dx_rows", (c, n, hp * wp + k), dtype, zero=True)
+        span = oh * wp
+        for u in range(k):
+            for v in range(k):
+                off = u * wp + v
+                dxp[:, :, off : off + span] += dc[:, u, v]
+        return dxp[:, :, : hp * wp].reshape(c, n, hp, wp)[:, :, p : p + h, p : p + w]
+
+
+def _gemm_nt_blocked(a: NDArray, b: NDArray, out: NDArray, part: NDArray) -> None:
+    """``out = a @ b.T`` for ``a (M, L)``, ``b (K, L)`` with long ``L``, in cache-sized blocks."""
+    length = a.shape[1]
+    block = max(512, _DW_BLOCK_BYTES // max(1, b.shape[0] * b.itemsize))
+    if length <= block:
+        np.matmul(a, b.T, out=out)
+        return
+    np.matmul(a[:, :block], b[:, :block].T, out=out)
+    for start in range(block, length, block):
+        np.matmul(a[:, start : start + block], b[:, start : start + block].T, out=part)
+        out += part
+
+
+class ReLU(Layer):
+    """``max(x, 0)``; its gradient passes where the output is positive (as PyTorch)."""
+
+    kind = "relu"
+    title = "ReLU"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._out: NDArray | None = None
+        self._fused = False
+
+    def forward(self, x: NDArray, train: bool, inplace: bool = False) -> NDArray:
+        self._fused = False
+        out = x if inplace else self._buffer(train, "out", x.shape, x.dtype)
+        np.maximum(x, 0, out=out)
+        if train:
+            self._out = out
+        return out
+
+    def pass_to_pool(self, x: NDArray) -> NDArray:
+        """Leave ``x`` as it is: the max-pooling that follows applies the ReLU (see MaxPool2D)."""
+        self._fused = True
+        return x
+
+    def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
+        if not need_dx:
+            return None
+        if self._fused:  # the pooling already kept only positive maxima
+            return dy
+        if self._out is None:
+            raise RuntimeError("backward before a training forward pass")
+        out = self._out
+        dx = self._buffer(True, "dx", out.shape, out.dtype, zero=True)
+        np.copyto(dx, dy, where=out > 0)
+        return dx
+
+
+class _Pool(Layer):
+    """Shared parts of the pooling layers: window, stride, shapes."""
+
+    def __init__(self, size: int, stride: int | None = None):
+        super().__init__()
+        self.size = _check_int(size, "size", 1)
+        self.stride = self.size if stride is None else _check_int(stride, "stride", 1)
+        self._in_shape: Shape = ()
+
+    def config(self) -> dict[str, Any]:
+        return {"type": self.kind, "size": self.size, "stride": self.stride}
+
+    def __repr__(self) -> str:
+        extra = "" if self.stride == self.size else f", stride={self.stride}"
+        return f"{self.title}({self.size}{extra})"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        if len(shape) != 3:
+            raise ShapeError(f"{self.title} needs an image-shaped input (channels × height × "
+                             f"width), got {_shape_text(shape)}")
+        c, h, w = shape
+        return (c, pool_output_size(h, self.size, self.stride),
+                pool_output_size(w, self.size, self.stride))
+
+    def _geometry(self, x: NDArray) -> tuple[int, int]:
+        h, w = x.shape[2:]
+        return (h - self.size) // self.stride + 1, (w - self.size) // self.stride + 1
+
+
+class MaxPool2D(_Pool):
+    """The largest value of each ``size × size`` window (``torch.nn.MaxPool2d``, floor mode).
+
+    The gradient goes to the first maximum of each window (row by row), as
+    PyTorch's CPU kernel does.
+
+    When windows do not overlap (``stride == size``, the usual case) the max
+    is taken in two passes — along rows, then along columns of the row maxima
+    — with half and a ``size``-th of the work of ``size²`` scattered maxima;
+    the first-maximum rule survives the split (a later row only wins if it
+    is strictly larger). A ReLU just before is applied here, to the pooled
+    values (``max(relu(x)) = relu(max(x))``; where the window's maximum is
+    ≤ 0 the gradient is 0 either way), so the full-size ReLU pass is skipped.
+    """
+
+    kind = "maxpool2d"
+    title = "MaxPool2D"
+
+    def __init__(self, size: int, stride: int | None = None):
+        super().__init__(size, stride)
+        self._args: list[NDArray] | None = None
+        self._relu = False
+
+    def forward(self, x: NDArray, train: bool, inplace: bool = False, relu: bool = False
+                ) -> NDArray:
+        c, n = x.shape[:2]
+        oh, ow = self._geometry(x)
+        k = self.size
+        if self.stride == k:
+            out = self._separable(x, train, oh, ow)
+        else:
+            views = _window_views(x, k, self.stride, oh, ow)
+            out = self._buffer(train, "out", (c, n, oh, ow), x.dtype)
+            np.copyto(out, views[0])
+            args = [self._buffer(train, "arg", out.shape, np.uint8, zero=True)] if train else []
+            self._pass(views, out, args[0] if train else None, train)
+            if train:
+                self._args = args
+        if relu:
+            np.maximum(out, 0, out=out)
+        if train:
+            self._in_shape = x.shape
+            self._relu = relu
+            self._out = out
+        return out
+
+    def _pass(self, views: list[NDArray], out: NDArray, arg: NDArray | None, train: bool
+              ) -> None:
+        """``out = max(views)`` in place (``out`` holds ``views[0]``), ``arg`` = first argmax."""
+        if arg is None:
+            for view in views[1:]:
+                np.maximum(out, view, out=out)
+            return
+        larger = self._buffer(train, f"larger{out.shape}", out.shape, np.bool_)
+        for t, view in enumerate(views[1:], 1):
+            np.greater(view, out, out=larger)  # strictly: the first maximum wins ties
+            np.copyto(arg, t, where=larger)
+            np.maximum(out, view, out=out)
+
+    def _separable(self, x: NDArray, train: bool, oh: int, ow: int) -> NDArray:
+        c, n = x.shape[:2]
+        k = self.size
+        crop = x[:, :, : oh * k, : ow * k]
+        rows = self._buffer(train, "rows", (c, n, oh * k, ow), x.dtype)  # max along each row
+        out = self._buffer(train, "out", (c, n, oh, ow), x.dtype)
+        stacked = rows.reshape(c, n, oh, k, ow)
+        if k == 2:  # the common case: one comparison per pass, the argmax is a bool
+            v0, v1 = crop[..., 0::2], crop[..., 1::2]
+            if train:
+                arg_w = self._buffer(train, "arg_w", rows.shape, np.bool_)
+                np.greater(v1, v0, out=arg_w)
+            np.maximum(v0, v1, out=rows)
+            r0, r1 = stacked[:, :, :, 0], stacked[:, :, :, 1]
+            if train:
+                arg_h = self._buffer(train, "arg_h", out.shape, np.bool_)
+                np.greater(r1, r0, out=arg_h)
+                self._args = [arg_w, arg_h]
+            np.maximum(r0, r1, out=out)
+            return out
+        np.copyto(rows, crop[..., 0::k])
+        arg_w = self._buffer(train, "arg_w", rows.shape, np.uint8, zero=True) if train else None
+        self._pass([rows, *(crop[..., j::k] for j in range(1, k))], rows, arg_w, train)
+        np.copyto(out, stacked[:, :, :, 0])
+        arg_h = self._buffer(train, "arg_h", out.shape, np.uint8, zero=True) if train else None
+        self._pass([out, *(stacked[:, :, :, i] for i in range(1, k))], out, arg_h, train)
+        if train:
+            self._args = [arg_w, arg_h]
+        return out
+
+    def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
+        if not need_dx:
+            return None
+        if self._args is None:
+            raise RuntimeError("backward before a training forward pass")
+        c, n = self._in_shape[:2]
+        oh, ow = dy.shape[2:]
+        k = self.size
+        if self._relu:  # the fused ReLU: no gradient where the pooled maximum is ≤ 0
+            masked = self._buffer(True, "masked", dy.shape, dy.dtype)
+            np.multiply(dy, self._out > 0, out=masked)
+            dy = masked
+        dx = self._buffer(True, "dx", self._in_shape, dy.dtype, zero=True)
+        chosen = self._buffer(True, "chosen", dy.shape, np.bool_)
+        if self.stride != k:
+            arg = self._args[0]
+            for t, view in enumerate(_window_views(dx, k, self.stride, oh, ow)):
+                np.equal(arg, t, out=chosen)
+                view += np.where(chosen, dy, 0)
+            return dx
+        arg_w, arg_h = self._args
+        rows = self._buffer(True, "drows", arg_w.shape, dy.dtype)
+        stacked = rows.reshape(c, n, oh, k, ow)
+        crop = dx[:, :, : oh * k, : ow * k]
+        if k == 2:  # d·[second won] to the second, the rest (exactly d or 0) to the first
+            np.multiply(dy, arg_h, out=stacked[:, :, :, 1])
+            np.subtract(dy, stacked[:, :, :, 1], out=stacked[:, :, :, 0])
+            np.multiply(rows, arg_w, out=crop[..., 1::2])
+            np.subtract(rows, crop[..., 1::2], out=crop[..., 0::2])
+            return dx
+        for i in range(k):  # to the winning row of each window
+            np.equal(arg_h, i, out=chosen)
+            np.multiply(dy, chosen, out=stacked[:, :, :, i])
+        chosen_w = self._buffer(True, "chosen_w", arg_w.shape, np.bool_)
+        for j in range(k):  # then to the winning column of that row
+            np.equal(arg_w, j, out=chosen_w)
+            np.multiply(rows, chosen_w, out=crop[..., j::k])
+        return dx
+
+
+class AvgPool2D(_Pool):
+    """The mean of each ``size × size`` window (``torch.nn.AvgPool2d``, floor mode)."""
+
+    kind = "avgpool2d"
+    title = "AvgPool2D"
+
+    def forward(self, x: NDArray, train: bool, inplace: bool = False) -> NDArray:
+        c, n = x.shape[:2]
+        oh, ow = self._geometry(x)
+        views = _window_views(x, self.size, self.stride, oh, ow)
+        out = self._buffer(train, "out", (c, n, oh, ow), x.dtype)
+        np.copyto(out, views[0])
+        for view in views[1:]:
+            out += view
+        out *= out.dtype.type(1.0 / self.size**2)
+        if train:
+            self._in_shape = x.shape
+        return out
+
+    def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
+        if not need_dx:
+            return None
+        oh, ow = dy.shape[2:]
+        dx = self._buffer(True, "dx", self._in_shape, dy.dtype, zero=True)
+        share = self._buffer(True, "share", dy.shape, dy.dtype)
+        np.multiply(dy, dy.dtype.type(1.0 / self.size**2), out=share)
+        for view in _window_views(dx, self.size, self.stride, oh, ow):
+            view += share
+        return dx
+
+
+class Flatten(Layer):
+    """Images ``(C, H, W)`` to ``C·H·W`` features in C, H, W order (``torch.nn.Flatten``)."""
+
+    kind = "flatten"
+    title = "Flatten"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._in_shape: Shape = ()
+
+    def output_shape(self, shape: Shape) -> Shape:
+        if len(shape) != 3:
+            raise ShapeError(f"Flatten needs an image-shaped input (channels × height × width), "
+                             f"got {_shape_text(shape)}")
+        return (int(np.prod(shape)),)
+
+    def forward(self, x: NDArray, train: bool, inplace: bool = False) -> NDArray:
+        c, n, h, w = x.shape
+        out = self._buffer(train, "out", (n, c * h * w), x.dtype)
+        np.copyto(out.reshape(n, c, h, w), x.transpose(1, 0, 2, 3))
+        if train:
+            self._in_shape = x.shape
+        return out
+
+    def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
+        if not need_dx:
+            return None
+        c, n, h, w = self._in_shape
+        return dy.reshape(n, c, h, w).transpose(1, 0, 2, 3)
+
+
+class Dense(Layer):
+    """Fully connected: ``y = x @ weight.T + bias`` (``torch.nn.Linear``).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    """
+
+    kind = "dense"
+    title = "Dense"
+
+    def __init__(self, in_features: int, out_features: int, dtype: Any = np.float32):
+        super().__init__()
+        self.in_features = _check_int(in_features, "in_features", 1)
+        self.out_features = _check_int(out_features, "out_features", 1)
+        self.params = {"weight": np.zeros((self.out_features, self.in_features), dtype),
+                       "bias": np.zeros(self.out_features, dtype)}
+        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self._x: NDArray | None = None
+
+    def config(self) -> dict[str, Any]:
+        return {"type": self.kind, "in_features": self.in_features,
+                "out_features": self.out_features}
+
+    def output_shape(self, shape: Shape) -> Shape:
+        if len(shape) != 1:
+            raise ShapeError(f"Dense needs features, got an image of {_shape_text(shape)}: "
+                             "put a Flatten layer before it")
+        if shape[0] != self.in_features:
+            raise ShapeError(f"Dense expects {self.in_features} inputs but gets {shape[0]}")
+        return (self.out_features,)
+
+    def forward(self, x: NDArray, train: bool, inplace: bool = False) -> NDArray:
+        weight = self.params["weight"]
+        out = self._buffer(train, "out", (x.shape[0], self.out_features), weight.dtype)
+        np.matmul(x, weight.T, out=out)
+        out += self.params["bias"]
+        if train:
+            self._x = x
+        return out
+
+    def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
+        if self._x is None:
+            raise RuntimeError("backward before a training forward pass")
+        weight = self.params["weight"]
+        if not self.frozen:
+            np.matmul(dy.T, self._x, out=self.grads["weight"])
+            np.sum(dy, axis=0, out=self.grads["bias"])
+        if not need_dx:
+            return None
+        dx = self._buffer(True, "dx", self._x.shape, weight.dtype)
+        np.matmul(dy, weight, out=dx)
+        return dx
+
+
+def _shape_text(shape: Shape) -> str:
+    if len(shape) == 1:
+        return f"{shape[0]} features"
+    return "×".join(str(s) for s in shape)
