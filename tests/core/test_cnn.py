@@ -16,13 +16,12 @@ from scipy.signal import correlate2d
 
 import convlab.core as cc
 from convlab.core.cnn import layers as L
-from convlab.paths import resource_path
 
 
 @pytest.fixture(scope="module")
 def sample():
     """The bundled 2,000-digit sample (1,000 training, 1,000 test digits)."""
-    return cc.load_mnist(resource_path("mnist"))
+    return cc.load_mnist()
 
 
 def channel_major(x):

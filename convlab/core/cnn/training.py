@@ -25,8 +25,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._progress import CancelCallback, ProgressCallback, check_cancel, report
-from .._validation import check_positive_int
 from ..optimizers import OptimizerGroup
+from ..validation import check_positive_int
 from .evaluation import CNNEvaluation, evaluate_network
 from .model import Sequential, _pinned_blas
 
