@@ -269,7 +269,7 @@ def _signals_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
     panel = SignalsPanel()
     try:
         _show(panel)
-        edit = panel.w_edit
+        edit = panel.kernel_editor.edit
         times = []
         for i in range(changes):
             digit = str(i % 9 + 1)
@@ -285,7 +285,7 @@ def _signals_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
                           padding_mode=s.padding_mode)
 
             def shown(want=want) -> bool:
-                z = panel.z_stems.getData()[1]
+                z = panel.output_plot.z_stems.getData()[1]
                 return z is not None and len(z) == len(want) and np.allclose(z, want)
 
             _run_event_loop(_PAUSE_S)  # a person's keystrokes are further apart than one frame
