@@ -348,9 +348,17 @@ def _press_drag_release(qtbot, plot, points):
     QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=widget_point(points[-1]))
 
 
+def wait_for_range(qtbot, box, xs, ys):
+    """Wait until the plot's autorange shows the data (it is applied before a paint)."""
+    def shown():
+        (x0, x1), (y0, y1) = box.viewRange()
+        return x0 < min(xs) and max(xs) < x1 and y0 < min(ys) and max(ys) < y1
+    qtbot.waitUntil(shown, timeout=2000)
+
+
 def test_drag_a_kernel_stem(panel, qtbot):
     panel.refresh()
-    qtbot.wait(50)
+    wait_for_range(qtbot, panel.kernel_plot.box, [0, 1], [-1, 1])
     _press_drag_release(qtbot, panel.kernel_plot.widget, [(1.0, -1.0), (1.0, -0.5), (1.0, 0.5)])
     w = panel.state.w
     assert w[0] == 1.0
@@ -369,7 +377,7 @@ def test_drag_a_kernel_stem(panel, qtbot):
 def test_draw_on_the_signal_plot(panel, qtbot):
     type_into(qtbot, panel.signal_editor.edit, "0, 0, 0, 0, 0, 0")
     panel.refresh()
-    qtbot.wait(50)
+    wait_for_range(qtbot, panel.signal_plot.box, [0, 5], [0])
     before = panel.signal_plot.box.viewRange()
     _press_drag_release(qtbot, panel.signal_plot.widget, [(1.0, 0.0), (2.0, 0.0)])
     assert panel.state.x == [0] * 6  # without draw mode a drag only pans
