@@ -103,10 +103,17 @@ def test_a_generator_and_its_parameters_change_together_in_any_order():
     assert state.preset_kernel().sum() == pytest.approx(1.0)
 
 
-def test_loading_takes_defaults_for_missing_fields():
-    state = SignalsState.from_dict({"w": [1, 2, 1], "mode": "same"})
+def test_loading_takes_defaults_for_missing_fields_and_copies():
+    data = {"w": [1, 2, 1], "mode": "same", "batch_x": [[1, 2]],
+            "preset": "moving average", "preset_params": {"k": 3}}
+    state = SignalsState.from_dict(data)
     assert state.w == [1.0, 2.0, 1.0] and state.mode == "same"
     assert state.x == SignalsState().x and state.stride == 1
+    data["w"].append(5)
+    data["batch_x"][0][0] = 9
+    data["preset_params"]["k"] = 5
+    assert state.w == [1.0, 2.0, 1.0] and state.batch_x == [[1.0, 2.0]]
+    assert state.preset_params == {"k": 3}
 
 
 def test_csv_series_has_the_batch_only_when_shown():
