@@ -25,13 +25,33 @@ __all__ = ["KernelPlot", "ModesStrip", "OutputPlot", "SignalPlot", "draw_stroke"
 _MAX_LABELLED_TICKS = 24  # up to this many samples, label every index on the x axis
 
 
-def _index_ticks(plot: pg.PlotWidget, count: int, start: int = 0) -> None:
-    """Whole-number ticks (one per sample) on a short stem plot, automatic ones on long."""
-    axis = plot.getPlotItem().getAxis("bottom")
-    if 0 < count <= _MAX_LABELLED_TICKS:
-        axis.setTicks([[(i, str(i)) for i in range(start, start + count)], []])
-    else:
-        axis.setTicks(None)
+class _IndexTicks:
+    """Whole-number ticks (one per sample) on a short stem plot, automatic ones on long.
+
+    Set only when they change: new ticks make pyqtgraph redraw the axis.
+    """
+
+    def __init__(self, plot: pg.PlotWidget) -> None:
+        self._axis = plot.getPlotItem().getAxis("bottom")
+        self._shown: tuple[int, int] | None = None
+
+    def show(self, count: int, start: int = 0) -> None:
+        if self._shown == (count, start):
+            return
+        self._shown = (count, start)
+        if 0 < count <= _MAX_LABELLED_TICKS:
+            self._axis.setTicks([[(i, str(i)) for i in range(start, start + count)], []])
+        else:
+            self._axis.setTicks(None)
+
+
+def _set_points(item: Stems | pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:
+    """``item.setData(x, y)`` unless it shows those points already (a redraw costs a repaint)."""
+    old_x, old_y = item.getData()
+    if (old_x is not None and old_y is not None and np.array_equal(old_x, x)
+            and np.array_equal(old_y, y)):
+        return
+    item.setData(x, y)
 
 
 def _ring(item: pg.ScatterPlotItem, color: str) -> None:
@@ -80,6 +100,7 @@ class SignalPlot:
         item.addItem(self.pad_points)
         self.window_points = pg.ScatterPlotItem(size=14, symbol="o")
         item.addItem(self.window_points)
+        self._ticks = _IndexTicks(self.widget)
         self.widget.setToolTip("The signal x. Shaded: the samples under the kernel for z_i; "
                                "hollow: padding samples. Tick 'Draw with the mouse' to drag "
                                "new values in; right-click → Export… saves PNG or SVG")
@@ -101,16 +122,16 @@ class SignalPlot:
             line.setPen(pg.mkPen(None))
 
     def show_view(self, view: SignalsView) -> None:
-        self.x_stems.setData(np.arange(view.n), view.x)
-        self.pad_points.setData(view.padded_positions, view.padded_values)
-        _index_ticks(self.widget, view.n + view.left + view.right, -view.left)
+        _set_points(self.x_stems, np.arange(view.n), view.x)
+        _set_points(self.pad_points, view.padded_positions, view.padded_values)
+        self._ticks.show(view.n + view.left + view.right, -view.left)
         step = view.step
         self.window_region.setVisible(step is not None)
         if step is None:
-            self.window_points.setData([], [])
+            _set_points(self.window_points, np.zeros(0), np.zeros(0))
             return
         self.window_region.setRegion((step.positions.min() - 0.4, step.positions.max() + 0.4))
-        self.window_points.setData(step.positions, step.values)
+        _set_points(self.window_points, step.positions, step.values)
 
     def _on_draw(self, t: float, y: float, phase: str) -> bool:
         """A drawing gesture (see :class:`~convlab.labs.signals.widgets.EditViewBox`)."""
@@ -137,6 +158,7 @@ class KernelPlot:
         item = self.widget.getPlotItem()
         self.flipped_stems = Stems(item, series_color(6), size=6, width=1)
         self.w_stems = Stems(item, series_color(1), size=11)
+        self._ticks = _IndexTicks(self.widget)
         self.widget.setToolTip("Drag a stem up or down (or click at a height) to set that "
                                "tap; grey stems show the kernel reversed when convolving")
 
@@ -145,10 +167,10 @@ class KernelPlot:
         self.flipped_stems.set_color(theme_manager().theme.muted)
 
     def show_view(self, view: SignalsView) -> None:
-        self.w_stems.setData(np.arange(view.k), view.w)
+        _set_points(self.w_stems, np.arange(view.k), view.w)
         self.flipped_stems.setVisible(view.flip)
-        self.flipped_stems.setData(np.arange(view.k) + 0.15, view.w[::-1])
-        _index_ticks(self.widget, view.k)
+        _set_points(self.flipped_stems, np.arange(view.k) + 0.15, view.w[::-1])
+        self._ticks.show(view.k)
 
     def _on_edit(self, t: float, y: float, phase: str) -> bool:
         """Dragging (or clicking) a stem sets that tap to the pointer's height.
@@ -182,6 +204,7 @@ class OutputPlot:
         self.z_stems = Stems(item, series_color(2), size=8)
         self.current = pg.ScatterPlotItem(size=16, symbol="o")
         item.addItem(self.current)
+        self._ticks = _IndexTicks(self.widget)
         self.widget.setToolTip("The output z; the ringed sample is the z_i being stepped "
                                "through below")
 
@@ -190,12 +213,12 @@ class OutputPlot:
         _ring(self.current, theme_manager().theme.foreground)
 
     def show_view(self, view: SignalsView) -> None:
-        self.z_stems.setData(np.arange(view.z.size), view.z)
-        _index_ticks(self.widget, view.z.size)
+        _set_points(self.z_stems, np.arange(view.z.size), view.z)
+        self._ticks.show(view.z.size)
         if view.step is None:
-            self.current.setData([], [])
+            _set_points(self.current, np.zeros(0), np.zeros(0))
         else:
-            self.current.setData([view.step.index], [view.step.total])
+            _set_points(self.current, np.array([view.step.index]), np.array([view.step.total]))
 
 
 class ModesStrip(QWidget):
@@ -220,5 +243,5 @@ class ModesStrip(QWidget):
     def show_view(self, view: SignalsView) -> None:
         self.setVisible(bool(view.all_modes))
         for mode, z in view.all_modes.items():
-            self.stems[mode].setData(np.arange(z.size), z)
+            _set_points(self.stems[mode], np.arange(z.size), z)
             self.plots[mode].getPlotItem().setTitle(f"{mode}: m = {z.size}")
