@@ -296,11 +296,17 @@ def _signals_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
             times.append(time.perf_counter() - t0)
             if not ok:
                 raise AssertionError(f"the output did not become conv1d(x, [{text}])")
+        last_tap = iter(np.resize([0.25, 0.75], changes))
+
+        def edit_and_refresh() -> None:  # an unchanged state redraws nothing: change a tap
+            with panel.live.held():  # recomputes once, when the block ends
+                panel.state.w = [1.0, -1.0, float(next(last_tap))]
+
         case = "Signals: kernel keystroke → output"
         return [_latency_row(bench, case, "SignalsPanel", times,
                              "output checked against cc.conv1d"),
-                _redraw_row(bench, case, "SignalsPanel.refresh() + repaint", panel.refresh,
-                            changes)]
+                _redraw_row(bench, case, "SignalsPanel: tap edit, refresh() + repaint",
+                            edit_and_refresh, changes)]
     finally:
         _close(panel)
 
