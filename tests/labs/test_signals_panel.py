@@ -42,6 +42,12 @@ def plotted_output(panel):
     return z
 
 
+def table_column(panel, column):
+    """One column of the derivative table (0: w_j, 1: reads, 2: ∂z_i/∂w_j, 3: w_j·x)."""
+    table = panel.derivative.table
+    return [table.item(j, column).text() for j in range(table.rowCount())]
+
+
 def op_args(state):
     return state.mode, state.flip, state.stride, state.dilation, state.padding_mode
 
@@ -207,8 +213,8 @@ def test_step_slider_highlights_window_and_shows_equation_and_derivative(
         for j in range(3):
             number = fmt(J[i, j]) if J[i, j] >= 0 else f"({fmt(J[i, j])})"
             assert number in eq
-        assert panel.derivative.cell_texts(2) == [fmt(v) for v in J[i]]
-        assert panel.derivative.cell_texts(3) == [fmt(v) for v in w * J[i]]
+        assert table_column(panel, 2) == [fmt(v) for v in J[i]]
+        assert table_column(panel, 3) == [fmt(v) for v in w * J[i]]
         np.testing.assert_allclose(panel.view.step.values, J[i])
         np.testing.assert_allclose(panel.view.step.values @ w, z[i])
 
@@ -220,11 +226,11 @@ def test_step_equation_hand_case(panel, qtbot):
     assert panel.step.equation_label.text() == (
         "z<sub>2</sub> = w<sub>0</sub>·x<sub>2</sub> + w<sub>1</sub>·x<sub>3</sub>"
         "<br>= 1·4 + (−1)·7 = <b>−3</b>")
-    assert panel.derivative.cell_texts(1) == ["x2", "x3"]
+    assert table_column(panel, 1) == ["x2", "x3"]
     panel.operation.mode_combo.setCurrentText("full")
     panel.step.slider.setValue(0)
     panel.refresh()
-    assert panel.derivative.cell_texts(1) == ["0 (pad)", "x0"]
+    assert table_column(panel, 1) == ["0 (pad)", "x0"]
 
 
 def test_play_moves_the_window_and_wraps(panel, qtbot):

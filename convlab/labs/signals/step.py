@@ -174,7 +174,3 @@ class DerivativeTable(QGroupBox):
             self.table.setItem(row, col, item)
         elif item.text() != text:
             item.setText(text)
-
-    def cell_texts(self, column: int) -> list[str]:
-        """The texts of one column, top to bottom (0: w_j, 1: reads, 2: ∂z_i/∂w_j, 3: w_j·x)."""
-        return [self.table.item(j, column).text() for j in range(self.table.rowCount())]
