@@ -278,7 +278,7 @@ def _signals_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
     panel = SignalsPanel()
     try:
         _show(panel)
-        edit = panel.w_edit
+        edit = panel.kernel_editor.edit
         times = []
         for i in range(changes):
             digit = str(i % 9 + 1)
@@ -294,7 +294,7 @@ def _signals_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
                           padding_mode=s.padding_mode)
 
             def shown(want=want) -> bool:
-                z = panel.z_stems.getData()[1]
+                z = panel.output_plot.z_stems.getData()[1]
                 return z is not None and len(z) == len(want) and np.allclose(z, want)
 
             _run_event_loop(_PAUSE_S)  # a person's keystrokes are further apart than one frame
@@ -305,11 +305,17 @@ def _signals_rows(ctx: Context, bench: str, changes: int) -> list[Row]:
             times.append(time.perf_counter() - t0)
             if not ok:
                 raise AssertionError(f"the output did not become conv1d(x, [{text}])")
+        last_tap = iter(np.resize([0.25, 0.75], changes))
+
+        def edit_and_refresh() -> None:  # an unchanged state redraws nothing: change a tap
+            with panel.live.held():  # recomputes once, when the block ends
+                panel.state.w = [1.0, -1.0, float(next(last_tap))]
+
         case = "Signals: kernel keystroke → output"
         return [_latency_row(bench, case, "SignalsPanel", times,
                              "output checked against cc.conv1d"),
-                _redraw_row(bench, case, "SignalsPanel.refresh() + repaint", panel.refresh,
-                            changes)]
+                _redraw_row(bench, case, "SignalsPanel: tap edit, refresh() + repaint",
+                            edit_and_refresh, changes)]
     finally:
         _close(panel)
 

@@ -1,30 +1,68 @@
 """The Signals & Kernels lab's state and everything it shows, computed without Qt.
 
-:class:`SignalsState` is the panel's model (what the user set);
-:func:`compute_view` turns it into a :class:`SignalsView` (what the plots and
-labels show) using only :mod:`convlab.core`, so each number on screen can be
-checked against ``cc.conv1d`` & co.
+:class:`SignalsState` is the lab's model (what the user set): an evented,
+validated :class:`~convlab.state.LabState`, so every field has a change signal
+(``state.events.<field>``) and never holds a value the lab cannot show, save
+and reopen. Its ``validate_<field>`` methods are the one source of truth for
+the widgets (the text fields check with the same functions) and for loading a
+session.
+
+:func:`compute_view` turns a state into a :class:`SignalsView` (what the plots
+and labels show) using only :mod:`convlab.core`, so each number on screen can
+be checked against ``cc.conv1d`` & co.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from psygnal import evented
 
 import convlab.core as cc
-from convlab.core.validation import as_finite_array, check_choice, check_positive_int
+from convlab.core.signals import Generator, Param
+from convlab.core.validation import as_finite_array, check_choice
+from convlab.state import LabState, check_bool, check_int, check_number
 
-__all__ = ["SignalsState", "SignalsView", "StepView", "compute_view", "default_batch"]
+__all__ = [
+    "MAX_DILATION",
+    "MAX_KERNEL",
+    "MAX_SIGNAL",
+    "MAX_STEP",
+    "MAX_STRIDE",
+    "PARAM_DECIMALS",
+    "SignalsState",
+    "SignalsView",
+    "StepView",
+    "check_batch",
+    "check_kernel",
+    "check_params",
+    "check_signal",
+    "compute_view",
+    "csv_series",
+    "default_batch",
+    "fmt",
+    "length_formula",
+    "param_range",
+    "step_view",
+]
 
 #: Longest signal / kernel the lab accepts (keeps the stem plots readable).
 MAX_SIGNAL = 500
 MAX_KERNEL = 64
 MAX_STRIDE = 16
 MAX_DILATION = 16
+#: The last output index any allowed setting has (full mode, longest signal and kernel,
+#: widest dilation): the largest step the slider can reach.
+MAX_STEP = cc.output_length(MAX_SIGNAL, MAX_KERNEL, "full", 1, MAX_DILATION) - 1
+#: Decimals of a generator's real-valued parameters (what its spin box shows).
+PARAM_DECIMALS = 2
+#: Bounds of a generator parameter that has none of its own (its spin box's range).
+_OPEN_BOUND = 1e6
 
 
 def default_batch(length: int = 8, per_class: int = 3, seed: int = 0) -> NDArray[np.float64]:
@@ -38,9 +76,83 @@ def _default_x() -> list[float]:
     return np.round(cc.updown_line(8, rising=True, seed=0), 2).tolist()
 
 
+# ---------------------------------------------------------------------------- field checks
+def _check_samples(value: Any, name: str, limit: int, unit: str) -> list[float]:
+    arr = as_finite_array(value, name)
+    if arr.size > limit:
+        raise ValueError(f"{name} takes at most {limit} {unit}, got {arr.size}")
+    return arr.tolist()
+
+
+def check_signal(value: Any) -> list[float]:
+    """The signal as a list of floats: 1 to :data:`MAX_SIGNAL` finite samples."""
+    return _check_samples(value, "the signal x", MAX_SIGNAL, "samples")
+
+
+def check_kernel(value: Any) -> list[float]:
+    """The kernel as a list of floats: 1 to :data:`MAX_KERNEL` finite taps."""
+    return _check_samples(value, "the kernel w", MAX_KERNEL, "taps")
+
+
+def check_batch(value: Any) -> list[list[float]]:
+    """The batch as rows of floats: at least one row, all of 1 to :data:`MAX_SIGNAL` samples."""
+    arr = as_finite_array(value, "the batch", ndims=(2,))
+    if arr.shape[1] > MAX_SIGNAL:
+        raise ValueError(f"batch signals take at most {MAX_SIGNAL} samples, got {arr.shape[1]}")
+    return arr.tolist()
+
+
+def param_range(param: Param) -> tuple[float, float]:
+    """The values a generator parameter may take (its spin box's range)."""
+    low = param.minimum if param.minimum is not None else -_OPEN_BOUND
+    high = param.maximum if param.maximum is not None else _OPEN_BOUND
+    return low, high
+
+
+def check_params(generator: Generator, params: Any) -> dict[str, int | float]:
+    """``params`` checked against ``generator``'s parameter list.
+
+    Every name must be one of its parameters, each value a number in
+    :func:`param_range`; whole-number parameters become ``int``, the others are
+    rounded to :data:`PARAM_DECIMALS` (what their fields show). Missing
+    parameters take their defaults when the generator runs.
+    """
+    if not isinstance(params, Mapping):
+        raise ValueError(f"parameters of {generator.name} must be a mapping, "
+                         f"got {type(params).__name__}")
+    known = {p.name: p for p in generator.params}
+    unknown = sorted(str(key) for key in set(params) - set(known))
+    if unknown:
+        raise ValueError(f"{generator.name} has no parameter(s) {', '.join(unknown)}")
+    checked: dict[str, int | float] = {}
+    for name, value in params.items():
+        param = known[name]
+        low, high = param_range(param)
+        what = f"parameter {name} of {generator.name}"
+        if param.kind is int:
+            checked[name] = check_int(value, what, int(low), int(high))
+        else:
+            checked[name] = round(check_number(value, what, low, high), PARAM_DECIMALS)
+    return checked
+
+
+#: Fields holding the parameters of the generator named by another field.
+_PARAMS_OF = {"generator_params": ("generator", cc.SIGNAL_GENERATORS),
+              "preset_params": ("preset", cc.KERNEL_PRESETS)}
+
+
+@evented
 @dataclass
-class SignalsState:
-    """Everything the user set in the lab (JSON-safe through :meth:`to_dict`)."""
+class SignalsState(LabState):
+    """Everything the user set in the lab (JSON-safe through :meth:`to_dict`).
+
+    ``generator`` and ``generator_params`` (``preset`` and ``preset_params``)
+    belong together: the parameters are checked against the generator in
+    effect, so change both in one :meth:`update` (which sets the generator
+    first, then checks the pair in :meth:`validate_all`).
+    """
+
+    label = "Signals & Kernels"
 
     x: list[float] = field(default_factory=_default_x)
     w: list[float] = field(default_factory=lambda: cc.DIFFERENCE.tolist())
@@ -59,62 +171,72 @@ class SignalsState:
     preset: str = "difference"
     preset_params: dict[str, float] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def validate_x(self, value: Any) -> list[float]:
+        return check_signal(value)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SignalsState:
-        """Build a state from :meth:`to_dict` output; ``ValueError`` on anything wrong."""
-        if not isinstance(data, dict):
-            raise ValueError("the Signals & Kernels state must be a mapping")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown Signals & Kernels settings: {', '.join(sorted(unknown))}")
-        state = cls(**data)
-        state.validate()
-        return state
+    def validate_w(self, value: Any) -> list[float]:
+        return check_kernel(value)
 
-    def validate(self) -> None:
-        """Raise ``ValueError`` if a field has a wrong type or value."""
-        x = as_finite_array(self.x, "the signal x")
-        w = as_finite_array(self.w, "the kernel w")
-        if x.size > MAX_SIGNAL or w.size > MAX_KERNEL:
-            raise ValueError(f"at most {MAX_SIGNAL} signal samples and {MAX_KERNEL} kernel taps")
-        batch = as_finite_array(self.batch_x, "the batch", ndims=(2,))
-        if batch.shape[1] > MAX_SIGNAL:
-            raise ValueError(f"batch signals have at most {MAX_SIGNAL} samples")
-        check_choice(self.mode, "mode", cc.MODES)
-        check_choice(self.padding_mode, "padding_mode", cc.PADDING_MODES)
-        check_positive_int(self.stride, "stride")
-        check_positive_int(self.dilation, "dilation")
-        if self.stride > MAX_STRIDE or self.dilation > MAX_DILATION:
-            raise ValueError(f"stride and dilation go up to {MAX_STRIDE} and {MAX_DILATION}")
-        check_positive_int(self.step, "step", minimum=0)
-        for name in ("flip", "show_all_modes", "batch"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false")
-        check_choice(self.generator, "generator", cc.SIGNAL_GENERATORS)
-        check_choice(self.preset, "preset", cc.KERNEL_PRESETS)
-        for registry, name, params in ((cc.SIGNAL_GENERATORS, self.generator,
-                                        self.generator_params),
-                                       (cc.KERNEL_PRESETS, self.preset, self.preset_params)):
-            if not isinstance(params, dict):
-                raise ValueError(f"parameters of {name} must be a mapping")
-            kinds = {p.name: p.kind for p in registry[name].params}
-            if set(params) - set(kinds):
-                raise ValueError(f"{name} has no parameter(s) {sorted(set(params) - set(kinds))}")
-            for key, value in params.items():
-                if (isinstance(value, bool) or not isinstance(value, (int, float))
-                        or not np.isfinite(value)
-                        or (kinds[key] is int and not float(value).is_integer())):
-                    kind = "a whole number" if kinds[key] is int else "a number"
-                    raise ValueError(f"parameter {key} of {name} must be {kind}, got {value!r}")
-        self.x, self.w = x.tolist(), w.tolist()
-        self.batch_x = batch.tolist()
-        self.stride, self.dilation = int(self.stride), int(self.dilation)
+    def validate_mode(self, value: Any) -> str:
+        return check_choice(value, "mode", cc.MODES)
+
+    def validate_flip(self, value: Any) -> bool:
+        return check_bool(value, "flip")
+
+    def validate_stride(self, value: Any) -> int:
+        return check_int(value, "stride", 1, MAX_STRIDE)
+
+    def validate_dilation(self, value: Any) -> int:
+        return check_int(value, "dilation", 1, MAX_DILATION)
+
+    def validate_padding_mode(self, value: Any) -> str:
+        return check_choice(value, "padding_mode", cc.PADDING_MODES)
+
+    def validate_step(self, value: Any) -> int:
+        return check_int(value, "step", 0, MAX_STEP)
+
+    def validate_show_all_modes(self, value: Any) -> bool:
+        return check_bool(value, "show_all_modes")
+
+    def validate_batch(self, value: Any) -> bool:
+        return check_bool(value, "batch")
+
+    def validate_batch_x(self, value: Any) -> list[list[float]]:
+        return check_batch(value)
+
+    def validate_generator(self, value: Any) -> str:
+        return check_choice(value, "generator", cc.SIGNAL_GENERATORS)
+
+    def validate_generator_params(self, value: Any) -> dict[str, int | float]:
+        return check_params(cc.SIGNAL_GENERATORS[self.generator], value)
+
+    def validate_preset(self, value: Any) -> str:
+        return check_choice(value, "preset", cc.KERNEL_PRESETS)
+
+    def validate_preset_params(self, value: Any) -> dict[str, int | float]:
+        return check_params(cc.KERNEL_PRESETS[self.preset], value)
+
+    def validate_all(self) -> None:
+        for params, (name, registry) in _PARAMS_OF.items():
+            check_params(registry[getattr(self, name)], getattr(self, params))
+
+    def update(self, changes: Any) -> None:
+        """As :meth:`LabState.update`; a generator is set before its parameters."""
+        if isinstance(changes, Mapping):
+            changes = dict(sorted(changes.items(), key=lambda item: item[0] in _PARAMS_OF))
+        super().update(changes)
+
+    def generated_signal(self) -> NDArray[np.float64]:
+        """The selected generator's signal, rounded to 4 decimals (``ValueError`` if the
+        parameters do not go together)."""
+        return np.round(cc.SIGNAL_GENERATORS[self.generator](**self.generator_params), 4)
+
+    def preset_kernel(self) -> NDArray[np.float64]:
+        """The selected preset's kernel (``ValueError`` if the parameters do not go together)."""
+        return np.asarray(cc.KERNEL_PRESETS[self.preset](**self.preset_params), dtype=float)
 
 
+# ---------------------------------------------------------------------------- the view
 @dataclass
 class StepView:
     """One output ``z_i`` taken apart: where each tap lands and what it multiplies."""
@@ -130,22 +252,33 @@ class StepView:
 
 @dataclass
 class SignalsView:
-    """Everything the panel draws for one state."""
+    """Everything the lab draws for one state (a snapshot: the components draw only this)."""
 
-    n: int
-    k: int
-    left: int
-    right: int
-    m: int
-    z: NDArray[np.float64]
+    x: NDArray[np.float64]  # (n,)
+    w: NDArray[np.float64]  # (k,)
+    flip: bool
+    padding_mode: str
+    left: int  # padding samples before the signal
+    right: int  # and after it
+    m: int  # output length
+    z: NDArray[np.float64]  # (m,)
     padded_positions: NDArray[np.intp]  # positions of the padding samples
     padded_values: NDArray[np.float64]
     length_formula: str  # HTML
     step: StepView | None
     error: str = ""
-    all_modes: dict[str, NDArray[np.float64]] = field(default_factory=dict)
-    batch_z: NDArray[np.float64] | None = None
+    all_modes: dict[str, NDArray[np.float64]] = field(default_factory=dict)  # when shown
+    batch_x: NDArray[np.float64] | None = None  # (rows, t) when the batch is shown
+    batch_z: NDArray[np.float64] | None = None  # (rows, m') when it could be computed
     batch_error: str = ""
+
+    @property
+    def n(self) -> int:
+        return self.x.size
+
+    @property
+    def k(self) -> int:
+        return self.w.size
 
 
 def fmt(value: float) -> str:
@@ -204,11 +337,17 @@ def compute_view(state: SignalsState) -> SignalsView:
     args = (state.mode, state.flip, state.stride, state.dilation, state.padding_mode)
     left, right = cc.padding_amounts(n, k, state.mode, state.flip, state.dilation)
     m = cc.output_length(n, k, state.mode, state.stride, state.dilation)
-    formula = length_formula(n, k, state.mode, state.stride, state.dilation)
     pad_pos = np.concatenate([np.arange(-left, 0), np.arange(n, n + right)]).astype(np.intp)
     empty = np.zeros(0)
-    view = SignalsView(n, k, left, right, m, empty, pad_pos, np.zeros(pad_pos.size),
-                       formula, None)
+    view = SignalsView(x, w, state.flip, state.padding_mode, left, right, m, empty, pad_pos,
+                       np.zeros(pad_pos.size),
+                       length_formula(n, k, state.mode, state.stride, state.dilation), None)
+    if state.batch:
+        view.batch_x = np.asarray(state.batch_x, dtype=float)
+        try:
+            view.batch_z = cc.conv1d(view.batch_x, w, *args)
+        except ValueError as exc:
+            view.batch_error = str(exc)
     try:
         view.z = cc.conv1d(x, w, *args)
         src = cc.source_index(pad_pos, n, state.padding_mode)
@@ -223,17 +362,21 @@ def compute_view(state: SignalsState) -> SignalsView:
         view.error = (f"the kernel spans {state.dilation * (k - 1) + 1} samples but the signal "
                       f"has {n}: in valid mode there is no output. Try same or full.")
     else:
-        i = min(state.step, m - 1)
-        view.step = step_view(x, w, i, *args)
+        view.step = step_view(x, w, min(state.step, m - 1), *args)
     if state.show_all_modes:
         for mode in cc.MODES:
             try:
                 view.all_modes[mode] = cc.conv1d(x, w, mode, *args[1:])
             except ValueError:
                 view.all_modes[mode] = empty
-    if state.batch:
-        try:
-            view.batch_z = cc.conv1d(np.asarray(state.batch_x, dtype=float), w, *args)
-        except ValueError as exc:
-            view.batch_error = str(exc)
     return view
+
+
+def csv_series(view: SignalsView) -> dict[str, Any]:
+    """The columns of the lab's CSV export: x, w, z, and the batch's X and Z when shown."""
+    series: dict[str, Any] = {"x": view.x, "w": view.w, "z": view.z}
+    if view.batch_x is not None and view.batch_z is not None:
+        for r, (row, out) in enumerate(zip(view.batch_x, view.batch_z, strict=True)):
+            series[f"X[{r}]"] = row
+            series[f"Z[{r}]"] = out
+    return series

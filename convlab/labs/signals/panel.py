@@ -4,113 +4,143 @@ Every number shown comes from :mod:`convlab.core` (through
 :func:`convlab.labs.signals.model.compute_view`), so a notebook with
 ``import convlab.core as cc`` reproduces it.
 
-The panel is assembled from one mixin per area of the window, each in its own
-module with that area's widgets and behaviour:
+The panel only builds the components, lays them out and wires them:
 
-* :mod:`.signals_controls` — the control column (signal, kernel, operation, batch);
-* :mod:`.signals_plots` — the plots, their theme colours and mouse editing;
-* :mod:`.signals_step` — the step-through of one output and its derivative table.
-
-This module lays them out, coalesces redraws, binds the shortcuts and
-implements the :class:`~convlab.gui.base.LabPanel` API.
+* the control column — :class:`~.editors.SignalEditor`, :class:`~.editors.KernelEditor`,
+  :class:`~.operation.OperationForm`, :class:`~.batch.BatchEditor` — edits the
+  model (:class:`~.model.SignalsState`) and follows its per-field events;
+* :class:`~.live.LiveView` recomputes the view when the model changes (at once,
+  then at most once a frame);
+* the plots (:mod:`.plots`, :class:`~.batch.BatchPlots`) and the step-through
+  (:mod:`.step`) draw each new view.
 """
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from convlab.exports import write_signals_csv
 from convlab.gui.base import DataExport, LabPanel
-from convlab.gui.widgets import Throttle
 
-from .controls import ControlsMixin
-from .model import SignalsState, SignalsView, compute_view
-from .plots import PlotsMixin
-from .step import StepThroughMixin
+from .batch import BatchEditor, BatchPlots
+from .editors import KernelEditor, SignalEditor
+from .live import LiveView
+from .model import SignalsState, SignalsView, compute_view, csv_series
+from .operation import OperationForm
+from .plots import KernelPlot, ModesStrip, OutputPlot, SignalPlot
+from .step import DerivativeTable, StepThrough
 
 __all__ = ["SignalsPanel"]
 
-_REDRAW_MS = 16  # an edit redraws at once, bursts then at most once a frame (~60 Hz)
 
-
-class SignalsPanel(ControlsMixin, PlotsMixin, StepThroughMixin, LabPanel):
+class SignalsPanel(LabPanel):
     """Signal, kernel, their convolution, step by step, with its derivative and a batch."""
-
-    title = "Signals && Kernels"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = SignalsState()
-        self.view: SignalsView | None = None
+        self.live = LiveView(self.state, self)
+        self.signal_editor = SignalEditor(self.state)
+        self.kernel_editor = KernelEditor(self.state)
+        self.operation = OperationForm(self.state)
+        self.batch_editor = BatchEditor(self.state)
+        self.signal_plot = SignalPlot(self.state)
+        self.kernel_plot = KernelPlot(self.state)
+        self.output_plot = OutputPlot()
+        self.modes = ModesStrip()
+        self.batch_plots = BatchPlots()
+        self.step = StepThrough(self.state)
+        self.derivative = DerivativeTable()
 
-        self._redraw_throttle = Throttle(self._redraw, _REDRAW_MS, self)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self._control_column())
+        layout.addWidget(self._plot_column(), 1)
+        self._wire()
+        self._bind_shortcuts()
+        self.live.refresh()
 
-        controls = self._build_controls()
+    # ------------------------------------------------------------------ layout and wiring
+    def _control_column(self) -> QScrollArea:
+        controls = QWidget()
+        col = QVBoxLayout(controls)
+        for group in (self.signal_editor, self.kernel_editor, self.operation,
+                      self.batch_editor):
+            col.addWidget(group)
+        col.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(controls)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(controls.sizeHint().width() + 24)
         scroll.setMaximumWidth(controls.sizeHint().width() + 40)
+        return scroll
 
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self._build_plots(), 1)
-        right_layout.addWidget(self._build_step_area())
+    def _plot_column(self) -> QWidget:
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setChildrenCollapsible(False)
+        split.addWidget(self.signal_plot.widget)
+        row = QSplitter(Qt.Orientation.Horizontal)
+        row.addWidget(self.kernel_plot.widget)
+        row.addWidget(self.output_plot.widget)
+        row.setSizes([350, 550])
+        split.addWidget(row)
+        split.addWidget(self.modes)
+        split.addWidget(self.batch_plots)
+        split.setSizes([300, 260, 200, 240])
 
-        layout = QHBoxLayout(self)
-        layout.addWidget(scroll)
-        layout.addWidget(right, 1)
+        step_row = QWidget()
+        step_layout = QHBoxLayout(step_row)
+        step_layout.setContentsMargins(0, 0, 0, 0)
+        step_layout.addWidget(self.step, 1)
+        step_layout.addWidget(self.derivative, 1)
 
-        self._build_shortcuts()
-        self.follow_theme(self._apply_colors)
-        self._apply_colors()
-        self._sync_widgets()
-        self.refresh()
+        column = QWidget()
+        col = QVBoxLayout(column)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(split, 1)
+        col.addWidget(step_row)
+        return column
 
-    def _build_shortcuts(self) -> None:
-        def cycle(combo) -> None:
-            combo.setCurrentIndex((combo.currentIndex() + 1) % combo.count())
+    def _wire(self) -> None:
+        for component in (self.signal_plot, self.kernel_plot, self.output_plot, self.modes,
+                          self.batch_plots, self.step, self.derivative, self.batch_editor):
+            self.live.changed.connect(component.show_view)
+        for component in (self.signal_plot, self.kernel_plot, self.output_plot, self.modes,
+                          self.batch_plots, self.step):
+            self.follow_theme(component.restyle)
+            component.restyle()
+        self.signal_editor.drawing_toggled.connect(self.signal_plot.set_drawing)
+        self.signal_editor.status.connect(self.status_message)
+        self.kernel_editor.status.connect(self.status_message)
 
+    def _bind_shortcuts(self) -> None:
         self.add_shortcuts((
-            ("Space", self.play_button.toggle),
-            ("Alt+Right", lambda: self.step_slider.setValue(self.step_slider.value() + 1)),
-            ("Alt+Left", lambda: self.step_slider.setValue(self.step_slider.value() - 1)),
-            ("Ctrl+G", self.generate_signal),
-            ("Ctrl+K", self.apply_preset),
-            ("Ctrl+D", self.draw_check.toggle),
-            ("Ctrl+B", self.batch_check.toggle),
-            ("Ctrl+Shift+A", self.all_modes_check.toggle),
-            ("Ctrl+F", lambda: cycle(self.flip_combo)),
-            ("Ctrl+M", lambda: cycle(self.mode_combo)),
+            ("Space", self.step.toggle_play),
+            ("Alt+Right", lambda: self.step.step_by(1)),
+            ("Alt+Left", lambda: self.step.step_by(-1)),
+            ("Ctrl+G", self.signal_editor.generate),
+            ("Ctrl+K", self.kernel_editor.apply_preset),
+            ("Ctrl+D", self.signal_editor.toggle_drawing),
+            ("Ctrl+B", self.batch_editor.toggle),
+            ("Ctrl+Shift+A", self.operation.toggle_all_modes),
+            ("Ctrl+F", self.operation.cycle_flip),
+            ("Ctrl+M", self.operation.cycle_mode),
         ))
 
-    def _apply_colors(self) -> None:
-        self._restyle_step()
-        self._restyle_plots()
-
     # ------------------------------------------------------------------ drawing
-    def _schedule(self) -> None:
-        self._redraw_throttle.request()
+    @property
+    def view(self) -> SignalsView:
+        """What the lab shows now (derived from :attr:`state`)."""
+        return self.live.view
 
     def refresh(self) -> None:
         """Redraw now (edits are otherwise throttled to one redraw per frame)."""
-        self._redraw_throttle.cancel()
-        self._redraw()
-
-    def _redraw(self) -> None:
-        view = compute_view(self.state)
-        self.view = view
-        self._draw_plots(view)
-        self._draw_step(view)
-        self._show_batch_status(view)
+        self.live.refresh()
 
     # ------------------------------------------------------------------ LabPanel API
     def data_exports(self) -> list[DataExport]:
@@ -119,15 +149,7 @@ class SignalsPanel(ControlsMixin, PlotsMixin, StepThroughMixin, LabPanel):
 
     def save_csv(self, path: Path) -> None:
         """Write x, w, z (and the batch X, Z when shown) to ``path`` as CSV."""
-        view = self.view
-        series: dict[str, Any] = {"x": self.state.x, "w": self.state.w}
-        if view is not None:
-            series["z"] = view.z
-            if self.state.batch and view.batch_z is not None:
-                for r, (row, out) in enumerate(zip(self.state.batch_x, view.batch_z,
-                                                   strict=True)):
-                    series[f"X[{r}]"] = row
-                    series[f"Z[{r}]"] = out
+        series = csv_series(compute_view(self.state))  # the state now, even mid-burst
         with open(path, "w", newline="", encoding="utf-8") as stream:
             write_signals_csv(stream, series)
 
@@ -135,32 +157,41 @@ class SignalsPanel(ControlsMixin, PlotsMixin, StepThroughMixin, LabPanel):
         return self.state.to_dict()
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.state = SignalsState.from_dict(copy.deepcopy(state))
-        self._sync_widgets()
-        self.refresh()
+        checked = SignalsState.from_dict(state)  # a copy; ValueError: nothing changes
+        with self.live.held():
+            self.state.update(checked.to_dict())
+
+    def revision(self) -> int:
+        """A number that changes whenever :meth:`get_state` would return something new."""
+        return self.state.revision
+
+    def pause(self) -> None:
+        """Stop the step-through animation (the lab is hidden, or View → Pause All)."""
+        self.step.pause()
 
     def shutdown(self) -> None:
         if not self._shut_down:
-            self.play_button.setChecked(False)
+            self.step.pause()
         super().shutdown()
 
     def self_test(self) -> None:
         saved = self.get_state()
+        edit = self.signal_editor.edit
         try:
             self.set_state(SignalsState().to_dict())
-            self.x_edit.setText("1, 2, 4, 7")
-            self.x_edit.textEdited.emit("1, 2, 4, 7")
+            edit.setText("1, 2, 4, 7")
+            edit.textEdited.emit("1, 2, 4, 7")
             self.refresh()
-            got = self.z_stems.getData()[1]
+            got = self.output_plot.z_stems.getData()[1]
             assert np.allclose(got, [-1, -2, -3]), f"valid correlation gave {got}"
-            self.mode_combo.setCurrentText("full")
-            self.flip_combo.setCurrentIndex(1)
+            self.operation.mode_combo.setCurrentText("full")
+            self.operation.flip_combo.setCurrentIndex(1)
             self.refresh()
-            got = self.z_stems.getData()[1]
+            got = self.output_plot.z_stems.getData()[1]
             assert np.allclose(got, [1, 1, 2, 3, -7]), f"full convolution gave {got}"
-            self.step_slider.setValue(2)
+            self.step.slider.setValue(2)
             self.refresh()
-            assert self.view is not None and self.view.step is not None
+            assert self.view.step is not None
             assert self.view.step.sources.tolist() == [2, 1], "window of z_2 is wrong"
             assert np.allclose(self.view.step.values, [4, 2]), "dz_2/dw is wrong"
         finally:

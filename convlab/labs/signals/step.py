@@ -1,15 +1,14 @@
-"""The Signals & Kernels lab's step-through: one output z_i, its window and its derivative.
+"""The Signals & Kernels lab's step-through: one output z_i, its sum and its derivative.
 
-:class:`StepThroughMixin` builds the area under the plots (play button, step
-slider, the sum for z_i with its numbers, the output-length formula, errors,
-and the table of ∂z_i/∂w_j) and draws the chosen step, including its window on
-the signal plot. It is mixed into :class:`~convlab.labs.signals.panel.SignalsPanel`,
-whose ``state`` and ``_schedule`` it uses.
+:class:`StepThrough` is the play button (with its timer), the slider choosing
+``i`` (the model's ``step``), the sum for ``z_i`` with its numbers, the
+output-length formula and the error line. :class:`DerivativeTable` lists what
+each tap reads and ``∂z_i/∂w_j``. Both draw a
+:class:`~convlab.labs.signals.model.SignalsView` in ``show_view``.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from PyQt6.QtCore import QSignalBlocker, Qt, QTimer
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -29,87 +28,99 @@ from PyQt6.QtWidgets import (
 
 from convlab.gui.theme import ERROR_COLOR
 
-from .model import SignalsView, fmt
+from .model import SignalsState, SignalsView, fmt
 
-__all__ = ["StepThroughMixin"]
+__all__ = ["DerivativeTable", "StepThrough"]
 
 _PLAY_MS = 700
 
 
-class StepThroughMixin:
-    """The step-through and derivative area of :class:`~convlab.labs.signals.panel.SignalsPanel`."""
+def _rich_label(tooltip: str) -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    label.setToolTip(tooltip)
+    return label
 
-    def _build_step_area(self) -> QWidget:
+
+class StepThrough(QGroupBox):
+    """Which output ``z_i`` to take apart (slider, or Play to slide along), and its sum."""
+
+    def __init__(self, state: SignalsState, parent: QWidget | None = None) -> None:
+        super().__init__("Step through: z_i, one window at a time", parent)
+        self._state = state
         self.play_timer = QTimer(self)
         self.play_timer.setInterval(_PLAY_MS)
-        self.play_timer.timeout.connect(self._advance)
-        area = QWidget()
-        row = QHBoxLayout(area)
-        row.setContentsMargins(0, 0, 0, 0)
-
-        step = QGroupBox("Step through: z_i, one window at a time")
-        col = QVBoxLayout(step)
+        col = QVBoxLayout(self)
         line = QHBoxLayout()
         self.play_button = QPushButton("▶ Play")
         self.play_button.setCheckable(True)
         self.play_button.setToolTip("Slide the window along the signal (Space)")
-        self.play_button.toggled.connect(self._on_play)
-        self.step_slider = QSlider(Qt.Orientation.Horizontal)
-        self.step_slider.setToolTip("Which output z_i to take apart (Alt+← / Alt+→)")
-        self.step_slider.valueChanged.connect(self._on_step)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Which output z_i to take apart (Alt+← / Alt+→)")
         self.step_label = QLabel()
         self.step_label.setMinimumWidth(90)
         line.addWidget(self.play_button)
-        line.addWidget(self.step_slider, 1)
+        line.addWidget(self.slider, 1)
         line.addWidget(self.step_label)
         col.addLayout(line)
-        self.equation_label = QLabel()
-        self.equation_label.setTextFormat(Qt.TextFormat.RichText)
-        self.equation_label.setWordWrap(True)
+        self.equation_label = _rich_label(
+            "The sum for the chosen output, with the numbers filled in")
         self.equation_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.equation_label.setToolTip("The sum for the chosen output, with the numbers filled in")
         col.addWidget(self.equation_label)
-        self.length_label = QLabel()
-        self.length_label.setTextFormat(Qt.TextFormat.RichText)
-        self.length_label.setWordWrap(True)
-        self.length_label.setToolTip("Output length: n samples, padding p_L and p_R, kernel of "
-                                     "k taps with dilation d, stride s")
+        self.length_label = _rich_label("Output length: n samples, padding p_L and p_R, kernel "
+                                        "of k taps with dilation d, stride s")
         col.addWidget(self.length_label)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
         col.addWidget(self.error_label)
-        row.addWidget(step, 1)
 
-        deriv = QGroupBox("Derivative ∂z_i/∂w_j")
-        dl = QVBoxLayout(deriv)
-        self.derivative_table = QTableWidget(0, 4)
-        self.derivative_table.setHorizontalHeaderLabels(["w_j", "reads", "∂z_i/∂w_j", "w_j·x"])
-        self.derivative_table.setToolTip(
-            "z_i is linear in the kernel: its derivative with respect to w_j is the sample "
-            "tap j multiplies (0 on zero padding) — the gradient a CNN uses to learn w")
-        self.derivative_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.derivative_table.horizontalHeader()
-        header.setMinimumSectionSize(header.fontMetrics().horizontalAdvance("∂z_i/∂w_j") + 12)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.derivative_table.setSizePolicy(QSizePolicy.Policy.Expanding,
-                                            QSizePolicy.Policy.Preferred)
-        self.derivative_table.setMaximumHeight(150)
-        dl.addWidget(self.derivative_table)
-        row.addWidget(deriv, 1)
-        return area
+        self.play_timer.timeout.connect(self._advance)
+        self.play_button.toggled.connect(self._on_play_toggled)
+        self.slider.valueChanged.connect(self._on_slider)
 
-    def _restyle_step(self) -> None:
+    # ------------------------------------------------------------------ public
+    def toggle_play(self) -> None:
+        self.play_button.toggle()
+
+    def pause(self) -> None:
+        self.play_button.setChecked(False)
+
+    def step_by(self, delta: int) -> None:
+        """Move the window ``delta`` outputs along (within the output)."""
+        self.slider.setValue(self.slider.value() + delta)
+
+    def restyle(self) -> None:
         """The equation in a larger font (follows the text scale)."""
         font = QApplication.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.equation_label.setFont(font)
 
-    def _on_step(self, value: int) -> None:
-        self.state.step = max(0, value)
-        self._schedule()
+    def show_view(self, view: SignalsView) -> None:
+        """The slider's range and position, the sum for ``z_i``, the length formula, errors."""
+        with QSignalBlocker(self.slider):
+            self.slider.setRange(0, max(view.m - 1, 0))
+            self.slider.setValue(view.step.index if view.step else 0)
+        self.slider.setEnabled(view.m > 1)
+        self.play_button.setEnabled(view.m > 1)
+        if view.m <= 1:
+            self.pause()
+        if view.step is None:
+            self.step_label.setText("no output")
+            self.equation_label.setText("")
+        else:
+            self.step_label.setText(f"i = {view.step.index} of 0…{view.m - 1}")
+            self.equation_label.setText(view.step.equation)
+        self.length_label.setText(view.length_formula)
+        self.error_label.setText(view.error)
+        self.error_label.setVisible(bool(view.error))
 
-    def _on_play(self, on: bool) -> None:
+    # ------------------------------------------------------------------ private
+    def _on_slider(self, value: int) -> None:
+        self._state.step = value
+
+    def _on_play_toggled(self, on: bool) -> None:
         self.play_button.setText("❚❚ Pause" if on else "▶ Play")
         if on:
             self.play_timer.start()
@@ -117,52 +128,49 @@ class StepThroughMixin:
             self.play_timer.stop()
 
     def _advance(self) -> None:
-        top = self.step_slider.maximum()
-        self.step_slider.setValue(0 if self.step_slider.value() >= top else
-                                  self.step_slider.value() + 1)
+        at_end = self.slider.value() >= self.slider.maximum()
+        self.slider.setValue(0 if at_end else self.slider.value() + 1)
 
-    def _draw_step(self, view: SignalsView) -> None:
-        """The slider's range, the window of z_i, its sum, the length formula, the table."""
-        with QSignalBlocker(self.step_slider):
-            self.step_slider.setRange(0, max(view.m - 1, 0))
-            self.step_slider.setValue(view.step.index if view.step else 0)
-        self.step_slider.setEnabled(view.m > 1)
-        self.play_button.setEnabled(view.m > 1)
-        if view.m <= 1 and self.play_button.isChecked():
-            self.play_button.setChecked(False)
-        self._draw_window(view)
 
-        self.length_label.setText(view.length_formula)
-        self.error_label.setText(view.error)
-        self.error_label.setVisible(bool(view.error))
+class DerivativeTable(QGroupBox):
+    """For each tap ``w_j``: the sample it reads for ``z_i``, ``∂z_i/∂w_j`` and ``w_j·x``."""
 
-    def _draw_window(self, view: SignalsView) -> None:
-        """The window of z_i on the signal plot, z_i ringed, its sum and ∂z_i/∂w_j."""
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Derivative ∂z_i/∂w_j", parent)
+        layout = QVBoxLayout(self)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["w_j", "reads", "∂z_i/∂w_j", "w_j·x"])
+        self.table.setToolTip(
+            "z_i is linear in the kernel: its derivative with respect to w_j is the sample "
+            "tap j multiplies (0 on zero padding) — the gradient a CNN uses to learn w")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setMinimumSectionSize(header.fontMetrics().horizontalAdvance("∂z_i/∂w_j") + 12)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.table.setMaximumHeight(150)
+        layout.addWidget(self.table)
+
+    def show_view(self, view: SignalsView) -> None:
         st = view.step
-        table = self.derivative_table
         if st is None:
-            self.window_region.setVisible(False)
-            self.window_points.setData([], [])
-            self.z_current.setData([], [])
-            self.step_label.setText("no output")
-            self.equation_label.setText("")
-            table.setRowCount(0)
+            self.table.setRowCount(0)
             return
-        self.window_region.setVisible(True)
-        self.window_region.setRegion((st.positions.min() - 0.4, st.positions.max() + 0.4))
-        self.window_points.setData(st.positions, st.values)
-        self.z_current.setData([st.index], [st.total])
-        self.step_label.setText(f"i = {st.index} of 0…{view.m - 1}")
-        self.equation_label.setText(st.equation)
-        w = np.asarray(self.state.w)
-        table.setRowCount(view.k)
-        table.setVerticalHeaderLabels([f"w{j}" for j in range(view.k)])
+        self.table.setRowCount(view.k)
+        self.table.setVerticalHeaderLabels([f"w{j}" for j in range(view.k)])
         for j in range(view.k):
-            reads = (f"x{st.sources[j]}" if st.sources[j] >= 0 else "0 (pad)")
+            reads = f"x{st.sources[j]}" if st.sources[j] >= 0 else "0 (pad)"
             if st.sources[j] >= 0 and not 0 <= st.positions[j] < view.n:
-                reads += f" ({self.state.padding_mode} pad)"
-            for col, text in enumerate((fmt(w[j]), reads, fmt(st.values[j]),
+                reads += f" ({view.padding_mode} pad)"
+            for col, text in enumerate((fmt(view.w[j]), reads, fmt(st.values[j]),
                                         fmt(st.products[j]))):
-                item = QTableWidgetItem(text)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                table.setItem(j, col, item)
+                self._set_cell(j, col, text)
+
+    def _set_cell(self, row: int, col: int, text: str) -> None:
+        item = self.table.item(row, col)
+        if item is None:
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.table.setItem(row, col, item)
+        elif item.text() != text:
+            item.setText(text)

@@ -21,6 +21,8 @@ from convlab.core.signals import Generator, Param
 from convlab.gui.plots import register_view, style_plot
 from convlab.gui.widgets import ValidatedInput, format_array, parse_array
 
+from .model import PARAM_DECIMALS, param_range
+
 __all__ = ["EditViewBox", "GeneratorForm", "MatrixEdit", "editable_plot"]
 
 #: ``editor(x, y, phase) -> used`` with phase "start", "move", "finish" or "click".
@@ -76,16 +78,15 @@ def editable_plot(title: str, x_label: str, y_label: str, parent: QWidget | None
 
 
 def _spin_for(param: Param) -> QSpinBox | QDoubleSpinBox:
+    low, high = param_range(param)  # the range the model accepts
     if param.kind is int:
         spin = QSpinBox()
-        spin.setRange(int(param.minimum if param.minimum is not None else -10**6),
-                      int(param.maximum if param.maximum is not None else 10**6))
+        spin.setRange(int(low), int(high))
     else:
         spin = QDoubleSpinBox()
-        spin.setDecimals(2)
+        spin.setDecimals(PARAM_DECIMALS)
         spin.setSingleStep(0.1)
-        spin.setRange(param.minimum if param.minimum is not None else -1e6,
-                      param.maximum if param.maximum is not None else 1e6)
+        spin.setRange(low, high)
     spin.setValue(param.default)
     return spin
 
@@ -95,6 +96,8 @@ class GeneratorForm(QWidget):
 
     The menu and fields are built from :class:`convlab.core.signals.Generator`
     descriptions, so a new generator in the core shows up here by itself.
+    ``changed`` is emitted when the user picks another generator or edits a
+    parameter; :meth:`set_selection` (the model speaking) does not emit it.
     """
 
     changed = pyqtSignal()
@@ -103,15 +106,15 @@ class GeneratorForm(QWidget):
         super().__init__(parent)
         self._registry = registry
         self._fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
-        self.layout_ = QFormLayout(self)
-        self.layout_.setContentsMargins(0, 0, 0, 0)
+        layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox()
         for name, gen in registry.items():
             self.combo.addItem(name)
             self.combo.setItemData(self.combo.count() - 1, gen.description,
                                    Qt.ItemDataRole.ToolTipRole)
-        self.layout_.addRow("Type", self.combo)
-        self.combo.currentTextChanged.connect(self._rebuild)
+        layout.addRow("Type", self.combo)
+        self.combo.currentTextChanged.connect(self._on_combo)
         self._rebuild(self.combo.currentText())
 
     def name(self) -> str:
@@ -122,22 +125,36 @@ class GeneratorForm(QWidget):
         return {p.name: p.kind(self._fields[p.name].value())
                 for p in self._registry[self.name()].params}
 
+    def field(self, name: str) -> QSpinBox | QDoubleSpinBox:
+        """The field of the selected generator's parameter ``name``."""
+        return self._fields[name]
+
     def set_selection(self, name: str, values: Mapping[str, float]) -> None:
-        """Select ``name`` and fill its fields (missing ones keep their defaults)."""
-        with QSignalBlocker(self.combo):
-            self.combo.setCurrentText(name)
-        self._rebuild(name, emit=False)
+        """Show ``name`` with ``values`` (missing ones at their defaults), without emitting.
+
+        Fields that show their value already are left alone (a field being typed in
+        keeps its text and cursor).
+        """
+        if name != self.name():
+            with QSignalBlocker(self.combo):
+                self.combo.setCurrentText(name)
+            self._rebuild(name)
+        wanted = {**self._registry[name].defaults(), **values}
+        shown = self.values()
         for p in self._registry[name].params:
-            if p.name in values:
-                self._fields[p.name].setValue(p.kind(values[p.name]))
+            if shown[p.name] != p.kind(wanted[p.name]):
+                spin = self._fields[p.name]
+                with QSignalBlocker(spin):
+                    spin.setValue(p.kind(wanted[p.name]))
 
-    def generate(self) -> NDArray[np.float64]:
-        """Call the selected generator; ``ValueError`` if the parameters do not go together."""
-        return self._registry[self.name()](**self.values())
+    def _on_combo(self, name: str) -> None:
+        self._rebuild(name)
+        self.changed.emit()
 
-    def _rebuild(self, name: str, emit: bool = True) -> None:
-        while self.layout_.rowCount() > 1:
-            self.layout_.removeRow(1)
+    def _rebuild(self, name: str) -> None:
+        layout = self.layout()
+        while layout.rowCount() > 1:
+            layout.removeRow(1)
         self._fields.clear()
         gen = self._registry[name]
         self.combo.setToolTip(gen.description)
@@ -146,9 +163,7 @@ class GeneratorForm(QWidget):
             widget.setToolTip(p.help)
             widget.valueChanged.connect(self.changed)
             self._fields[p.name] = widget
-            self.layout_.addRow(p.name, widget)
-        if emit:
-            self.changed.emit()
+            layout.addRow(p.name, widget)
 
 
 class MatrixEdit(ValidatedInput, QPlainTextEdit):
@@ -157,17 +172,18 @@ class MatrixEdit(ValidatedInput, QPlainTextEdit):
     Like :class:`convlab.gui.widgets.ArrayEdit` (both are
     :class:`~convlab.gui.widgets.ValidatedInput`): bad text gives a red border
     and a tooltip, :meth:`value` keeps the last valid ``(rows, n)`` array, and
-    ``valueChanged`` carries a new valid array.
+    ``valueChanged`` carries a new valid array. ``validator`` may add checks
+    (raise ``ValueError`` with a message) once the rows have the same length.
     """
 
     valueChanged = pyqtSignal(object)
     _STYLE_CLASS = "QPlainTextEdit"
 
-    def __init__(self, value: NDArray, tooltip: str = "", max_len: int = 500,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, value: NDArray, validator: Callable[[NDArray], object] | None = None,
+                 tooltip: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._tooltip = tooltip
-        self._max_len = max_len
+        self._validator = validator
         self._value = np.asarray(value, dtype=float)
         self.setToolTip(tooltip)
         self.setPlaceholderText("one signal per line, e.g.\n1, 2, 3\n3, 2, 1")
@@ -175,6 +191,7 @@ class MatrixEdit(ValidatedInput, QPlainTextEdit):
         self.textChanged.connect(lambda: self._on_text_changed(self.toPlainText()))
 
     def setValue(self, value: NDArray) -> None:
+        """Set the rows from the model (does not emit ``valueChanged``)."""
         self._value = np.asarray(value, dtype=float).copy()
         with QSignalBlocker(self):
             self.setPlainText("\n".join(format_array(row) for row in self._value))
@@ -197,6 +214,7 @@ class MatrixEdit(ValidatedInput, QPlainTextEdit):
         if len(lengths) > 1:
             raise ValueError(f"every signal needs the same length; got lengths "
                              f"{', '.join(str(r.size) for r in rows)}")
-        if rows[0].size > self._max_len:
-            raise ValueError(f"at most {self._max_len} samples per signal")
-        return np.stack(rows)
+        arr = np.stack(rows)
+        if self._validator is not None:
+            self._validator(arr)
+        return arr

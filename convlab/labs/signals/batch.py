@@ -1,0 +1,152 @@
+"""The Signals & Kernels lab's batch: ``convolve(X, w)`` over several signals at once.
+
+:class:`BatchEditor` (the control column's group) binds the model's ``batch``
+and ``batch_x``; :class:`BatchPlots` draws the batch and its output, stacked
+row above row, from a :class:`~convlab.labs.signals.model.SignalsView`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QSignalBlocker, Qt
+from PyQt6.QtWidgets import QCheckBox, QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from convlab.gui.plots import make_plot
+from convlab.gui.theme import ERROR_COLOR, series_color
+
+from .model import SignalsState, SignalsView, check_batch
+from .widgets import MatrixEdit
+
+__all__ = ["BatchEditor", "BatchPlots", "stack_offsets"]
+
+#: Up to this many samples per row the batch curves get a marker on every sample.
+_MAX_MARKED = 48
+
+
+def stack_offsets(rows: np.ndarray) -> np.ndarray:
+    """Vertical offsets that stack ``rows`` (rows, t) top to bottom without overlap, with a gap."""
+    offsets = np.zeros(rows.shape[0])
+    if rows.size == 0:
+        return offsets
+    top, bottom = rows.max(axis=1), rows.min(axis=1)
+    spread = float(np.max(top - bottom))
+    gap = 0.25 * spread if spread > 0 else 1.0
+    for b in range(1, rows.shape[0]):
+        offsets[b] = offsets[b - 1] + bottom[b - 1] - top[b] - gap
+    return offsets
+
+
+class BatchEditor(QGroupBox):
+    """Whether the batch is shown, its signals as text, and what is wrong with its output."""
+
+    def __init__(self, state: SignalsState, parent: QWidget | None = None) -> None:
+        super().__init__("Batch: convolve(X, w)", parent)
+        self._state = state
+        layout = QVBoxLayout(self)
+        self.check = QCheckBox("Show a batch of signals")
+        self.check.setToolTip("Apply the kernel to several signals at once, like the "
+                              "notebook's convolve(X, w) (Ctrl+B)")
+        layout.addWidget(self.check)
+        self.edit = MatrixEdit(np.asarray(state.batch_x), check_batch,
+                               "The batch X: one signal per line, all the same length")
+        self.edit.setMaximumHeight(110)
+        self.edit.setLineWrapMode(MatrixEdit.LineWrapMode.NoWrap)
+        layout.addWidget(self.edit)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.error_label.setVisible(False)
+        layout.addWidget(self.error_label)
+
+        self._on_batch_changed(state.batch)
+        self.check.toggled.connect(self._on_check_toggled)
+        self.edit.valueChanged.connect(self._on_edit)
+        state.events.batch.connect(self._on_batch_changed)
+        state.events.batch_x.connect(self._on_batch_x_changed)
+
+    def toggle(self) -> None:
+        """Show or hide the batch."""
+        self.check.toggle()
+
+    def show_view(self, view: SignalsView) -> None:
+        """Say what is wrong with the batch's output, if anything."""
+        self.error_label.setText(view.batch_error)
+        self.error_label.setVisible(bool(view.batch_error))
+
+    def _on_check_toggled(self, on: bool) -> None:
+        self._state.batch = on
+
+    def _on_edit(self, rows: np.ndarray) -> None:
+        self._state.batch_x = rows
+
+    def _on_batch_changed(self, new: bool, old: Any = None) -> None:
+        with QSignalBlocker(self.check):
+            self.check.setChecked(new)
+        self.edit.setEnabled(new)
+
+    def _on_batch_x_changed(self, new: list[list[float]], old: Any = None) -> None:
+        if not np.array_equal(self.edit.value(), new):
+            self.edit.setValue(np.asarray(new))
+
+
+class BatchPlots(QSplitter):
+    """The batch ``X`` and ``convolve(X, w)`` side by side, each stacked top to bottom."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.x_plot = make_plot("Batch X (one row per signal, stacked)", "sample t",
+                                "row (offset)")
+        self.z_plot = make_plot("convolve(X, w), stacked", "output index i", "row (offset)")
+        self.addWidget(self.x_plot)
+        self.addWidget(self.z_plot)
+        #: The curves of each plot (one per row; spare ones are empty) and their offsets.
+        self.curves: dict[str, list[pg.PlotDataItem]] = {"x": [], "z": []}
+        self.offsets: dict[str, np.ndarray] = {"x": np.zeros(0), "z": np.zeros(0)}
+        self._shown: tuple | None = None  # what the curves show (skip identical redraws)
+        self._view: SignalsView | None = None
+
+    def show_view(self, view: SignalsView) -> None:
+        """Show the batch when the view has one; redraw only when its numbers changed."""
+        self.setVisible(view.batch_x is not None)
+        self._view = view
+        self._draw(restyle=False)
+
+    def restyle(self) -> None:
+        """Curve colours from the current theme."""
+        self._draw(restyle=True)
+
+    def _draw(self, restyle: bool) -> None:
+        view = self._view
+        if view is None or view.batch_x is None:
+            return
+        X = view.batch_x
+        Z = view.batch_z if view.batch_z is not None else np.zeros((X.shape[0], 0))
+        key = (X.shape, X.tobytes(), Z.shape, Z.tobytes())
+        if key == self._shown and not restyle:
+            return
+        self._shown = key
+        for name, plot, data in (("x", self.x_plot, X), ("z", self.z_plot, Z)):
+            self.offsets[name] = stack_offsets(data)
+            self._draw_rows(plot, self.curves[name], data, self.offsets[name], restyle)
+
+    @staticmethod
+    def _draw_rows(plot: pg.PlotWidget, curves: list[pg.PlotDataItem], data: np.ndarray,
+                   offsets: np.ndarray, restyle: bool) -> None:
+        while len(curves) < data.shape[0]:
+            curves.append(plot.getPlotItem().plot())
+            restyle = True
+        symbol = "o" if data.shape[1] <= _MAX_MARKED else None
+        for b, curve in enumerate(curves):
+            if b >= data.shape[0]:
+                curve.setData([], [])
+                continue
+            if restyle or curve.opts["symbol"] != symbol:
+                color = series_color(b)
+                curve.setData(np.arange(data.shape[1]), data[b] + offsets[b],
+                              pen=pg.mkPen(color, width=2), symbol=symbol, symbolSize=6,
+                              symbolPen=pg.mkPen(color), symbolBrush=pg.mkBrush(color))
+            else:
+                curve.setData(np.arange(data.shape[1]), data[b] + offsets[b])
