@@ -1,7 +1,7 @@
 """The Gradient Descent lab's running training: one controller owns the runs and the frame loop.
 
 Training runs on the GUI thread: while running, a frame timer fires every
-``FRAME_MS``, :meth:`RunController._tick` makes as many optimizer steps as fit
+``FRAME_MS``, :meth:`RunController.frame` makes as many optimizer steps as fit
 in ``STEP_BUDGET_S`` (in batches sized to about ``BATCH_TARGET_S``, or the
 chosen number of steps per frame, whichever is smaller), then emits
 :attr:`RunController.stepped` once, and the views redraw. The core's
@@ -110,7 +110,7 @@ class RunController(QObject):
         self._saved_step = 0
         self._frame_timer = QTimer(self)
         self._frame_timer.setInterval(FRAME_MS)
-        self._frame_timer.timeout.connect(self._tick)
+        self._frame_timer.timeout.connect(self.frame)
         self._redraw_timer = QTimer(self)  # one stepped per frame when not running
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(FRAME_MS)
@@ -351,7 +351,7 @@ class RunController(QObject):
             self.set_running(False)
             self.message.emit(divergence_report(news, self.is_race))
 
-    def _tick(self) -> None:
+    def frame(self) -> None:
         """One frame: steps within the time budget, then one :attr:`stepped`."""
         target = self._model.steps_per_frame or 10**12
         start = time.perf_counter()
