@@ -181,6 +181,7 @@ class RunController(QObject):
         return self.trainer.params
 
     def diverged_runs(self) -> list[Run]:
+        """The runs that blew up (stopped at their last finite state)."""
         return [r for r in self._runs if r.trainer.diverged]
 
     def saved_step(self) -> int:
