@@ -137,29 +137,30 @@ def bench_gradient_panel(ctx: Context) -> list[Row]:
     counter = None
     try:
         _show(panel)
-        combo = panel.speed_combo
+        combo = panel.toolbar.speed_combo
         index = combo.findData(0)  # 0 = "max (8 ms per frame)"
         if index < 0:
             raise RuntimeError("the speed menu has no 'max' entry")
         combo.setCurrentIndex(index)
-        plot = panel.loss_plot
+        plot = panel.curves.loss_plot
         counter = _PaintCounter(plot.viewport())
         rates, fps, own = [], [], []
         for _ in range(runs):
-            panel.reset_button.click()
+            panel.toolbar.reset_button.click()
             _run_event_loop(0.05)
-            start_steps, start_frames = panel.trainer.step_count, counter.count
+            start_steps, start_frames = panel.controller.trainer.step_count, counter.count
             t0 = time.perf_counter()
-            panel.run_button.setChecked(True)
+            panel.toolbar.run_button.setChecked(True)
             _run_event_loop(seconds)
-            panel.run_button.setChecked(False)
+            panel.toolbar.run_button.setChecked(False)
             elapsed = time.perf_counter() - t0
-            if panel.trainer.diverged:
-                raise RuntimeError(f"the default run diverged: {panel.trainer.status}")
-            rates.append((panel.trainer.step_count - start_steps) / elapsed)
+            if panel.controller.trainer.diverged:
+                raise RuntimeError(f"the default run diverged: {panel.controller.trainer.status}")
+            rates.append((panel.controller.trainer.step_count - start_steps) / elapsed)
             fps.append((counter.count - start_frames) / elapsed)
-            own.append(f"{panel.steps_per_second:,.0f} steps/s, {panel.frames_per_second:.0f} fps")
-        history = len(panel.trainer.history)
+            runs = panel.controller
+            own.append(f"{runs.steps_per_second:,.0f} steps/s, {runs.frames_per_second:.0f} fps")
+        history = len(panel.controller.trainer.history)
     except Exception as exc:
         return [not_available(bench, case, "GradientPanel", "steps/s", describe_error(exc))]
     finally:

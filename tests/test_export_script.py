@@ -94,11 +94,12 @@ def test_gradient_script_reaches_the_same_weights(qtbot, tmp_path, changes):
     state.update(changes)
     panel.set_state(state)
     for _ in range(40):
-        panel.step_once()
-    panel._advance(960)
+        panel.controller.step_once()
+    panel.set_state({**panel.get_state(), "step": 1000})  # on to step 1000, replayed
     results = _run_script(gradient_script(panel.get_state()), tmp_path)
-    assert len(results["runs"]) == len(panel.runs)
-    for got, run in zip(results["runs"], panel.runs, strict=True):
+    runs = panel.controller.runs
+    assert len(results["runs"]) == len(runs)
+    for got, run in zip(results["runs"], runs, strict=True):
         assert got["params"] == run.trainer.params.tolist()  # exactly, not approximately
         assert got["step"] == run.trainer.step_count
         assert got["status"] == run.trainer.status

@@ -1,34 +1,56 @@
-"""The Gradient Descent lab's settings model and its pure helpers (no widgets here).
+"""The Gradient Descent lab's settings: an evented, validated model (no Qt here).
 
-:class:`GradientLabState` holds every setting the panel shows; it converts to
-and from JSON-safe dicts (saved sessions) and validates what it is given.
-:func:`write_history_csv` is the CSV export without a file dialog, and
-:func:`landscape_window` picks the part of the weight plane to show.
+:class:`GradientLabState` holds every setting the lab shows. It is a
+:class:`convlab.state.LabState`: each field has a change signal
+(``state.events.<field>`` emits ``(new, old)``) and a ``validate_<field>``
+method that checks a value before it is stored; :meth:`GradientLabState.validate_all`
+checks what involves several fields (the start lists one number per parameter,
+the kernel fits the signal, the test set is not empty). The model never holds
+a value the lab cannot show, train, save and reopen:
+
+* setting one field checks it together with the others, so ``state.taps = 3``
+  with two start values is refused (``ValueError``, nothing changes);
+* :meth:`~GradientLabState.update` sets several fields at once (all or nothing),
+  and its events are emitted once every field is set, so a slot never sees a
+  half-changed model;
+* :meth:`~GradientLabState.set_structure` changes the data or the model's shape
+  and carries the start, the learning rates and the landscape axes over.
+
+Sequences are stored as tuples (a list could be changed behind the model's
+back); :meth:`~GradientLabState.to_dict` gives lists, as saved sessions hold them.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, TextIO
+import copy
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
-from numpy.typing import ArrayLike
+from psygnal import evented
 
 import convlab.core as cc
+from convlab.core.validation import check_choice
+from convlab.state import LabState, check_bool, check_int, check_number
 
 __all__ = [
+    "MAX_BATCH",
+    "MAX_LENGTH",
+    "MAX_NOISE",
+    "MAX_PARAM",
+    "MAX_RATE",
+    "MAX_REPLAY_STEPS",
+    "MAX_SAMPLES",
+    "N_RACERS",
     "OPTIMIZER_LABELS",
-    "Curvature",
+    "STRUCTURE_FIELDS",
     "GradientLabState",
     "RacerSpec",
     "default_racers",
-    "landscape_window",
-    "quadratic_contours",
+    "optimizer_options",
     "resize_params",
-    "sgd_curvature",
-    "write_history_csv",
 ]
 
 #: Optimizer names as the app shows them.
@@ -40,10 +62,31 @@ MAX_SAMPLES = 500  # signals per class
 MAX_NOISE = 5.0
 MAX_BATCH = 5000
 MAX_RATE = 100.0  # a contender's learning rate
+MAX_PARAM = 1e6  # a start value or a per-parameter learning rate, in magnitude
+MAX_STEPS_PER_FRAME = 1_000_000
 MAX_REPLAY_STEPS = 5_000_000  # a saved run replays in a few seconds at most
+N_RACERS = 4  # contenders the race offers (one row each)
+
+#: Fields that define the data set or the model's shape: changing one restarts training.
+STRUCTURE_FIELDS = ("n_samples", "length", "noise", "data_seed", "test_fraction", "taps", "bias")
 
 
-@dataclass
+def optimizer_options(name: str, momentum: float, beta1: float, beta2: float) -> dict[str, float]:
+    """The hyper-parameters optimizer ``name`` takes, from the lab's settings.
+
+    >>> optimizer_options("adam", 0.9, 0.8, 0.99)
+    {'beta1': 0.8, 'beta2': 0.99}
+    >>> optimizer_options("sgd", 0.9, 0.8, 0.99)
+    {}
+    """
+    if name in ("momentum", "nesterov"):
+        return {"momentum": momentum}
+    if name == "adam":
+        return {"beta1": beta1, "beta2": beta2}
+    return {}
+
+
+@dataclass(frozen=True)
 class RacerSpec:
     """One contender of the race: an optimizer and a single learning rate for every weight."""
 
@@ -51,27 +94,56 @@ class RacerSpec:
     optimizer: str = "sgd"
     learning_rate: float = 0.01
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "enabled", check_bool(self.enabled, "a racer's enabled"))
+        check_choice(self.optimizer, "a racer's optimizer", cc.OPTIMIZERS)
+        object.__setattr__(self, "learning_rate", check_number(
+            self.learning_rate, "a racer's learning rate", 0.0, MAX_RATE))
+
     def label(self) -> str:
+        """``"Adam α=0.05"``: the contender's name in legends and messages."""
         return f"{OPTIMIZER_LABELS[self.optimizer]} α={self.learning_rate:g}"
 
 
-def default_racers() -> list[RacerSpec]:
+def default_racers() -> tuple[RacerSpec, ...]:
     """SGD, momentum, Nesterov and Adam from the same start (Adam with a larger step)."""
-    return [
+    return (
         RacerSpec(True, "sgd", 0.01),
         RacerSpec(True, "momentum", 0.01),
         RacerSpec(True, "nesterov", 0.01),
         RacerSpec(True, "adam", 0.05),
-    ]
+    )
 
 
+def _sequence(value: Any, name: str) -> list[Any]:
+    """``value`` as a list if it is a list, tuple or 1-D array; ``ValueError`` otherwise."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return value.tolist()
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{name} must be a list, got {value!r}")
+    return list(value)
+
+
+def _numbers(value: Any, name: str, low: float, high: float) -> tuple[float, ...]:
+    values = _sequence(value, name)
+    if not 1 <= len(values) <= MAX_LENGTH + 1:
+        raise ValueError(f"{name} must list 1 to {MAX_LENGTH + 1} numbers, got {len(values)}")
+    return tuple(check_number(v, name, low, high) for v in values)
+
+
+@evented
 @dataclass
-class GradientLabState:
+class GradientLabState(LabState):
     """Every setting of the lab; the defaults reproduce the notebook's experiment.
 
     ``batch_size`` 0 means full batch; ``steps_per_frame`` 0 means "as many as
-    fit in the frame's time budget".
+    fit in the frame's time budget". ``step`` is the step a saved session
+    replays to (training is deterministic, so it reopens at the same weights);
+    the live step count belongs to the run controller, which the panel's
+    ``get_state`` reads.
     """
+
+    label: ClassVar[str] = "Gradient Descent"
 
     n_samples: int = 50
     length: int = 5
@@ -80,8 +152,8 @@ class GradientLabState:
     test_fraction: float = 0.2
     taps: int = 2
     bias: bool = False
-    start: list[float] = field(default_factory=lambda: [0.5, 0.5])
-    learning_rates: list[float] = field(default_factory=lambda: [0.01, 0.01])
+    start: tuple[float, ...] = (0.5, 0.5)
+    learning_rates: tuple[float, ...] = (0.01, 0.01)
     optimizer: str = "sgd"
     momentum: float = 0.9
     beta1: float = 0.9
@@ -90,298 +162,228 @@ class GradientLabState:
     steps_per_frame: int = 10
     log_loss: bool = True
     log_steps: bool = False
-    slice_axes: list[int] = field(default_factory=lambda: [0, 1])
+    slice_axes: tuple[int, int] = (0, 1)
     race: bool = False
-    racers: list[RacerSpec] = field(default_factory=default_racers)
-    #: Steps trained so far. A saved session replays them with these settings (training is
-    #: deterministic), so it reopens at the same weights unless settings changed mid-run.
+    racers: tuple[RacerSpec, ...] = field(default_factory=default_racers)
     step: int = 0
 
+    def __post_init__(self) -> None:
+        self.validate_all()
+        object.__setattr__(self, "_ready", True)
+
+    # -- derived ------------------------------------------------------------------------
     @property
     def n_params(self) -> int:
         return self.taps + int(self.bias)
 
     @property
     def names(self) -> list[str]:
+        """``["w1", "w2", …]`` (then ``"b"``): the parameters' names."""
         return cc.param_names(self.taps, self.bias)
 
     def optimizer_options(self, name: str | None = None) -> dict[str, float]:
         """The hyper-parameters ``name`` (default: the chosen optimizer) takes."""
-        name = name or self.optimizer
-        if name in ("momentum", "nesterov"):
-            return {"momentum": self.momentum}
-        if name == "adam":
-            return {"beta1": self.beta1, "beta2": self.beta2}
-        return {}
+        return optimizer_options(name or self.optimizer, self.momentum, self.beta1, self.beta2)
 
     def dataset(self) -> cc.UpDownSplit:
+        """The rising/falling data set these settings describe."""
         return cc.updown_dataset(
             self.n_samples, self.length, self.noise, self.data_seed, self.test_fraction
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe plain data."""
-        return asdict(self)
+    # -- changes --------------------------------------------------------------------------
+    def check(self, name: str, value: Any) -> Any:
+        """``value`` as field ``name`` would store it, checked together with the other fields.
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GradientLabState:
-        """Build and :meth:`validate` a state; missing keys take their defaults.
-
-        Raises
-        ------
-        ValueError
-            For unknown keys, wrong types or values out of range.
+        Raises ``ValueError`` (naming the field) where setting it would; changes nothing.
         """
-        if not isinstance(data, dict):
-            raise ValueError(f"the gradient lab state must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
-        values = dict(data)
-        if "racers" in values:
-            racers = values["racers"]
-            if not isinstance(racers, list) or not all(isinstance(r, dict) for r in racers):
-                raise ValueError("racers must be a list of {enabled, optimizer, learning_rate}")
-            try:
-                values["racers"] = [RacerSpec(**r) for r in racers]
-            except TypeError as exc:
-                raise ValueError(f"bad racer: {exc}") from None
-        state = cls(**values)
-        state.validate()
-        return state
+        checked = getattr(type(self), f"validate_{name}")(self, value)
+        trial = copy.copy(self)
+        object.__setattr__(trial, name, checked)
+        trial.validate_all()
+        return checked
 
-    def validate(self) -> None:
-        """Raise ValueError with a readable message if any setting is out of range."""
-        _int(self.n_samples, "samples per class", 1, MAX_SAMPLES)
-        _int(self.length, "signal length", 2, MAX_LENGTH)
-        _int(self.taps, "kernel taps", 1, self.length)
-        _int(self.data_seed, "data seed", 0, 2**31 - 1)
-        _int(self.batch_size, "batch size", 0, MAX_BATCH)
-        _int(self.steps_per_frame, "steps per frame", 0, 1_000_000)
-        _int(self.step, "step", 0, MAX_REPLAY_STEPS)
-        _number(self.noise, "noise", 0.0, MAX_NOISE)
-        _number(self.test_fraction, "test fraction", 0.05, 0.95)
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set one field, checked alone and together with the others (``ValueError``)."""
+        if name in _FIELDS and self.__dict__.get("_ready") and not self.__dict__.get("_updating"):
+            value = self.check(name, value)
+        super().__setattr__(name, value)
+
+    def update(self, changes: Any) -> None:
+        """Set several fields at once, all or nothing (``ValueError``); then emit their events.
+
+        The events are held until every field is set, so each slot sees the whole change.
+        """
+        signals = [getattr(self.events, name) for name in _FIELDS]
+        for signal in signals:
+            signal.pause()
+        object.__setattr__(self, "_updating", True)
+        try:
+            super().update(changes)
+        finally:
+            object.__setattr__(self, "_updating", False)
+            for signal in signals:
+                signal.resume()
+
+    def set_structure(self, name: str, value: Any) -> None:
+        """Change a field of :data:`STRUCTURE_FIELDS` and keep the rest consistent.
+
+        A shorter signal shortens the kernel; a new number of parameters keeps
+        the start and learning rate of every parameter both models have (new
+        taps start at 0.5 with rate 0.01, a new bias at 0 with 0.01) and keeps
+        the landscape's axes if they still exist. All or nothing: ``ValueError``
+        (e.g. a test set left empty) changes nothing.
+        """
+        if name not in STRUCTURE_FIELDS:
+            raise ValueError(f"{name} is not a data or model field")
+        changes = {name: getattr(type(self), f"validate_{name}")(self, value)}
+        length = changes.get("length", self.length)
+        taps = min(changes.get("taps", self.taps), length)
+        bias = changes.get("bias", self.bias)
+        if taps != self.taps:
+            changes["taps"] = taps
+        if (taps, bias) != (self.taps, self.bias):
+            old = (self.taps, self.bias)
+            changes["start"] = resize_params(self.start, *old, taps, bias, 0.5, 0.0)
+            changes["learning_rates"] = resize_params(self.learning_rates, *old, taps, bias,
+                                                      0.01, 0.01)
+            n = taps + int(bias)
+            if n <= 2 or max(self.slice_axes) >= n:
+                changes["slice_axes"] = (0, 1)
+        self.update(changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe plain data: lists for the sequences, a dict per contender."""
+        data = super().to_dict()
+        for name in ("start", "learning_rates", "slice_axes"):
+            data[name] = list(data[name])
+        data["racers"] = [dataclasses.asdict(r) for r in self.racers]
+        return data
+
+    # -- checks -----------------------------------------------------------------------------
+    def validate_n_samples(self, value: Any) -> int:
+        return check_int(value, "n_samples (signals per class)", 1, MAX_SAMPLES)
+
+    def validate_length(self, value: Any) -> int:
+        return check_int(value, "length (samples per signal)", 2, MAX_LENGTH)
+
+    def validate_noise(self, value: Any) -> float:
+        return check_number(value, "noise", 0.0, MAX_NOISE)
+
+    def validate_data_seed(self, value: Any) -> int:
+        return check_int(value, "data_seed", 0, 2**31 - 1)
+
+    def validate_test_fraction(self, value: Any) -> float:
+        return check_number(value, "test_fraction", 0.05, 0.95)
+
+    def validate_taps(self, value: Any) -> int:
+        return check_int(value, "taps (kernel size)", 1, MAX_LENGTH)
+
+    def validate_bias(self, value: Any) -> bool:
+        return check_bool(value, "bias")
+
+    def validate_start(self, value: Any) -> tuple[float, ...]:
+        return _numbers(value, "start", -MAX_PARAM, MAX_PARAM)
+
+    def validate_learning_rates(self, value: Any) -> tuple[float, ...]:
+        return _numbers(value, "learning_rates", 0.0, MAX_PARAM)
+
+    def validate_optimizer(self, value: Any) -> str:
+        return check_choice(value, "optimizer", tuple(cc.OPTIMIZERS))
+
+    def validate_momentum(self, value: Any) -> float:
+        return check_number(value, "momentum", 0.0, 0.999)
+
+    def validate_beta1(self, value: Any) -> float:
+        return check_number(value, "beta1", 0.0, 0.999)
+
+    def validate_beta2(self, value: Any) -> float:
+        return check_number(value, "beta2", 0.0, 0.99999)
+
+    def validate_batch_size(self, value: Any) -> int:
+        return check_int(value, "batch_size", 0, MAX_BATCH)
+
+    def validate_steps_per_frame(self, value: Any) -> int:
+        return check_int(value, "steps_per_frame", 0, MAX_STEPS_PER_FRAME)
+
+    def validate_log_loss(self, value: Any) -> bool:
+        return check_bool(value, "log_loss")
+
+    def validate_log_steps(self, value: Any) -> bool:
+        return check_bool(value, "log_steps")
+
+    def validate_slice_axes(self, value: Any) -> tuple[int, int]:
+        axes = _sequence(value, "slice_axes")
+        if (len(axes) != 2 or not all(isinstance(a, int) and not isinstance(a, bool)
+                                      and 0 <= a <= MAX_LENGTH for a in axes)
+                or axes[0] == axes[1]):
+            raise ValueError(f"slice_axes must be two different parameter indices, got {value!r}")
+        return axes[0], axes[1]
+
+    def validate_race(self, value: Any) -> bool:
+        return check_bool(value, "race")
+
+    def validate_racers(self, value: Any) -> tuple[RacerSpec, ...]:
+        racers = _sequence(value, "racers")
+        if len(racers) != N_RACERS:
+            raise ValueError(f"racers must list {N_RACERS} contenders, got {len(racers)}")
+        specs = []
+        for racer in racers:
+            if isinstance(racer, RacerSpec):
+                specs.append(racer)
+                continue
+            if not isinstance(racer, Mapping):
+                raise ValueError(f"a racer must be {{enabled, optimizer, learning_rate}}, "
+                                 f"got {racer!r}")
+            try:
+                specs.append(RacerSpec(**racer))
+            except TypeError as exc:  # an unknown key
+                raise ValueError(f"bad racer {racer!r}: {exc}") from None
+        return tuple(specs)
+
+    def validate_step(self, value: Any) -> int:
+        return check_int(value, "step", 0, MAX_REPLAY_STEPS)
+
+    def validate_all(self) -> None:
+        """The checks that involve several fields (``ValueError`` naming them)."""
+        if self.taps > self.length:
+            raise ValueError(f"taps ({self.taps}) must not exceed the signal length "
+                             f"({self.length})")
         total = 2 * self.n_samples
         if not 0 < round(self.test_fraction * total) < total:
             raise ValueError(
                 f"a test fraction of {self.test_fraction:g} of {total} signals leaves the "
                 "training or the test set empty: use more samples or another fraction")
-        _number(self.momentum, "momentum", 0.0, 0.999)
-        _number(self.beta1, "beta1", 0.0, 0.999)
-        _number(self.beta2, "beta2", 0.0, 0.99999)
-        for name in ("bias", "log_loss", "log_steps", "race"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false")
-        if self.optimizer not in cc.OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}")
-        n = self.n_params
+        n, names = self.n_params, ", ".join(self.names)
         for name in ("start", "learning_rates"):
-            values = getattr(self, name)
-            if not isinstance(values, list) or len(values) != n:
-                raise ValueError(f"{name} must list {n} numbers ({', '.join(self.names)})")
-            for v in values:
-                _number(v, name, -1e6 if name == "start" else 0.0, 1e6)
-        axes = self.slice_axes
-        if (not isinstance(axes, list) or len(axes) != 2 or axes[0] == axes[1]
-                or not all(isinstance(a, int) and 0 <= a < max(n, 2) for a in axes)):
-            raise ValueError(f"slice_axes must be two different parameter indices, got {axes}")
-        if n < 2 and axes != [0, 1]:
-            raise ValueError("with one parameter the landscape axes are [0, 1]")
-        for racer in self.racers:
-            if not isinstance(racer.enabled, bool) or racer.optimizer not in cc.OPTIMIZERS:
-                raise ValueError(f"bad racer {racer}")
-            _number(racer.learning_rate, "racer learning rate", 0.0, MAX_RATE)
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"{name} must list {n} numbers ({names})")
+        if max(self.slice_axes) >= max(n, 2):
+            raise ValueError(f"slice_axes must be two different parameter indices below "
+                             f"{max(n, 2)}, got {list(self.slice_axes)}")
+        if n < 2 and tuple(self.slice_axes) != (0, 1):
+            raise ValueError("with one parameter the landscape axes (slice_axes) are [0, 1]")
 
 
-def _int(value: Any, name: str, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
-
-
-def _number(value: Any, name: str, lo: float, hi: float) -> None:
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not np.isfinite(value) or not lo <= value <= hi):
-        raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}, got {value!r}")
+#: The fields in their declared order (events of an update are emitted in this order).
+_FIELDS = tuple(f.name for f in dataclasses.fields(GradientLabState))
 
 
 def resize_params(
     values: Sequence[float], old_taps: int, old_bias: bool, taps: int, bias: bool,
     weight_fill: float, bias_fill: float,
-) -> list[float]:
+) -> tuple[float, ...]:
     """Carry per-parameter values over to a model with other taps / bias.
 
     Existing weights are kept (extra taps get ``weight_fill``, removed ones are
     dropped); the bias value is kept if both models have one, else ``bias_fill``.
 
     >>> resize_params([0.5, 0.5, 0.2], 2, True, 3, False, 0.5, 0.0)
-    [0.5, 0.5, 0.5]
+    (0.5, 0.5, 0.5)
     >>> resize_params([1.0, 2.0], 2, False, 1, True, 0.5, 0.0)
-    [1.0, 0.0]
+    (1.0, 0.0)
     """
     weights = list(values[:old_taps])[:taps] + [weight_fill] * max(0, taps - old_taps)
     if bias:
         weights.append(float(values[old_taps]) if old_bias else bias_fill)
-    return [float(v) for v in weights]
-
-
-def landscape_window(
-    points: ArrayLike, margin: float = 0.6, min_span: float = 0.6
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """A square-ish window around ``points`` (shape ``(M, 2)``): ``((u0, u1), (v0, v1))``.
-
-    The box around the points is widened by ``margin`` times its size on each
-    side, and each side is at least ``min_span`` long, so both the start and
-    the optimum are well inside.
-    """
-    pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    pts = pts[np.all(np.isfinite(pts), axis=1)]
-    if pts.size == 0:
-        pts = np.zeros((1, 2))
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    span = np.maximum((hi - lo) * (1 + 2 * margin), min_span)
-    span[:] = span.max()  # the plot keeps the aspect ratio: use a square
-    centre = (lo + hi) / 2
-    return ((centre[0] - span[0] / 2, centre[0] + span[0] / 2),
-            (centre[1] - span[1] / 2, centre[1] + span[1] / 2))
-
-
-def quadratic_contours(
-    hessian: ArrayLike, gradient: ArrayLike, value: float, origin: ArrayLike,
-    levels: Iterable[float], points: int = 256,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact level curves of a quadratic in the plane, as one polyline with breaks.
-
-    ``L(o + d) = value + gradient·d + ½·dᵀ·hessian·d`` (a 2-D slice of the loss
-    through the point ``o``) has ellipses as level curves, centred on the slice's
-    minimum ``d* = −H⁻¹·gradient`` with semi-axes ``√(2·(c − L_min)/λ)`` along the
-    eigenvectors of ``H``. No grid, no marching squares: exact and cheap even for
-    the long, thin ellipses of an ill-conditioned valley.
-
-    Parameters
-    ----------
-    hessian : array_like, shape (2, 2)
-        Symmetric positive semi-definite (a flat direction is treated as very
-        slightly curved, which draws its level curves as long straight lines).
-    gradient : array_like, shape (2,)
-    value : float
-        ``L(o)``.
-    origin : array_like, shape (2,)
-        ``o``, the point the slice goes through.
-    levels : iterable of float
-        Loss values ``c``; levels at or below the slice's minimum have no curve.
-    points : int
-        Points per ellipse.
-
-    Returns
-    -------
-    x, y : ndarray, shape (M,)
-        The ellipses one after the other.
-    connect : ndarray of bool, shape (M,)
-        False at the last point of each ellipse (for a pyqtgraph curve's ``connect``).
-    """
-    h = np.asarray(hessian, dtype=float)
-    g = np.asarray(gradient, dtype=float)
-    o = np.asarray(origin, dtype=float)
-    empty = np.zeros(0)
-    if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g)) and np.all(np.isfinite(o))
-            and np.isfinite(value)):
-        return empty, empty, np.zeros(0, dtype=bool)  # e.g. a point where the loss overflows
-    lam, q = np.linalg.eigh(h)
-    if not lam.max() > 0:
-        return empty, empty, np.zeros(0, dtype=bool)
-    lam = np.maximum(lam, lam.max() * 1e-12)
-    centre = o - q @ ((q.T @ g) / lam)
-    minimum = float(value) - 0.5 * float((q.T @ g) ** 2 @ (1 / lam))
-    t = np.linspace(0.0, 2 * np.pi, points)
-    circle = np.stack([np.cos(t), np.sin(t)])
-    curves = [
-        centre[:, None] + q @ (np.sqrt(2 * (c - minimum) / lam)[:, None] * circle)
-        for c in levels if c > minimum
-    ]
-    if not curves:
-        return empty, empty, np.zeros(0, dtype=bool)
-    xy = np.concatenate(curves, axis=1)
-    connect = np.ones(xy.shape[1], dtype=bool)
-    connect[points - 1 :: points] = False
-    return xy[0], xy[1], connect
-
-
-@dataclass(frozen=True)
-class Curvature:
-    """What the Hessian says about plain gradient descent; see :func:`sgd_curvature`."""
-
-    eigenvalues: np.ndarray  # λ of H, ascending
-    scaled: np.ndarray  # μ of α^½·H·α^½ (the step's curvature), ascending
-    slowest_factor: float  # max |1 − μ|: the slowest direction shrinks by this per step
-    steps_per_efold: float  # steps to shrink that direction by e (inf if it does not)
-
-    @property
-    def ratio(self) -> float:
-        """λ_max / λ_min: how long and narrow the valley is (inf if flat)."""
-        return float(self.eigenvalues[-1] / self.eigenvalues[0]) if self.eigenvalues[0] > 0 \
-            else float("inf")
-
-    @property
-    def stable(self) -> bool:
-        """Full-batch SGD converges iff every μ lies in (0, 2)."""
-        return bool(self.scaled[-1] < 2)
-
-
-def sgd_curvature(hessian: ArrayLike, learning_rates: ArrayLike) -> Curvature:
-    """Curvature of the quadratic loss and its meaning for full-batch SGD.
-
-    SGD with learning rates ``α`` (one per parameter) moves the error
-    ``e = θ − θ*`` by ``e ← (I − diag(α)·H)·e``. That matrix is similar to
-    ``I − M`` with ``M = α^½·H·α^½``, so each eigen-direction of ``M`` shrinks by
-    ``|1 − μ|`` per step: SGD diverges once ``μ_max > 2`` and, while stable, crawls
-    along the direction of ``μ_min`` (the flat valley) at ``1 − μ_min`` per step.
-
-    Parameters
-    ----------
-    hessian : array_like, shape (P, P)
-    learning_rates : array_like, shape (P,)
-
-    Examples
-    --------
-    >>> c = sgd_curvature([[4.0, 0.0], [0.0, 0.01]], [0.1, 0.1])
-    >>> c.ratio, c.stable, round(c.slowest_factor, 4)
-    (400.0, True, 0.999)
-    """
-    h = np.asarray(hessian, dtype=float)
-    root = np.sqrt(np.asarray(learning_rates, dtype=float))
-    lam = np.linalg.eigvalsh(h)
-    mu = np.linalg.eigvalsh(root[:, None] * h * root[None, :])
-    factor = float(np.max(np.abs(1 - mu)))  # the spectral radius of I − M
-    efold = float(-1 / np.log(factor)) if 0 < factor < 1 else float("inf")
-    return Curvature(lam, mu, factor, efold)
-
-
-def write_history_csv(
-    stream: TextIO, runs: Iterable[tuple[str, Sequence[str], cc.History]]
-) -> int:
-    """Write training histories as CSV; returns the number of data rows.
-
-    Columns: ``run, step, <parameter names…>, train_loss, test_loss,
-    train_accuracy, test_accuracy``. ``runs`` holds ``(label, names, history)``
-    for each run (one normally, one per contender in a race); the parameter
-    columns are the union of the runs' names, a run lacking one leaves it empty.
-    Numbers are written with full precision (``repr``).
-    """
-    runs = list(runs)
-    names: list[str] = []
-    for _, run_names, _ in runs:
-        names += [n for n in run_names if n not in names]
-    columns = cc.History.COLUMNS
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["run", "step", *names, *columns])
-    rows = 0
-    for label, run_names, history in runs:
-        index = {n: i for i, n in enumerate(run_names)}
-        values = [getattr(history, c) for c in columns]
-        for r, step in enumerate(history.steps):
-            params = history.params[r]
-            cells = [repr(float(params[index[n]])) if n in index else "" for n in names]
-            writer.writerow([label, int(step), *cells, *(repr(float(v[r])) for v in values)])
-            rows += 1
-    return rows
+    return tuple(float(v) for v in weights)

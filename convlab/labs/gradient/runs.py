@@ -1,37 +1,55 @@
-"""The Gradient Descent lab's runs: one trainer per curve, stepped in time-budgeted frames.
+"""The Gradient Descent lab's running training: one controller owns the runs and the frame loop.
 
 Training runs on the GUI thread: while running, a frame timer fires every
-``FRAME_MS``, :meth:`GradientRuns._tick` makes as many optimizer steps as fit in
-``STEP_BUDGET_S`` (or the chosen number of steps per frame, whichever is
-smaller), then redraws once. The core's :class:`convlab.core.Trainer` makes
-several hundred thousand steps per second, so this keeps the window responsive
-at any speed without a worker thread.
+``FRAME_MS``, :meth:`RunController.frame` makes as many optimizer steps as fit
+in ``STEP_BUDGET_S`` (in batches sized to about ``BATCH_TARGET_S``, or the
+chosen number of steps per frame, whichever is smaller), then emits
+:attr:`RunController.stepped` once, and the views redraw. The core's
+:class:`convlab.core.Trainer` makes several hundred thousand steps per second,
+so this keeps the window responsive at any speed without a worker thread, and
+the single-threaded run stays exactly reproducible.
 
-:class:`GradientRuns` is a mixin of :class:`~convlab.labs.gradient.panel.GradientPanel`:
-it makes the runs from the panel's ``state`` and ``data`` (one, or one per
-contender in a race), steps them, and pauses and reports when one diverges.
+:class:`RunController` is the only owner of the runs (one trainer, or one per
+contender in a race) and of ``running``. It follows the lab's
+:class:`~convlab.labs.gradient.model.GradientLabState`: a new data set or model
+shape rebuilds the runs, a new learning rate, optimizer or batch size applies
+from the next step. The views read it through its public methods and redraw on
+its signals.
 """
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from numpy.typing import ArrayLike
-from PyQt6.QtCore import QSignalBlocker, QTimer
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 import convlab.core as cc
+from convlab.core import atomic_write_text
+from convlab.exports import write_updown_csv
+from convlab.gui.widgets import format_array
 
-from .model import OPTIMIZER_LABELS
+from .history import write_history_csv
+from .model import OPTIMIZER_LABELS, STRUCTURE_FIELDS, GradientLabState
 
-__all__ = ["FRAME_MS", "MAX_RUNS", "GradientRuns", "Run", "divergence_report"]
+__all__ = ["FRAME_MS", "MAX_RUNS", "Run", "RunController", "divergence_report"]
 
 FRAME_MS = 16  # frame timer interval: redraws at most ~60 times a second
 STEP_BUDGET_S = 0.008  # time spent stepping per frame, at most
+BATCH_TARGET_S = 0.002  # steps per call are sized to about this, so the budget is checked often
 HISTORY_CAP = 10_000  # points kept per run (older ones thinned): bounded memory and redraws
 MAX_RUNS = 5  # curves and paths made ready on every plot: more than a race's contenders
 DIVERGED_HINT = "Diverged: lower the learning rate or press Reset (R)"
+
+_WHAT_CHANGED = {"n_samples": "Samples", "length": "Signal length", "data_seed": "Data seed",
+                 "noise": "Noise", "test_fraction": "Test fraction", "taps": "Number of taps",
+                 "bias": "Bias"}
 
 
 @dataclass
@@ -51,127 +69,377 @@ def divergence_report(diverged: list[Run], race: bool) -> str:
                      for r in diverged)
 
 
-class GradientRuns:
-    """Mixin: the panel's runs, the Step / Run / Reset actions and the frame loop.
+class RunController(QObject):
+    """The runs, Step / Run / Pause / Reset, the frame loop and divergence.
 
-    Reads the panel's ``state`` and ``data``; reports through its ``_set_message``,
-    ``_schedule_redraw`` and ``redraw``, and keeps the Run and Step buttons in step.
+    Signals
+    -------
+    stepped
+        The runs moved or changed, the views redraw: at the end of every frame
+        while running; otherwise (Step, Reset, a new setting …) once, at the end
+        of the current frame, however many changes it saw.
+    state_changed
+        Running or paused, reset, restarted, diverged, or a setting applied to
+        the runs (labels, learning rates): the toolbar and status line follow at once.
+    runs_rebuilt
+        New runs (new data, model shape or contenders): plots are set up again
+        (and redrawn on the next :attr:`stepped`).
+    message(str)
+        A sentence for the status line.
     """
 
-    def _init_runs(self) -> None:
-        """No runs yet, not running; the frame timer (started by :meth:`set_running`)."""
-        self.runs: list[Run] = []
-        self.running = False
+    stepped = pyqtSignal()
+    state_changed = pyqtSignal()
+    runs_rebuilt = pyqtSignal()
+    message = pyqtSignal(str)
+
+    def __init__(self, model: GradientLabState, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self._runs: list[Run] = []
+        self._data: cc.UpDownSplit | None = None
+        self._optimum = np.zeros(0)
+        self._min_loss = 0.0
+        self._built: tuple[Any, ...] = ()  # the settings the runs were made with
+        self._quiet = False  # loading a session: no messages until it is done
+        self._running = False
         self._batch = 64  # steps per call inside a frame, adapted to the budget
-        self._rate_steps = 0
-        self._rate_frames = 0
-        self._rate_start = 0.0
-        self.steps_per_second = 0.0
-        self.frames_per_second = 0.0
+        self._rate = [0, 0, 0.0]  # steps, frames, start time of the speed measurement
+        self._speed = (0.0, 0.0)  # steps/s, frames/s
+        self._revision = 0
+        self._saved_step = 0
         self._frame_timer = QTimer(self)
         self._frame_timer.setInterval(FRAME_MS)
-        self._frame_timer.timeout.connect(self._tick)
+        self._frame_timer.timeout.connect(self.frame)
+        self._redraw_timer = QTimer(self)  # one stepped per frame when not running
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(FRAME_MS)
+        self._redraw_timer.timeout.connect(self.stepped)
+        events = model.events
+        for name in (*STRUCTURE_FIELDS, "race"):
+            getattr(events, name).connect(partial(self._on_structure_changed, name))
+        events.racers.connect(self._on_racers_changed)
+        events.start.connect(self._on_start_changed)
+        events.learning_rates.connect(self._on_learning_rates_changed)
+        events.optimizer.connect(self._on_optimizer_changed)
+        for name in ("momentum", "beta1", "beta2"):
+            getattr(events, name).connect(self._on_options_changed)
+        events.batch_size.connect(self._on_batch_size_changed)
 
+    # ================================================================== reading
+    @property
+    def runs(self) -> tuple[Run, ...]:
+        """The runs: one, or one per enabled contender in a race."""
+        return tuple(self._runs)
+
+    @property
+    def trainer(self) -> cc.Trainer:
+        """The primary run's trainer (the only one outside a race)."""
+        return self._runs[0].trainer
+
+    @property
+    def data(self) -> cc.UpDownSplit:
+        """The data set the runs train on: ``((x_train, y_train), (x_test, y_test))``."""
+        assert self._data is not None, "no runs yet: call rebuild()"
+        return self._data
+
+    @property
+    def optimum(self) -> np.ndarray:
+        """The least-squares parameters of the training set, shape ``(P,)`` (a copy)."""
+        return self._optimum.copy()
+
+    @property
+    def min_loss(self) -> float:
+        """The training loss at :attr:`optimum`."""
+        return self._min_loss
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def is_race(self) -> bool:
+        """More than one run: the plots show each contender's curves."""
+        return len(self._runs) > 1
+
+    @property
+    def steps_per_second(self) -> float:
+        """Measured while running (wall clock, redraws included); 0 before the first 0.5 s."""
+        return self._speed[0]
+
+    @property
+    def frames_per_second(self) -> float:
+        return self._speed[1]
+
+    @property
+    def revision(self) -> int:
+        """Grows whenever :meth:`saved_step` changes (with the model's revision: "unsaved?")."""
+        return self._revision
+
+    def weights(self) -> np.ndarray:
+        """The current parameters of the primary run, shape ``(P,)`` (a copy)."""
+        return self.trainer.params
+
+    def diverged_runs(self) -> list[Run]:
+        """The runs that blew up (stopped at their last finite state)."""
+        return [r for r in self._runs if r.trainer.diverged]
+
+    def saved_step(self) -> int:
+        """The step a saved session replays to: the furthest run, or where one blew up."""
+        return int(max((r.trainer.diverged_at or r.trainer.step_count for r in self._runs),
+                       default=0))
+
+    # ================================================================== actions
+    def rebuild(self, message: str) -> None:
+        """Fresh runs at the start from the model's settings (new data set, model, contenders)."""
+        s = self._model
+        self._data = s.dataset()
+        self._runs = self._make_runs()
+        self._optimum = self.trainer.optimum()
+        self._min_loss = float(self.trainer.quadratic(self._optimum))
+        self._built = self._structure()
+        self._touch()
+        self.runs_rebuilt.emit()
+        self._say(message)
+        self._changed()
+
+    def load(self, state: GradientLabState) -> None:
+        """Take ``state``'s settings, start again and replay ``state.step`` steps."""
+        self.set_running(False)
+        self._quiet = True
+        try:
+            self._model.update(state.to_dict())
+        finally:
+            self._quiet = False
+        self.rebuild("Settings loaded: training restarted at step 0")
+        if state.step:
+            self._advance(state.step)
+            if not self.diverged_runs():
+                self.message.emit(f"Settings loaded: training replayed to step {state.step}")
+            self._changed()
+
+    def step_once(self) -> None:
+        """One update of every run (the Step button and →); nothing while running."""
+        if self._running:
+            return
+        if all(run.trainer.diverged for run in self._runs):
+            self.message.emit(DIVERGED_HINT)
+            return
+        self._advance(1)
+        self._changed()
+
+    def set_running(self, on: bool) -> None:
+        """Start or pause continuous training (the Run button and Space)."""
+        on = bool(on)
+        if on and all(run.trainer.diverged for run in self._runs):
+            on = False
+            self.message.emit(DIVERGED_HINT)
+        self._running = on
+        if on:
+            self._rate = [0, 0, time.perf_counter()]
+            self._frame_timer.start()
+        else:
+            self._frame_timer.stop()
+        self._changed()
+
+    def reset(self) -> None:
+        """Back to the start weights at step 0 (same data, same shuffling)."""
+        for run in self._runs:
+            run.trainer.reset()
+            run.reported = False
+        self._touch()
+        self.message.emit("Reset to the start")
+        self._changed()
+
+    def restart_from(self, params: ArrayLike) -> None:
+        """Every run starts again from ``params``, the new start (``ValueError`` if invalid)."""
+        start = self._model.check("start", np.asarray(params, dtype=float))
+        self._restart(start)
+        self._model.start = start  # the runs start there already: nothing more to do
+        self.message.emit(f"Restarted from ({format_array(start)})")
+
+    def request_redraw(self) -> None:
+        """Ask for a :attr:`stepped` at the end of the frame (e.g. the look changed)."""
+        if not self._redraw_timer.isActive() and not self._frame_timer.isActive():
+            self._redraw_timer.start()
+
+    def flush(self) -> None:
+        """Emit :attr:`stepped` now (instead of at the end of the frame): the views redraw."""
+        self._redraw_timer.stop()
+        self.stepped.emit()
+
+    def shutdown(self) -> None:
+        """Stop training without telling anyone (the lab is closing)."""
+        self._running = False
+        self._frame_timer.stop()
+        self._redraw_timer.stop()
+
+    def write_history(self, path: Path) -> int:
+        """Write the history of every run to ``path`` as CSV; returns the rows (raises OSError)."""
+        stream = io.StringIO()
+        rows = write_history_csv(
+            stream, [(r.label, r.trainer.names, r.trainer.history) for r in self._runs])
+        atomic_write_text(path, stream.getvalue())
+        return rows
+
+    def write_dataset(self, path: Path) -> None:
+        """Write the rising/falling signals and their labels to ``path`` as CSV."""
+        stream = io.StringIO()
+        write_updown_csv(stream, self.data)
+        atomic_write_text(path, stream.getvalue())
+
+    # ================================================================== the runs
     def _make_trainer(self, optimizer: str, rates: Any) -> cc.Trainer:
-        s = self.state
+        s = self._model
         return cc.Trainer(
             self.data, taps=s.taps, bias=s.bias, initial_params=s.start,
             learning_rates=rates, optimizer=optimizer, batch_size=s.batch_size or None,
             seed=s.data_seed, history_cap=HISTORY_CAP, **s.optimizer_options(optimizer),
         )
 
-    def _make_runs(self) -> None:
-        s = self.state
-        self.runs = []
+    def _make_runs(self) -> list[Run]:
+        s = self._model
+        runs = []
         if s.race:
             for i, racer in enumerate(s.racers):
                 if racer.enabled:
                     trainer = self._make_trainer(racer.optimizer, racer.learning_rate)
-                    self.runs.append(Run(trainer, racer.label(), i, i))
-        if not self.runs:
+                    runs.append(Run(trainer, racer.label(), i, i))
+        if not runs:
             label = OPTIMIZER_LABELS[s.optimizer]
-            self.runs.append(Run(self._make_trainer(s.optimizer, s.learning_rates), label, 0))
+            runs.append(Run(self._make_trainer(s.optimizer, s.learning_rates), label, 0))
+        return runs
 
-    @property
-    def trainer(self) -> cc.Trainer:
-        """The primary run's trainer (the only one outside a race)."""
-        return self.runs[0].trainer
+    def _structure(self) -> tuple[Any, ...]:
+        """What the runs are made of: data, model shape and (in a race) the contenders."""
+        s = self._model
+        contenders = tuple(i for i, r in enumerate(s.racers) if r.enabled) if s.race else ()
+        return (*(getattr(s, name) for name in STRUCTURE_FIELDS), s.race, contenders)
 
-    def _restart_runs(self, params: ArrayLike) -> None:
-        """Every run starts again from ``params`` (their new start)."""
-        for run in self.runs:
-            run.trainer.set_params(params)
+    def _restart(self, start: tuple[float, ...]) -> None:
+        for run in self._runs:
+            run.trainer.set_params(start)
             run.reported = False
+        self._touch()
+        self._changed()
 
-    def step_once(self) -> None:
-        """One update of every run (the Step button and →)."""
-        if self.running:
-            return
-        if all(run.trainer.diverged for run in self.runs):
-            self._set_message(DIVERGED_HINT)
-            return
-        self._advance(1)
-        self._schedule_redraw()
+    def _changed(self) -> None:
+        """The runs changed: the toolbar follows now, the views at the end of the frame."""
+        self.state_changed.emit()
+        self.request_redraw()
 
-    def set_running(self, on: bool) -> None:
-        """Start or pause continuous training (the Run button and Space)."""
-        on = bool(on)
-        if on and all(run.trainer.diverged for run in self.runs):
-            on = False
-            self._set_message(DIVERGED_HINT)
-        self.running = on
-        with QSignalBlocker(self.run_button):
-            self.run_button.setChecked(on)
-        self.run_button.setText("Pause" if on else "Run")
-        self.step_button.setEnabled(not on)
-        if on:
-            self._rate_steps, self._rate_frames = 0, 0
-            self._rate_start = time.perf_counter()
-            self._frame_timer.start()
-        else:
-            self._frame_timer.stop()
-            self._schedule_redraw()
+    def _touch(self) -> None:
+        """Count a change of the step a session would save."""
+        step = self.saved_step()
+        if step != self._saved_step:
+            self._saved_step = step
+            self._revision += 1
 
-    def reset(self) -> None:
-        """Back to the start weights at step 0 (same data, same shuffling)."""
-        for run in self.runs:
-            run.trainer.reset()
-            run.reported = False
-        self._set_message("Reset to the start")
+    def _say(self, text: str) -> None:
+        """A message about a setting applied to the runs (none while a session loads)."""
+        if not self._quiet:
+            self.message.emit(text)
 
-    def _advance(self, n: int) -> int:
+    def _advance(self, n: int) -> None:
         """Step every run ``n`` times; pause and report on a new divergence."""
-        for run in self.runs:
+        for run in self._runs:
             run.trainer.step(n)
-        news = [r for r in self.runs if r.trainer.diverged and not r.reported]
+        self._touch()
+        news = [r for r in self._runs if r.trainer.diverged and not r.reported]
         if news:
             for run in news:
                 run.reported = True
             self.set_running(False)
-            self._set_message(divergence_report(news, len(self.runs) > 1))
-        return n
+            self.message.emit(divergence_report(news, self.is_race))
 
-    def _tick(self) -> None:
-        """One frame: steps within the time budget, then one redraw."""
-        target = self.state.steps_per_frame or 10**12
+    def frame(self) -> None:
+        """One frame: steps within the time budget, then one :attr:`stepped`."""
+        target = self._model.steps_per_frame or 10**12
         start = time.perf_counter()
         done = 0
-        while done < target and self.running:
+        while done < target and self._running:
             n = min(target - done, self._batch)
             t0 = time.perf_counter()
             self._advance(n)
             dt = time.perf_counter() - t0
             done += n
-            # aim each batch at ~2 ms so the budget is checked often enough
-            self._batch = int(min(max(n * 0.002 / max(dt, 1e-6), 1), 50_000))
+            self._batch = int(min(max(n * BATCH_TARGET_S / max(dt, 1e-6), 1), 50_000))
             if time.perf_counter() - start > STEP_BUDGET_S:
                 break
-        self._rate_steps += done
-        self._rate_frames += 1
-        elapsed = time.perf_counter() - self._rate_start
-        if elapsed > 0.5:  # measured on the wall clock: redraws included
-            self.steps_per_second = self._rate_steps / elapsed
-            self.frames_per_second = self._rate_frames / elapsed
-            self._rate_steps, self._rate_frames = 0, 0
-            self._rate_start = time.perf_counter()
-        self.redraw()
+        self._measure_speed(done)
+        self._redraw_timer.stop()
+        self.stepped.emit()
+
+    def _measure_speed(self, steps: int) -> None:
+        """Steps and frames per second over the last half second or more (wall clock)."""
+        self._rate[0] += steps
+        self._rate[1] += 1
+        elapsed = time.perf_counter() - self._rate[2]
+        if elapsed > 0.5:
+            self._speed = (self._rate[0] / elapsed, self._rate[1] / elapsed)
+            self._rate = [0, 0, time.perf_counter()]
+
+    # ================================================================== model → runs
+    def _on_structure_changed(self, name: str, new: Any, _old: Any) -> None:
+        """New data, model shape or race: the old runs no longer apply."""
+        if self._structure() == self._built:
+            return  # an earlier field of the same change has rebuilt the runs already
+        if name == "race":
+            self.rebuild("Race on: the contenders start together" if new else "Race off")
+        else:
+            self.rebuild(f"{_WHAT_CHANGED[name]} changed: new model/data, "
+                         "training restarted at step 0")
+
+    def _on_racers_changed(self, new: tuple, old: tuple) -> None:
+        if not self._model.race:
+            return
+        if self._structure() != self._built:
+            self.rebuild("Contenders changed: the race restarted")
+            return
+        for run in self._runs:
+            if run.racer_index is None or new[run.racer_index] == old[run.racer_index]:
+                continue
+            racer = new[run.racer_index]
+            if run.trainer.optimizer.name != racer.optimizer:
+                run.trainer.set_optimizer(racer.optimizer,
+                                          **self._model.optimizer_options(racer.optimizer))
+            run.trainer.set_learning_rates(racer.learning_rate)
+            run.label = racer.label()
+            run.reported = False
+            self._say(f"{racer.label()} from the next step")
+        self._changed()
+
+    def _on_start_changed(self, new: tuple, _old: tuple) -> None:
+        if all(np.array_equal(r.trainer.initial_params, new) for r in self._runs):
+            return  # the runs start there already (they were just made from this start)
+        self._restart(new)
+        self._say("New start: training restarted at step 0")
+
+    def _on_learning_rates_changed(self, new: tuple, _old: tuple) -> None:
+        if self._model.race or np.array_equal(self.trainer.learning_rates, new):
+            return
+        self.trainer.set_learning_rates(new)
+        self._runs[0].reported = False
+        self._say(f"Learning rates ({format_array(new)}) apply from the next step")
+        self._changed()
+
+    def _on_optimizer_changed(self, new: str, _old: str) -> None:
+        if self._model.race or self.trainer.optimizer.name == new:
+            return
+        self.trainer.set_optimizer(new, **self._model.optimizer_options(new))
+        self._runs[0].label = OPTIMIZER_LABELS[new]
+        self._runs[0].reported = False
+        self._say(f"{OPTIMIZER_LABELS[new]} from step {self.trainer.step_count + 1} on")
+        self._changed()
+
+    def _on_options_changed(self) -> None:
+        for run in self._runs:
+            options = self._model.optimizer_options(run.trainer.optimizer.name)
+            if options:
+                run.trainer.optimizer.set_options(**options)
+        self._say("Optimizer settings apply from the next step")
+
+    def _on_batch_size_changed(self, new: int, _old: int) -> None:
+        for run in self._runs:
+            run.trainer.set_batch_size(new or None)
+        self._say(f"Batch size {new or 'full'} from the next step")

@@ -1,0 +1,91 @@
+"""The Gradient Descent lab's read-outs: the gradient check and what the curvature means."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QGroupBox, QLabel, QVBoxLayout
+
+import convlab.core as cc
+
+from .maths import sgd_curvature
+from .model import GradientLabState
+from .runs import RunController
+
+__all__ = ["GradientBox", "curvature_text", "gradient_html"]
+
+
+def curvature_text(hessian: np.ndarray, learning_rates: tuple[float, ...]) -> str:
+    """The valley's shape and what it means for plain SGD with ``learning_rates``."""
+    c = sgd_curvature(hessian, learning_rates)
+    lam = c.eigenvalues
+    text = (f"Curvatures λ from {lam[0]:.3g} to {lam[-1]:.3g} "
+            f"(ratio {c.ratio:,.0f}): a long, narrow valley. " if c.ratio > 30 else
+            f"Curvatures λ from {lam[0]:.3g} to {lam[-1]:.3g} (ratio {c.ratio:,.0f}). ")
+    text += f"Plain SGD with these α: μ_max = {c.scaled[-1]:.3g} "
+    if not c.stable:
+        text += "> 2, it diverges."
+    elif np.isfinite(c.steps_per_efold):
+        text += (f"< 2, stable; the slowest direction needs ≈{c.steps_per_efold:,.0f} "
+                 "steps per factor e.")
+    else:
+        text += "< 2, but a flat direction never converges."
+    return text
+
+
+def gradient_html(check: cc.GradientCheck, names: list[str]) -> str:
+    """A table of the chain-rule gradient beside finite differences, and a verdict."""
+    rows = "".join(
+        f"<tr><td>∂L/∂{n}</td><td align='right'>{a:+.5g}</td>"
+        f"<td align='right'>{d:+.5g}</td></tr>"
+        for n, a, d in zip(names, check.analytic, check.numeric, strict=True))
+    difference = float(np.linalg.norm(check.analytic - check.numeric))
+    if check.relative_error < 1e-5:
+        verdict = "✓ they agree"
+    elif difference < 100 * check.resolution:
+        verdict = "✓ equal within rounding noise (the gradient is nearly 0)"
+    else:
+        verdict = "✗ they disagree"
+    return ("<table cellspacing='4'><tr><th></th><th>chain rule</th><th>finite diff.</th></tr>"
+            f"{rows}</table>relative error {check.relative_error:.1e}: {verdict}")
+
+
+class GradientBox(QGroupBox):
+    """The gradient at the current point (chain rule vs finite differences) and the curvature."""
+
+    def __init__(self, model: GradientLabState, controller: RunController) -> None:
+        super().__init__("Gradient and curvature")
+        self._model = model
+        self._controller = controller
+        #: The latest check shown (``None`` before the first draw).
+        self.gradient_check: cc.GradientCheck | None = None
+        self.gradient_label = QLabel()
+        self.gradient_label.setTextFormat(Qt.TextFormat.RichText)
+        self.gradient_label.setToolTip(
+            "∂L/∂θ by the chain rule at the current point, beside central finite "
+            "differences of the loss; a tiny relative error means the gradient is right."
+        )
+        self.curvature_label = QLabel()
+        self.curvature_label.setWordWrap(True)
+        self.curvature_label.setToolTip(
+            "Eigenvalues λ of the loss's Hessian H = AᵀA/N: the valley's curvatures. Plain "
+            "full-batch SGD multiplies the error along each direction by |1 − μ| per step, "
+            "μ the eigenvalues of α^½·H·α^½: above μ = 2 it diverges; a tiny μ crawls.")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.gradient_label)
+        layout.addWidget(self.curvature_label)
+        controller.stepped.connect(self.show_gradient)
+        controller.runs_rebuilt.connect(self.show_curvature)
+        model.events.learning_rates.connect(self.show_curvature)
+
+    def show_gradient(self) -> None:
+        """The chain-rule gradient at the current point beside finite differences."""
+        (x, y), _ = self._controller.data
+        check = cc.check_gradient(x, y, self._controller.weights(), self._model.bias)
+        self.gradient_label.setText(gradient_html(check, self._model.names))
+        self.gradient_check = check
+
+    def show_curvature(self) -> None:
+        """The valley's shape and what it means for SGD with the chosen learning rates."""
+        hessian = self._controller.trainer.quadratic.hessian
+        self.curvature_label.setText(curvature_text(hessian, self._model.learning_rates))

@@ -1,0 +1,140 @@
+"""The Gradient Descent lab's data plots: the training signals, the kernel and the predictions.
+
+:class:`SamplePlots` owns the three plots (laid out by the panel): the
+training signals coloured by class, the kernel of the first run as stems, and
+its predictions on the test signals against their labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QObject, Qt
+
+import convlab.core as cc
+from convlab.gui.plots import Stems, make_plot, style_plot
+from convlab.gui.theme import series_color, theme_manager
+from convlab.gui.widgets import format_array
+
+from .axes import PlainAxis, nice_ceiling
+from .model import GradientLabState
+from .runs import RunController
+
+__all__ = ["SamplePlots"]
+
+
+class SamplePlots(QObject):
+    """Training signals, kernel stems and test predictions."""
+
+    def __init__(self, model: GradientLabState, controller: RunController,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self._controller = controller
+        self._kernel_lim = 0.0  # the kernel plot's ± limit (0: set it again)
+        self._pred_range = (0.0, 0.0)  # the prediction plot's y range
+        self.data_plot = make_plot(legend=True)
+        self.data_plot.getPlotItem().legend.setOffset((10, -10))  # bottom left: free space
+        self.signal_curves = [pg.PlotCurveItem(name=n) for n in ("rising (0)", "falling (1)")]
+        for curve in self.signal_curves:
+            self.data_plot.getPlotItem().addItem(curve)
+        self.kernel_plot = make_plot()
+        self.kernel_stems = Stems(self.kernel_plot.getPlotItem(), series_color(0))
+        self.kernel_text = pg.TextItem(anchor=(0, 0))
+        self.kernel_plot.addItem(self.kernel_text)
+        self.pred_plot = make_plot()
+        self.pred_plot.setToolTip(
+            "Filled dots: the model's output p for each test signal, coloured by its true "
+            "class; rings: the label (0 rising, 1 falling); dashed: the 0.5 threshold")
+        pred = self.pred_plot.getPlotItem()
+        self.pred_points = [pg.ScatterPlotItem(size=8, name=n)
+                            for n in ("p, rising", "p, falling")]
+        self.label_points = pg.ScatterPlotItem(size=10, symbol="o", brush=None, name="label")
+        for item in (*self.pred_points, self.label_points):
+            pred.addItem(item)
+        self.threshold_line = pg.InfiniteLine(0.5, angle=0, movable=False)
+        pred.addItem(self.threshold_line)
+        self.pred_text = pg.TextItem(anchor=(0, 0))
+        pred.addItem(self.pred_text)
+        for widget, title, x_label, y_label in (
+                (self.data_plot, "Training signals", "t", "x"),
+                (self.kernel_plot, "Kernel", "tap j", "w_j"),
+                (self.pred_plot, "Test predictions", "test signal", "p")):
+            item = widget.getPlotItem()
+            item.setAxisItems({"left": PlainAxis("left"), "bottom": PlainAxis("bottom")})
+            style_plot(item, title, x_label, y_label)
+        self.kernel_plot.getPlotItem().enableAutoRange(x=False, y=False)
+        pred.enableAutoRange(x=False, y=False)
+
+        controller.stepped.connect(self.redraw)
+        controller.runs_rebuilt.connect(self._on_runs_rebuilt)
+
+    def restyle(self) -> None:
+        """Colours and fonts that follow the theme."""
+        theme = theme_manager().theme
+        fg, muted = theme.foreground, theme.muted
+        for i, curve in enumerate(self.signal_curves):
+            curve.setPen(pg.mkPen(series_color(i), width=1.2))
+        for i, points in enumerate(self.pred_points):
+            points.setBrush(pg.mkBrush(series_color(i)))
+            points.setPen(pg.mkPen(series_color(i)))
+        self.label_points.setPen(pg.mkPen(fg, width=1.5))
+        self.threshold_line.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DashLine))
+        self.kernel_stems.set_color(series_color(0))
+        for text in (self.kernel_text, self.pred_text):
+            text.setColor(fg)
+            text.setFont(theme_manager().plot_font(0.9))  # follows presentation mode
+
+    def _on_runs_rebuilt(self) -> None:
+        """New data or model: the signals drawn, the kernel and prediction axes set again."""
+        (x, y), (x_test, _) = self._controller.data
+        t = np.arange(x.shape[1], dtype=float)
+        for label, curve in enumerate(self.signal_curves):
+            rows = x[y == label]
+            connect = np.ones(rows.size, dtype=bool)
+            connect[x.shape[1] - 1 :: x.shape[1]] = False  # break between signals
+            curve.setData(np.tile(t, len(rows)), rows.ravel(), connect=connect)
+        taps = self._model.taps
+        kernel = self.kernel_plot.getPlotItem()
+        kernel.setXRange(0.5, taps + 0.5)
+        # taps are whole numbers: one tick per tap, never 1.5
+        kernel.getAxis("bottom").setTicks([[(j, str(j)) for j in range(1, taps + 1)]])
+        self.pred_plot.getPlotItem().setXRange(-1, x_test.shape[0])
+        self._kernel_lim = 0.0
+        self._pred_range = (0.0, 0.0)
+
+    def redraw(self) -> None:
+        theta = self._controller.weights()
+        self._draw_kernel(theta)
+        self._draw_predictions(theta)
+
+    def _draw_kernel(self, theta: np.ndarray) -> None:
+        s = self._model
+        w = theta[: s.taps]
+        self.kernel_stems.setData(np.arange(1, s.taps + 1), w)
+        lim = nice_ceiling(max(float(np.abs(w).max()) * 1.15, 0.1))
+        if lim != self._kernel_lim:
+            self._kernel_lim = lim
+            self.kernel_plot.getPlotItem().setYRange(-lim, lim, padding=0)
+        lines = [f"w = ({format_array(w, 2)})"] if s.taps <= 3 else []  # wider: stems only
+        if s.bias:
+            lines.append(f"b = {theta[-1]:.3g}")
+        self.kernel_text.setText("\n".join(lines))
+        self.kernel_text.setPos(0.5, self._kernel_lim)
+
+    def _draw_predictions(self, theta: np.ndarray) -> None:
+        _, (x_test, y_test) = self._controller.data
+        p = cc.predict(x_test, theta, self._model.bias)
+        index = np.arange(p.size)
+        for label, points in enumerate(self.pred_points):
+            mask = y_test == label
+            points.setData(index[mask], p[mask])
+        self.label_points.setData(index, y_test)
+        lo = -nice_ceiling(max(-float(p.min()) * 1.1, 0.5))
+        hi = 1 + nice_ceiling(max(float(p.max()) * 1.1 - 1, 0.5))
+        if (lo, hi) != self._pred_range:
+            self._pred_range = (lo, hi)
+            self.pred_plot.getPlotItem().setYRange(lo, hi, padding=0)
+        correct = int(np.sum((p > 0.5) == (y_test > 0.5)))
+        self.pred_text.setText(f"{correct}/{p.size} right")
+        self.pred_text.setPos(-1, hi)

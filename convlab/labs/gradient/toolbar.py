@@ -1,0 +1,169 @@
+"""The Gradient Descent lab's toolbar (Step, Run, Reset, speed, log axes, export), status line."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from PyQt6.QtCore import QSignalBlocker, pyqtSignal
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
+
+from convlab.gui.theme import ERROR_COLOR
+
+from .model import GradientLabState
+from .runs import RunController, divergence_report
+
+__all__ = ["SPEEDS", "StatusLine", "Toolbar"]
+
+SPEEDS = ((1, "1 step / frame"), (10, "10 steps / frame"), (100, "100 steps / frame"),
+          (1000, "1 000 steps / frame"), (10_000, "10 000 steps / frame"),
+          (0, "max (8 ms per frame)"))
+
+
+class Toolbar(QWidget):
+    """Step / Run / Reset, the speed, the step counter, the log axes and the CSV export."""
+
+    #: A sentence for the status line (the export's result).
+    message = pyqtSignal(str)
+
+    def __init__(self, model: GradientLabState, controller: RunController) -> None:
+        super().__init__()
+        self._model = model
+        self._controller = controller
+        self.step_button = QPushButton("Step →")
+        self.step_button.setToolTip("One optimizer update (→)")
+        self.run_button = QPushButton("Run")
+        self.run_button.setCheckable(True)
+        self.run_button.setToolTip("Train continuously / pause (Space)")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Back to the start weights, step 0, same data (R)")
+        self.speed_combo = QComboBox()
+        for steps, label in SPEEDS:
+            self.speed_combo.addItem(label, steps)
+        self.speed_combo.setToolTip(
+            "Optimizer steps between two redraws; 'max' runs as many as fit in 8 ms "
+            "of every 16 ms frame, so the window stays responsive"
+        )
+        self.step_label = QLabel()
+        self.step_label.setMinimumWidth(150)
+        self.step_label.setToolTip("Optimizer steps made since the start, and the speed")
+        self.log_check = QCheckBox("log loss")
+        self.log_check.setToolTip("Logarithmic loss axis: shows the slow crawl along the valley")
+        self.log_steps_check = QCheckBox("log steps")
+        self.log_steps_check.setToolTip(
+            "Logarithmic step axis (from step 1): early and late training side by side — "
+            "the way to compare optimizers in a race")
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip(
+            "Save the training history (step, parameters, losses, accuracies) as CSV. "
+            "Right-click any plot → Export to save it as PNG or SVG."
+        )
+        bar = QHBoxLayout(self)
+        bar.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.step_button, self.run_button, self.reset_button, self.speed_combo,
+                       self.step_label, self.log_check, self.log_steps_check,
+                       self.export_button):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        self._on_steps_per_frame_changed(model.steps_per_frame, None)
+        self._on_log_loss_changed(model.log_loss, None)
+        self._on_log_steps_changed(model.log_steps, None)
+
+        self.step_button.clicked.connect(controller.step_once)
+        self.run_button.toggled.connect(controller.set_running)
+        self.reset_button.clicked.connect(controller.reset)
+        self.speed_combo.currentIndexChanged.connect(
+            lambda _i: setattr(model, "steps_per_frame", self.speed_combo.currentData()))
+        self.log_check.toggled.connect(partial(setattr, model, "log_loss"))
+        self.log_steps_check.toggled.connect(partial(setattr, model, "log_steps"))
+        self.export_button.clicked.connect(self.export_history)
+        controller.stepped.connect(self._show_step)
+        controller.state_changed.connect(self._on_state_changed)
+        model.events.steps_per_frame.connect(self._on_steps_per_frame_changed)
+        model.events.log_loss.connect(self._on_log_loss_changed)
+        model.events.log_steps.connect(self._on_log_steps_changed)
+
+    def export_history(self) -> None:
+        """Ask for a file name and save the history as CSV."""
+        start = str(Path.home() / "convlab-gradient-history.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export history", start, "CSV (*.csv)")
+        if path:
+            self.save_history(Path(path))
+
+    def save_history(self, path: Path) -> None:
+        """Write the history of every run to ``path``; the result goes to :attr:`message`."""
+        try:
+            rows = self._controller.write_history(path)
+        except OSError as exc:
+            self.message.emit(f"Could not save the history: {exc.strerror or exc}")
+            return
+        self.message.emit(f"Saved {rows} history rows to {path}")
+
+    def _on_state_changed(self) -> None:
+        running = self._controller.running
+        with QSignalBlocker(self.run_button):
+            self.run_button.setChecked(running)
+        self.run_button.setText("Pause" if running else "Run")
+        self.step_button.setEnabled(not running)
+        self._show_step()
+
+    def _show_step(self) -> None:
+        c = self._controller
+        rate = (f" · {c.steps_per_second:,.0f} steps/s, {c.frames_per_second:.0f} fps"
+                if c.running and c.steps_per_second else "")
+        self.step_label.setText(f"step {c.trainer.step_count:,}{rate}")
+
+    def _on_steps_per_frame_changed(self, new: int, _old: int | None) -> None:
+        combo = self.speed_combo
+        if combo.findData(new) < 0:  # a value from a saved session
+            combo.addItem(f"{new} steps / frame", new)
+        with QSignalBlocker(combo):
+            combo.setCurrentIndex(combo.findData(new))
+
+    def _on_log_loss_changed(self, new: bool, _old: bool | None) -> None:
+        with QSignalBlocker(self.log_check):
+            self.log_check.setChecked(new)
+
+    def _on_log_steps_changed(self, new: bool, _old: bool | None) -> None:
+        with QSignalBlocker(self.log_steps_check):
+            self.log_steps_check.setChecked(new)
+
+
+class StatusLine(QLabel):
+    """One line under the toolbar: the latest message, or (in red) what diverged."""
+
+    def __init__(self, controller: RunController) -> None:
+        super().__init__()
+        self._controller = controller
+        self._message = ""
+        # one line: a long message must not resize the plots
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        controller.stepped.connect(self._show)
+        controller.state_changed.connect(self._show)
+
+    def message(self) -> str:
+        """The latest message (shown unless a run has diverged)."""
+        return self._message
+
+    def show_message(self, text: str) -> None:
+        self._message = text
+        self._show()
+
+    def _show(self) -> None:
+        diverged = self._controller.diverged_runs()
+        if diverged:
+            text = divergence_report(diverged, self._controller.is_race)
+            self.setText(f"<b style='color:{ERROR_COLOR}'>{text}</b>")
+            self.setToolTip(text)
+        else:
+            self.setText(self._message)
+            self.setToolTip(self._message)
