@@ -198,25 +198,17 @@ def plot(results: dict, plt) -> None:
     return _header("MNIST Detectors", summary) + body + _MAIN
 
 
-def _optimizer_options(state: dict[str, Any], name: str) -> dict[str, float]:
-    if name in ("momentum", "nesterov"):
-        return {"momentum": float(state["momentum"])}
-    if name == "adam":
-        return {"beta1": float(state["beta1"]), "beta2": float(state["beta2"])}
-    return {}
-
-
 def gradient_script(state: dict[str, Any]) -> str:
     """Script for the Gradient Descent lab: the same data, model and run to the same step."""
     runs = [
         {"label": r["optimizer"], "optimizer": r["optimizer"],
          "learning_rates": float(r["learning_rate"]),
-         "options": _optimizer_options(state, r["optimizer"])}
+         "options": cc.optimizer_options(r["optimizer"], state)}
         for r in state["racers"] if state["race"] and r["enabled"]
     ] or [
         {"label": state["optimizer"], "optimizer": state["optimizer"],
          "learning_rates": [float(v) for v in state["learning_rates"]],
-         "options": _optimizer_options(state, state["optimizer"])}
+         "options": cc.optimizer_options(state["optimizer"], state)}
     ]
     data = {
         "n_samples": int(state["n_samples"]),

@@ -50,6 +50,7 @@ __all__ = [
     "Optimizer",
     "OptimizerGroup",
     "make_optimizer",
+    "optimizer_options",
 ]
 
 
@@ -232,6 +233,21 @@ class Adam(Optimizer):
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls for cls in (SGD, Momentum, Nesterov, Adam)
 }
+
+
+def optimizer_options(name: str, settings: Mapping[str, Any]) -> dict[str, float]:
+    """The hyper-parameters optimizer ``name`` takes, picked from ``settings``.
+
+    ``settings`` may hold more (a lab's whole state): only the optimizer's own
+    options (those in its ``defaults``) that ``settings`` has are returned.
+
+    >>> optimizer_options("adam", {"momentum": 0.5, "beta1": 0.8, "beta2": 0.99})
+    {'beta1': 0.8, 'beta2': 0.99}
+    >>> optimizer_options("nesterov", {"momentum": 0.5, "beta1": 0.8}), optimizer_options("sgd", {})
+    ({'momentum': 0.5}, {})
+    """
+    check_choice(name, "optimizer", OPTIMIZERS)
+    return {key: float(settings[key]) for key in OPTIMIZERS[name].defaults if key in settings}
 
 
 def make_optimizer(

@@ -48,6 +48,7 @@ from .optimizers import (
     Optimizer,
     OptimizerGroup,
     make_optimizer,
+    optimizer_options,
 )
 from .quadratic_loss import QuadraticLoss, _lstsq, least_squares_optimum, loss_surface
 from .tap_model import (
@@ -86,6 +87,7 @@ __all__ = [
     "loss_gradient",
     "loss_surface",
     "make_optimizer",
+    "optimizer_options",
     "param_names",
     "predict",
     "window_means",

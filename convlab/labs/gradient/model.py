@@ -49,7 +49,6 @@ __all__ = [
     "GradientLabState",
     "RacerSpec",
     "default_racers",
-    "optimizer_options",
     "resize_params",
 ]
 
@@ -69,21 +68,6 @@ N_RACERS = 4  # contenders the race offers (one row each)
 
 #: Fields that define the data set or the model's shape: changing one restarts training.
 STRUCTURE_FIELDS = ("n_samples", "length", "noise", "data_seed", "test_fraction", "taps", "bias")
-
-
-def optimizer_options(name: str, momentum: float, beta1: float, beta2: float) -> dict[str, float]:
-    """The hyper-parameters optimizer ``name`` takes, from the lab's settings.
-
-    >>> optimizer_options("adam", 0.9, 0.8, 0.99)
-    {'beta1': 0.8, 'beta2': 0.99}
-    >>> optimizer_options("sgd", 0.9, 0.8, 0.99)
-    {}
-    """
-    if name in ("momentum", "nesterov"):
-        return {"momentum": momentum}
-    if name == "adam":
-        return {"beta1": beta1, "beta2": beta2}
-    return {}
 
 
 @dataclass(frozen=True)
@@ -183,7 +167,7 @@ class GradientLabState(LabState):
 
     def optimizer_options(self, name: str | None = None) -> dict[str, float]:
         """The hyper-parameters ``name`` (default: the chosen optimizer) takes."""
-        return optimizer_options(name or self.optimizer, self.momentum, self.beta1, self.beta2)
+        return cc.optimizer_options(name or self.optimizer, vars(self))
 
     def dataset(self) -> cc.UpDownSplit:
         """The rising/falling data set these settings describe."""
