@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import QLineEdit, QWidget
 
 from .theme import ERROR_COLOR
 
-__all__ = ["ArrayEdit", "Throttle", "ValidatedInput", "format_array", "parse_array"]
+__all__ = ["ArrayEdit", "InputCheck", "Throttle", "format_array", "parse_array"]
 
 _SEPARATORS = re.compile(r"[,\s;]+")
 
@@ -93,61 +93,74 @@ class Throttle(QObject):
             self._fn()
 
 
-class ValidatedInput:
-    """What :class:`ArrayEdit` and the Signals lab's batch editor share.
+class InputCheck:
+    """The checking a text input does, owned by the input widget (ArrayEdit, the batch editor).
 
-    The text is parsed by ``_parse`` (raising ``ValueError`` with a message); bad
-    text never raises: the widget gets a red border and a tooltip saying what is
-    wrong, and :meth:`value` keeps the last valid array. ``valueChanged`` is
-    emitted with the new array when the text becomes valid and different.
-    Subclasses (Qt widgets) define ``valueChanged``, ``_parse`` and ``_STYLE_CLASS``.
+    :meth:`text_changed` parses the text with ``parse`` (which raises ``ValueError``
+    with a message). Bad text never raises: the widget gets a red border and a
+    tooltip saying what is wrong (ending with ``describe(last valid value)``), and
+    :attr:`value` keeps the last valid array. Good, different text calls
+    ``on_value`` with the new array.
     """
 
-    _STYLE_CLASS = "QWidget"
-    _value: np.ndarray
-    _tooltip: str
-    error: str = ""
+    def __init__(self, widget: QWidget, parse: Callable[[str], np.ndarray],
+                 on_value: Callable[[np.ndarray], None], value: ArrayLike, tooltip: str = "",
+                 describe: Callable[[np.ndarray], str] = format_array) -> None:
+        self.widget = widget
+        self.parse = parse
+        self.on_value = on_value
+        self.describe = describe
+        self.tooltip = tooltip
+        self.error = ""
+        self._value = np.asarray(value, dtype=float).copy()
+        widget.setToolTip(tooltip)
 
+    @property
     def value(self) -> np.ndarray:
         """The last valid array (a copy)."""
         return self._value.copy()
 
-    def _parse(self, text: str) -> np.ndarray:
-        raise NotImplementedError
+    def set_value(self, value: ArrayLike) -> np.ndarray:
+        """Take ``value`` as the valid one (from the model) and clear any error mark."""
+        self._value = np.asarray(value, dtype=float).copy()
+        self.set_error("")
+        return self.value
 
-    def _describe_value(self) -> str:
-        return format_array(self._value)
-
-    def _on_text_changed(self, text: str) -> None:
+    def text_changed(self, text: str) -> None:
         try:
-            arr = self._parse(text)
+            arr = self.parse(text)
         except ValueError as exc:
-            self._set_error(str(exc))
+            self.set_error(str(exc))
             return
-        self._set_error("")
+        self.set_error("")
         if arr.shape != self._value.shape or not np.array_equal(arr, self._value):
             self._value = arr
-            self.valueChanged.emit(arr.copy())
+            self.on_value(arr.copy())
 
-    def _set_error(self, message: str) -> None:
+    def set_error(self, message: str) -> None:
+        """Mark the widget with ``message`` (or clear the mark when it is empty)."""
         self.error = message
         if message:
-            self.setStyleSheet(f"{self._STYLE_CLASS} {{ border: 2px solid {ERROR_COLOR}; }}")
-            self.setToolTip(f"{message} — still using {self._describe_value()}")
+            # the Qt class (QLineEdit …) as the selector: the border is the widget's own,
+            # not its scroll bars' or viewport's
+            qt_class = next(c.__name__ for c in type(self.widget).__mro__
+                            if c.__module__.startswith("PyQt6"))
+            self.widget.setStyleSheet(f"{qt_class} {{ border: 2px solid {ERROR_COLOR}; }}")
+            self.widget.setToolTip(f"{message} — still using {self.describe(self._value)}")
         else:
-            self.setStyleSheet("")
-            self.setToolTip(self._tooltip)
+            self.widget.setStyleSheet("")
+            self.widget.setToolTip(self.tooltip)
 
 
-class ArrayEdit(ValidatedInput, QLineEdit):
-    """A line edit for a list of numbers, e.g. ``"1, 2, 3"`` (see :class:`ValidatedInput`).
+class ArrayEdit(QLineEdit):
+    """A line edit for a list of numbers, e.g. ``"1, 2, 3"`` (checked by an :class:`InputCheck`).
 
     ``validator`` may add checks (raise ``ValueError`` with a message) such as
-    a length range.
+    a length range. ``valueChanged`` is emitted with the new array when the text
+    becomes valid and different; :meth:`value` is the last valid array.
     """
 
     valueChanged = pyqtSignal(object)
-    _STYLE_CLASS = "QLineEdit"
 
     def __init__(
         self,
@@ -158,19 +171,24 @@ class ArrayEdit(ValidatedInput, QLineEdit):
     ) -> None:
         super().__init__(parent)
         self._validator = validator
-        self._value = np.asarray(value, dtype=float)
-        self._tooltip = tooltip
-        self.setToolTip(tooltip)
+        self.check = InputCheck(self, self._parse, self.valueChanged.emit, value, tooltip)
         self.setPlaceholderText("e.g. 1, 2, 3, 0, -1")
-        self.setText(format_array(self._value))
-        self.textEdited.connect(self._on_text_changed)
+        self.setText(format_array(self.check.value))
+        self.textEdited.connect(self.check.text_changed)
+
+    @property
+    def error(self) -> str:
+        """What is wrong with the text ("" when it is valid)."""
+        return self.check.error
+
+    def value(self) -> np.ndarray:
+        """The last valid array (a copy)."""
+        return self.check.value
 
     def setValue(self, value: ArrayLike) -> None:
         """Set the array from the model (does not emit ``valueChanged``)."""
-        self._value = np.asarray(value, dtype=float).copy()
         with QSignalBlocker(self):
-            self.setText(format_array(self._value))
-        self._set_error("")
+            self.setText(format_array(self.check.set_value(value)))
 
     def _parse(self, text: str) -> np.ndarray:
         arr = parse_array(text)

@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import (
 
 from convlab.core.signals import Generator, Param
 from convlab.gui.plots import register_view, style_plot
-from convlab.gui.widgets import ValidatedInput, format_array, parse_array
+from convlab.gui.widgets import InputCheck, format_array, parse_array
 
 from .model import PARAM_DECIMALS, param_range
 
@@ -166,39 +166,42 @@ class GeneratorForm(QWidget):
             layout.addRow(p.name, widget)
 
 
-class MatrixEdit(ValidatedInput, QPlainTextEdit):
+class MatrixEdit(QPlainTextEdit):
     """Several signals, one per line (``"1, 2, 3"``), all of the same length.
 
-    Like :class:`convlab.gui.widgets.ArrayEdit` (both are
-    :class:`~convlab.gui.widgets.ValidatedInput`): bad text gives a red border
-    and a tooltip, :meth:`value` keeps the last valid ``(rows, n)`` array, and
+    Checked like :class:`convlab.gui.widgets.ArrayEdit` (by an
+    :class:`~convlab.gui.widgets.InputCheck`): bad text gives a red border and a
+    tooltip, :meth:`value` keeps the last valid ``(rows, n)`` array, and
     ``valueChanged`` carries a new valid array. ``validator`` may add checks
     (raise ``ValueError`` with a message) once the rows have the same length.
     """
 
     valueChanged = pyqtSignal(object)
-    _STYLE_CLASS = "QPlainTextEdit"
 
     def __init__(self, value: NDArray, validator: Callable[[NDArray], object] | None = None,
                  tooltip: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._tooltip = tooltip
         self._validator = validator
-        self._value = np.asarray(value, dtype=float)
-        self.setToolTip(tooltip)
+        self.check = InputCheck(self, self._parse, self.valueChanged.emit, value, tooltip,
+                                describe=lambda v: f"the last valid {v.shape[0]} signals")
         self.setPlaceholderText("one signal per line, e.g.\n1, 2, 3\n3, 2, 1")
-        self.setValue(self._value)
-        self.textChanged.connect(lambda: self._on_text_changed(self.toPlainText()))
+        self.setValue(value)
+        self.textChanged.connect(lambda: self.check.text_changed(self.toPlainText()))
+
+    @property
+    def error(self) -> str:
+        """What is wrong with the text ("" when it is valid)."""
+        return self.check.error
+
+    def value(self) -> NDArray[np.float64]:
+        """The last valid rows (a copy)."""
+        return self.check.value
 
     def setValue(self, value: NDArray) -> None:
         """Set the rows from the model (does not emit ``valueChanged``)."""
-        self._value = np.asarray(value, dtype=float).copy()
+        rows = self.check.set_value(value)
         with QSignalBlocker(self):
-            self.setPlainText("\n".join(format_array(row) for row in self._value))
-        self._set_error("")
-
-    def _describe_value(self) -> str:
-        return f"the last valid {self._value.shape[0]} signals"
+            self.setPlainText("\n".join(format_array(row) for row in rows))
 
     def _parse(self, text: str) -> NDArray[np.float64]:
         lines = [line for line in text.splitlines() if line.strip()]
