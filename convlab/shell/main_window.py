@@ -16,6 +16,7 @@ from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
 from PyQt6.QtWidgets import (
     QFileDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QTabWidget,
     QVBoxLayout,
@@ -168,7 +169,11 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        self._build_file_menu(bar.addMenu("&File"))
+        self._build_view_menu(bar.addMenu("&View"))
+        self._build_help_menu(bar.addMenu("&Help"))
+
+    def _build_file_menu(self, file_menu: QMenu) -> None:
         self.session.add_actions(file_menu)
         file_menu.addSeparator()
         self._action(
@@ -193,7 +198,7 @@ class MainWindow(QMainWindow):
             file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close ConvLab"
         )
 
-        view = bar.addMenu("&View")
+    def _build_view_menu(self, view: QMenu) -> None:
         for i, spec in enumerate(self.lab_specs):
             self._action(
                 view,
@@ -234,7 +239,7 @@ class MainWindow(QMainWindow):
         self.run_hidden_action.setChecked(
             self.settings.value("view/run_hidden", False, type=bool))
 
-        help_menu = bar.addMenu("&Help")
+    def _build_help_menu(self, help_menu: QMenu) -> None:
         self._action(help_menu, "&Guide", self.show_guide, QKeySequence.StandardKey.HelpContents,
                      "A one-page guide to the labs")
         self._action(help_menu, "Show &Try-This-First Tips", self.show_tips,
