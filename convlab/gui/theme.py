@@ -7,7 +7,12 @@ emits :attr:`ThemeManager.changed` so plots restyle themselves
 (:mod:`convlab.gui.plots` registers every plot it makes).
 
 Series colours are the Okabe–Ito palette, readable by colour-blind people and
-on both backgrounds.
+on both backgrounds (in the light look its orange and sky blue are darkened to
+reach 3:1 on white, as plot marks need).
+
+Error text and the red border of a rejected input follow the look too: mark a
+label with :func:`mark_error_text` and an input with :func:`set_invalid`; the
+application's style sheet colours them with the current theme's ``error``.
 """
 
 from __future__ import annotations
@@ -18,16 +23,27 @@ from PyQt6.QtCore import QObject, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PyQt6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
-__all__ = ["ERROR_COLOR", "Theme", "ThemeManager", "series_color", "theme_manager"]
+__all__ = [
+    "ERROR_COLOR",
+    "Theme",
+    "ThemeManager",
+    "error_color",
+    "mark_error_text",
+    "series_color",
+    "set_invalid",
+    "theme_manager",
+]
 
-# Okabe & Ito (2008), "Color Universal Design".
-_SERIES_LIGHT = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+# Okabe & Ito (2008), "Color Universal Design"; light: orange E69F00 → B07800 and sky
+# 56B4E9 → 3690C8 (2.3:1 → 3.8:1 and 3.5:1 on white).
+_SERIES_LIGHT = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#B07800", "#3690C8", "#000000")
 _SERIES_DARK = ("#56B4E9", "#E69F00", "#2EC4A0", "#E08FC0", "#F0E442", "#D55E00", "#FFFFFF")
 
 MODES = ("system", "light", "dark")
 
-#: Text and borders that say "this is wrong": readable on both backgrounds.
-ERROR_COLOR = "#E53935"
+#: The light look's error colour (5.6:1 on white). Prefer :func:`error_color` (follows the
+#: look) or :func:`mark_error_text` / :func:`set_invalid` (follow theme changes too).
+ERROR_COLOR = "#C62828"
 
 
 @dataclass(frozen=True)
@@ -39,8 +55,10 @@ class Theme:
     foreground: str
     grid_alpha: float
     highlight: str
-    muted: str
+    muted: str  # secondary text and marks (≥ 4.5:1 on the background)
     series: tuple[str, ...]
+    error: str  # error text and borders (≥ 4.5:1 on the window and the background)
+    disabled: str  # disabled text (≥ 3:1; WCAG exempts inactive controls, legibility does not)
 
     def color(self, index: int) -> str:
         return self.series[index % len(self.series)]
@@ -51,8 +69,45 @@ class Theme:
 #: these reach WCAG's 3:1 for controls (about 4:1 and 5:1).
 INDICATOR_OUTLINE = {False: "#767676", True: "#9A9A9A"}
 
-LIGHT = Theme(False, "#FFFFFF", "#202020", 0.25, "#FFD54F", "#9E9E9E", _SERIES_LIGHT)
-DARK = Theme(True, "#1E1E1E", "#E6E6E6", 0.3, "#8D6E00", "#757575", _SERIES_DARK)
+LIGHT = Theme(False, "#FFFFFF", "#202020", 0.25, "#FFD54F", "#6B6B6B", _SERIES_LIGHT,
+              ERROR_COLOR, "#808080")
+DARK = Theme(True, "#1E1E1E", "#E6E6E6", 0.3, "#8D6E00", "#999999", _SERIES_DARK,
+             "#FF7B72", "#8A8A8A")
+
+_APP_STYLE = """
+*[convlab_error="true"] {{ color: {error}; }}
+QLineEdit[convlab_invalid="true"], QPlainTextEdit[convlab_invalid="true"],
+QAbstractSpinBox[convlab_invalid="true"], QComboBox[convlab_invalid="true"] {{
+    border: 2px solid {error};
+}}
+"""
+
+
+def error_color() -> str:
+    """The current look's error colour."""
+    return theme_manager().theme.error
+
+
+def mark_error_text(label: QWidget) -> None:
+    """Draw ``label``'s text in the look's error colour, now and after every theme change."""
+    label.setProperty("convlab_error", True)
+    _repolish(label)
+
+
+def set_invalid(widget: QWidget, invalid: bool) -> None:
+    """Give an input the look's red border (or take it away)."""
+    if bool(widget.property("convlab_invalid")) != invalid:
+        widget.setProperty("convlab_invalid", invalid)
+        _repolish(widget)
+
+
+def _repolish(widget: QWidget) -> None:
+    theme_manager()  # the application's style sheet exists once a look is applied
+    style = widget.style()
+    if style is not None:
+        style.unpolish(widget)
+        style.polish(widget)
+    widget.update()
 
 
 class ThemeManager(QObject):
@@ -103,6 +158,7 @@ class ThemeManager(QObject):
         if isinstance(app, QApplication):
             app.setStyle(_Style(dark))
             app.setPalette(_palette(self.theme))
+            app.setStyleSheet(_APP_STYLE.format(error=self.theme.error))
             font = app.font()
             if self._base_point_size is None:
                 self._base_point_size = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
@@ -151,14 +207,17 @@ class _Style(QProxyStyle):
 
 
 def _palette(theme: Theme) -> QPalette:
+    role = QPalette.ColorRole
     if not theme.dark:
         app = QApplication.instance()
         style = app.style() if isinstance(app, QApplication) else None
-        return style.standardPalette() if style is not None else QPalette()
+        pal = style.standardPalette() if style is not None else QPalette()
+        for r in (role.WindowText, role.Text, role.ButtonText):
+            pal.setColor(QPalette.ColorGroup.Disabled, r, QColor(theme.disabled))
+        return pal
     pal = QPalette()
     window, base, text = QColor("#2B2B2B"), QColor("#1E1E1E"), QColor("#E6E6E6")
-    disabled = QColor("#7F7F7F")
-    role = QPalette.ColorRole
+    disabled = QColor(theme.disabled)
     pal.setColor(role.Window, window)
     pal.setColor(role.WindowText, text)
     pal.setColor(role.Base, base)
@@ -185,10 +244,12 @@ _manager: ThemeManager | None = None
 
 
 def theme_manager() -> ThemeManager:
-    """The application's theme manager (created on first use; needs a QApplication)."""
+    """The application's theme manager (created, and its look applied, on first use;
+    needs a QApplication)."""
     global _manager
     if _manager is None:
         _manager = ThemeManager()
+        _manager.apply()  # widgets made before the window (tests, benchmarks) get the look too
     return _manager
 
 

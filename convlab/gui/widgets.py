@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from PyQt6.QtCore import QObject, QSignalBlocker, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QLineEdit, QWidget
 
-from .theme import ERROR_COLOR
+from .theme import set_invalid
 
 __all__ = ["ArrayEdit", "InputCheck", "Throttle", "format_array", "parse_array"]
 
@@ -140,15 +140,10 @@ class InputCheck:
     def set_error(self, message: str) -> None:
         """Mark the widget with ``message`` (or clear the mark when it is empty)."""
         self.error = message
+        set_invalid(self.widget, bool(message))
         if message:
-            # the Qt class (QLineEdit …) as the selector: the border is the widget's own,
-            # not its scroll bars' or viewport's
-            qt_class = next(c.__name__ for c in type(self.widget).__mro__
-                            if c.__module__.startswith("PyQt6"))
-            self.widget.setStyleSheet(f"{qt_class} {{ border: 2px solid {ERROR_COLOR}; }}")
             self.widget.setToolTip(f"{message} — still using {self.describe(self._value)}")
         else:
-            self.widget.setStyleSheet("")
             self.widget.setToolTip(self.tooltip)
 
 

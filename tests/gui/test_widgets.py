@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from convlab.gui.theme import ERROR_COLOR
 from convlab.gui.widgets import ArrayEdit, format_array, parse_array
 
 
@@ -50,14 +49,45 @@ def test_typing_updates_value_and_bad_text_keeps_last_valid(qtbot):
     count = len(seen)
     qtbot.keyClicks(edit, ", abc")
     assert edit.error == "'abc' is not a number"
-    assert ERROR_COLOR in edit.styleSheet() and "border" in edit.styleSheet()
+    assert _border_is_red(edit)
     assert "still using 1, 2, 3" in edit.toolTip()
     np.testing.assert_array_equal(edit.value(), [1, 2, 3])
     assert len(seen) == count
     for _ in range(5):
         qtbot.keyClick(edit, Qt.Key.Key_Backspace)
     assert edit.error == ""
-    assert edit.styleSheet() == ""
+    assert not _border_is_red(edit)
+
+
+def _border_is_red(widget) -> bool:
+    """Whether the widget is drawn with the look's error colour along its left edge."""
+    from PyQt6.QtGui import QColor
+
+    from convlab.gui.theme import error_color
+
+    widget.resize(160, 30)
+    image = widget.grab().toImage()
+    red = QColor(error_color())
+    ratio = widget.devicePixelRatioF()
+    column = [image.pixelColor(x, round(15 * ratio)) for x in range(round(3 * ratio))]
+    return any(abs(c.red() - red.red()) + abs(c.green() - red.green())
+               + abs(c.blue() - red.blue()) < 30 for c in column)
+
+
+def test_the_error_border_follows_the_look(qtbot):
+    from convlab.gui.theme import DARK, LIGHT, theme_manager
+
+    edit = ArrayEdit([1.0])
+    qtbot.addWidget(edit)
+    edit.show()
+    qtbot.keyClicks(edit, "x")
+    try:
+        for mode, theme in (("dark", DARK), ("light", LIGHT)):
+            theme_manager().set_mode(mode)
+            assert theme_manager().theme.error == theme.error
+            assert _border_is_red(edit), mode
+    finally:
+        theme_manager().set_mode("light")
 
 
 def test_validator_rejects_and_set_value_is_silent(qtbot):

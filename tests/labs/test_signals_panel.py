@@ -11,7 +11,7 @@ from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtTest import QTest
 
 import convlab.core as cc
-from convlab.gui.theme import ERROR_COLOR, theme_manager
+from convlab.gui.theme import theme_manager
 from convlab.labs.signals.model import fmt
 from convlab.labs.signals.panel import SignalsPanel
 
@@ -144,7 +144,7 @@ def test_invalid_text_keeps_last_value_and_marks_field(panel, qtbot, suffix):
     else:
         qtbot.keyClicks(panel.signal_editor.edit, suffix)  # typed one key at a time, ends invalid
     assert panel.signal_editor.edit.error
-    assert ERROR_COLOR in panel.signal_editor.edit.styleSheet()
+    assert panel.signal_editor.edit.property("convlab_invalid") is True
     assert "still using 3, 2, 1" in panel.signal_editor.edit.toolTip()
     assert panel.state.x == [3.0, 2.0, 1.0]
     panel.refresh()
@@ -152,7 +152,8 @@ def test_invalid_text_keeps_last_value_and_marks_field(panel, qtbot, suffix):
     qtbot.keyClicks(panel.kernel_editor.edit, ", oops")
     assert panel.kernel_editor.edit.error and panel.state.w == [1.0, -1.0]
     type_into(qtbot, panel.signal_editor.edit, "5, 4")
-    assert not panel.signal_editor.edit.error and panel.signal_editor.edit.styleSheet() == ""
+    edit = panel.signal_editor.edit
+    assert not edit.error and not edit.property("convlab_invalid")
     assert panel.state.x == [5.0, 4.0]
 
 
@@ -300,7 +301,7 @@ def test_batch_mode_output_equals_core(panel, qtbot):
     # rows of different lengths: marked, last valid batch kept
     panel.batch_editor.edit.setPlainText("1, 2, 3\n1, 2")
     assert "same length" in panel.batch_editor.edit.error
-    assert ERROR_COLOR in panel.batch_editor.edit.styleSheet()
+    assert panel.batch_editor.edit.property("convlab_invalid") is True
     assert panel.state.batch_x == [[1, 2, 3, 4], [4, 3, 2, 1]]
 
 
