@@ -99,6 +99,8 @@ def _restyle_plot(plot: pg.PlotItem) -> None:
         axis.setPen(pg.mkPen(fg))
         axis.setTextPen(pg.mkPen(fg))
         axis.setTickFont(tick_font)
+        # fewer ticks when the text is larger, so that labels never run together
+        axis.setTickDensity(1.0 / mgr.scale)
         if axis.labelText or axis.labelUnits:
             axis.setLabel(
                 axis.labelText,
@@ -120,6 +122,7 @@ def _restyle_plot(plot: pg.PlotItem) -> None:
     legend = plot.legend
     if legend is not None:
         legend.setLabelTextColor(fg)
+        legend.setLabelTextSize(f"{label_pt * 0.9:.1f}pt")
         for _sample, label in legend.items:  # existing labels keep their colour until redrawn
             label.setText(label.text)
         legend.setBrush(pg.mkBrush(theme.background + "C0"))

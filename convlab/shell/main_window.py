@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, LabPanel] = {}
         self._pages: dict[str, QWidget] = {}
         self.tips: dict[str, TryFirstStrip] = {}
+        self._size_before_presentation: QSize | None = None
         self._closed = False
 
         self.tabs = QTabWidget()
@@ -257,9 +258,17 @@ class MainWindow(QMainWindow):
         self.settings.setValue("view/theme", mode)
 
     def set_presentation_mode(self, on: bool) -> None:
+        """Larger text everywhere; turning it off gives back the window's size from before."""
+        on = bool(on)
+        if on and self._size_before_presentation is None:
+            self._size_before_presentation = self.size()
         theme_manager().set_scale(PRESENTATION_SCALE if on else 1.0)
+        if not on and self._size_before_presentation is not None:
+            if not self.isMaximized() and not self.isFullScreen():
+                self.resize(self._size_before_presentation)
+            self._size_before_presentation = None
         self.presentation_action.setChecked(on)
-        self.settings.setValue("view/presentation", bool(on))
+        self.settings.setValue("view/presentation", on)
 
     def _remember_run_hidden(self, on: bool) -> None:
         self.settings.setValue("view/run_hidden", bool(on))

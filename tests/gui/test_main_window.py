@@ -103,6 +103,33 @@ def test_presentation_mode_scales_text(make_window):
     assert QApplication.instance().font().pointSizeF() == pytest.approx(base)
 
 
+def test_presentation_mode_scales_plots_and_gives_the_window_back(make_window, qtbot):
+    window = make_window()
+    window.resize(1000, 640)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.build_lab("signals")
+    item = panel.plot.getPlotItem()
+    item.addLegend()
+    item.plot([0, 1], [0, 1], name="curve")
+    from convlab.gui.plots import style_plot
+
+    style_plot(item, "A plot", "x", "y")
+    axis = item.getAxis("bottom")
+
+    def major_ticks() -> int:
+        return len(axis.tickValues(0, 1000, 1500)[0][1])  # 1,500 px: 11 ticks, or 6
+
+    normal = major_ticks()
+    window.set_presentation_mode(True)
+    assert axis.style["tickFont"].pointSizeF() > 10 and major_ticks() < normal
+    assert item.legend.opts["labelTextSize"] == f"{10 * main_window.PRESENTATION_SCALE * 0.9:.1f}pt"
+    window.resize(1400, 900)  # the larger text asked for more room
+    window.set_presentation_mode(False)
+    assert (window.width(), window.height()) == (1000, 640)
+    assert major_ticks() == normal and item.legend.opts["labelTextSize"] == "9.0pt"
+
+
 def test_close_stops_running_work(make_window):
     window = make_window()
     window.build_all()
