@@ -100,7 +100,16 @@ def _defaults(key: str) -> dict:
     return state.to_dict() if hasattr(state, "to_dict") else dataclasses.asdict(state)
 
 
-BAD_VALUES = [None, True, -1, 10**9, 1e300, "x", [], {}, [[1.0]], float("inf")]
+def _nested(depth: int) -> list:
+    value: list = [1.0]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+BAD_VALUES = [None, True, -1, 10**9, 10**400, 1e300, -1e-300, "x", "é" * 100_000, [], {},
+              [[1.0]], float("inf"), float("nan"), _nested(30), [0.5] * 100_000,
+              [[0.5] * 100] * 2_000, {"unknown": 1}, [None], ["1", "2"], 3.0, 0.5]
 
 
 @settings(max_examples=60, deadline=None,
@@ -112,7 +121,14 @@ def test_mutated_lab_states_are_rejected_cleanly(window, data):
     before = json.dumps(panel.get_state(), sort_keys=True)
     state = panel.get_state()
     field = data.draw(st.sampled_from(sorted(state)))
-    state[field] = data.draw(st.sampled_from(BAD_VALUES))
+    bad = data.draw(st.sampled_from(BAD_VALUES))
+    inside = isinstance(state[field], (list, dict)) and state[field] and data.draw(st.booleans())
+    if inside and isinstance(state[field], list):  # one element of a list field
+        state[field][data.draw(st.integers(0, len(state[field]) - 1))] = bad
+    elif inside:  # one entry of a mapping field, or an unknown one
+        state[field][data.draw(st.sampled_from([*sorted(state[field]), "unknown"]))] = bad
+    else:
+        state[field] = bad
     try:
         window.session.apply({key: state}, "mutated")
     except session.SessionError:
@@ -123,3 +139,32 @@ def test_mutated_lab_states_are_rejected_cleanly(window, data):
         window.session.apply({key: json.loads(text)}, "round trip")
         assert json.dumps(panel.get_state(), sort_keys=True) == text
         window.session.apply({key: json.loads(before)}, "restore")
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_session_files_open_exactly_or_not_at_all(window, data, tmp_path_factory):
+    """Through a file: whatever the file holds, opening it gives every lab the file's state
+    or leaves every lab as it was (a SessionError says why)."""
+    before = {key: json.dumps(p.get_state(), sort_keys=True) for key, p in window.panels.items()}
+    labs = {key: p.get_state() for key, p in window.panels.items()}
+    key = data.draw(st.sampled_from(sorted(labs)))
+    field = data.draw(st.sampled_from(sorted(labs[key])))
+    labs[key][field] = data.draw(st.sampled_from([*BAD_VALUES[:4], _nested(40), "ok"]))
+    path = tmp_path_factory.mktemp("mutated") / "lab.convlab"
+    try:
+        session.save_session(path, labs)
+    except ValueError:  # NaN or infinity: not even written
+        return
+    try:
+        window.session.open_path(path)
+    except session.SessionError:
+        after = {k: json.dumps(p.get_state(), sort_keys=True) for k, p in window.panels.items()}
+        assert after == before
+    else:  # accepted (perhaps normalised): the lab's state is JSON-safe and reopens as itself
+        text = json.dumps(window.panels[key].get_state(), allow_nan=False, sort_keys=True)
+        window.session.apply({key: json.loads(text)}, "round trip")
+        assert json.dumps(window.panels[key].get_state(), sort_keys=True) == text
+        for k, p in window.panels.items():
+            p.set_state(json.loads(before[k]))
