@@ -11,14 +11,16 @@ on both backgrounds (in the light look its orange and sky blue are darkened to
 reach 3:1 on white, as plot marks need).
 
 Error text and the red border of a rejected input follow the look too: mark a
-label with :func:`mark_error_text` and an input with :func:`set_invalid`; the
-application's style sheet colours them with the current theme's ``error``.
+label with :func:`mark_error_text` and an input with :func:`set_invalid`; they
+are drawn in the current theme's ``error`` colour and recoloured on a change.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
+from PyQt6 import sip
 from PyQt6.QtCore import QObject, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PyQt6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
@@ -74,40 +76,53 @@ LIGHT = Theme(False, "#FFFFFF", "#202020", 0.25, "#FFD54F", "#6B6B6B", _SERIES_L
 DARK = Theme(True, "#1E1E1E", "#E6E6E6", 0.3, "#8D6E00", "#999999", _SERIES_DARK,
              "#FF7B72", "#8A8A8A")
 
-_APP_STYLE = """
-*[convlab_error="true"] {{ color: {error}; }}
-QLineEdit[convlab_invalid="true"], QPlainTextEdit[convlab_invalid="true"],
-QAbstractSpinBox[convlab_invalid="true"], QComboBox[convlab_invalid="true"] {{
-    border: 2px solid {error};
-}}
-"""
-
-
 def error_color() -> str:
     """The current look's error colour."""
     return theme_manager().theme.error
 
 
+# Widgets drawn in the error colour, recoloured when the look changes. (A style sheet on each
+# such widget, not on the application: an application style sheet re-polishes every widget
+# and delays font changes, which presentation mode relies on.)
+_error_widgets: weakref.WeakSet[QWidget] = weakref.WeakSet()
+
+
 def mark_error_text(label: QWidget) -> None:
     """Draw ``label``'s text in the look's error colour, now and after every theme change."""
     label.setProperty("convlab_error", True)
-    _repolish(label)
+    _error_widgets.add(label)
+    _error_style(label)
 
 
 def set_invalid(widget: QWidget, invalid: bool) -> None:
     """Give an input the look's red border (or take it away)."""
-    if bool(widget.property("convlab_invalid")) != invalid:
-        widget.setProperty("convlab_invalid", invalid)
-        _repolish(widget)
+    if bool(widget.property("convlab_invalid")) == bool(invalid):
+        return  # unchanged: no re-polish on every keystroke
+    widget.setProperty("convlab_invalid", bool(invalid))
+    _error_widgets.add(widget)
+    _error_style(widget)
 
 
-def _repolish(widget: QWidget) -> None:
-    theme_manager()  # the application's style sheet exists once a look is applied
-    style = widget.style()
-    if style is not None:
-        style.unpolish(widget)
-        style.polish(widget)
-    widget.update()
+def _error_style(widget: QWidget) -> None:
+    error = theme_manager().theme.error
+    if widget.property("convlab_error"):
+        widget.setStyleSheet(f"color: {error};")
+    elif widget.property("convlab_invalid"):
+        # the Qt class (QLineEdit …) as the selector: the border is the widget's own,
+        # not its scroll bars' or viewport's
+        qt_class = next(c.__name__ for c in type(widget).__mro__
+                        if c.__module__.startswith("PyQt6"))
+        widget.setStyleSheet(f"{qt_class} {{ border: 2px solid {error}; }}")
+    else:
+        widget.setStyleSheet("")
+
+
+def _restyle_error_widgets() -> None:
+    for widget in list(_error_widgets):
+        if sip.isdeleted(widget):
+            _error_widgets.discard(widget)
+        else:
+            _error_style(widget)
 
 
 class ThemeManager(QObject):
@@ -120,6 +135,7 @@ class ThemeManager(QObject):
         self._mode = "system"
         self._scale = 1.0
         self._base_point_size: float | None = None
+        self._applied: Theme | None = None  # the look last given to the application
         self.theme = LIGHT
         hints = QGuiApplication.styleHints()
         if hints is not None and hasattr(hints, "colorSchemeChanged"):
@@ -156,9 +172,11 @@ class ThemeManager(QObject):
         self.theme = DARK if dark else LIGHT
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            app.setStyle(_Style(dark))
-            app.setPalette(_palette(self.theme))
-            app.setStyleSheet(_APP_STYLE.format(error=self.theme.error))
+            if self._applied is not self.theme:  # a new look
+                app.setStyle(_Style(dark))
+                app.setPalette(_palette(self.theme))
+                self._applied = self.theme
+                _restyle_error_widgets()
             font = app.font()
             if self._base_point_size is None:
                 self._base_point_size = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
