@@ -19,6 +19,8 @@ weights of each snapshot shown.
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
@@ -49,6 +51,34 @@ def progress_text(snap: Snapshot, running: bool) -> str:
     if snap.diverged_at is not None:
         parts.append(f"diverged at step {snap.diverged_at} (lower the learning rate)")
     return " · ".join(parts)
+
+
+def _train_in_python_thread(run: TrainingRun, target: int, progress: Callable[[float, str], None],
+                            cancel: Callable[[], bool]) -> Snapshot:
+    """:meth:`TrainingRun.train` in a Python thread that the task's thread waits for.
+
+    threadpoolctl (the core pins BLAS to one thread on every step) takes the calling thread
+    as the controller of OpenBLAS's pool; a QThread is a "dummy" thread to Python that stays
+    alive for ever, so no thread could take control after it. A Python thread ends cleanly.
+    """
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def body() -> None:
+        try:
+            outcome["value"] = run.train(target, progress, cancel)
+        except BaseException as exc:  # handed to the task, which reports it
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    # daemon given and no join(): both would ask for current_thread(), making this thread a
+    # dummy one
+    threading.Thread(target=body, name="convlab-cnn-training", daemon=False).start()
+    done.wait()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 class TrainingController(QObject):
@@ -127,8 +157,9 @@ class TrainingController(QObject):
                 self.message.emit(f"Training stopped: {message}")
 
         self._task = self._tasks.start(
-            self.run.train, target, name="cnn training", on_progress=self._on_progress,
-            on_result=stopped, on_cancelled=stopped, on_error=failed, on_finished=stopped)
+            _train_in_python_thread, self.run, target, name="cnn training",
+            on_progress=self._on_progress, on_result=stopped, on_cancelled=stopped,
+            on_error=failed, on_finished=stopped)
         self.running_changed.emit(True)
 
     def pause(self) -> None:
@@ -224,6 +255,7 @@ class TrainingController(QObject):
             self.run.publish()
         self.view_net = self.run.network.copy()
         self._revision += 1
+        self.snapshot = None
         self.run_changed.emit()
         self._show_latest()
 

@@ -77,10 +77,12 @@ class CNNPanel(LabPanel):
         self.editor = NetworkEditor(self.model)
         self.gradient_check = GradientCheckBox()
         self.tabs = QTabWidget()
-        self._eval_serial = -1
+        self._shown_evaluation: cc.CNNEvaluation | None = None
         self._lay_out()
         self._wire()
         self._on_run_changed()
+        if self.controller.snapshot is not None:
+            self._show_snapshot(self.controller.snapshot)
 
     # -- building -----------------------------------------------------------------------------
     def _lay_out(self) -> None:
@@ -150,15 +152,13 @@ class CNNPanel(LabPanel):
         images, labels = self.data.split("test")
         self.confusion.set_test_digits(images, labels)
         self.confusion.clear()
-        self._eval_serial = -1
-        if self.controller.snapshot is not None:
-            self._show_snapshot(self.controller.snapshot)
+        self._shown_evaluation = None
 
     def _show_snapshot(self, snap: Snapshot) -> None:
         self.curves.show_snapshot(snap)
         self.kernels.show_weights(snap.params["0.weight"])
-        if snap.evaluation is not None and snap.eval_serial != self._eval_serial:
-            self._eval_serial = snap.eval_serial
+        if snap.evaluation is not None and snap.evaluation is not self._shown_evaluation:
+            self._shown_evaluation = snap.evaluation
             self.confusion.set_evaluation(snap.evaluation.confusion,
                                           snap.evaluation.predictions)
         self._show_digit()

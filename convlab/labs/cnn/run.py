@@ -28,7 +28,8 @@ from .persist import from_json, to_json
 
 __all__ = ["EVALS_PER_EPOCH", "Snapshot", "TrainingRun"]
 
-#: Test evaluations per epoch (at its quarters; the last at its end).
+#: Test evaluations per epoch (at its quarters, the last at its end; every batch if an epoch
+#: has fewer).
 EVALS_PER_EPOCH = 4
 #: Seconds between two snapshots a training worker publishes.
 PUBLISH_INTERVAL = 0.04
@@ -94,7 +95,6 @@ class TrainingRun:
         self.data_info = {"source": data.source, "n_train": len(data.train_labels),
                           "n_test": len(data.test_labels)}
         bpe = self.trainer.batches_per_epoch
-        self.eval_every = max(1, bpe // EVALS_PER_EPOCH)
         self.evals: dict[str, list[float]] = {k: [] for k in _EVAL_KEYS}
         self.evaluation: cc.CNNEvaluation | None = None
         self.eval_serial = 0
@@ -152,8 +152,9 @@ class TrainingRun:
             if trainer.step(1) == 0:
                 break
             done += 1
-            step = trainer.step_count
-            if step % self.eval_every == 0 or step % trainer.batches_per_epoch == 0:
+            bpe = trainer.batches_per_epoch
+            k = (trainer.step_count - 1) % bpe + 1  # batches into this epoch
+            if k * EVALS_PER_EPOCH // bpe != (k - 1) * EVALS_PER_EPOCH // bpe:
                 self.evaluate()
         return done
 
@@ -255,7 +256,7 @@ class TrainingRun:
             "initial_learning_rate": self._initial_lr,
             "data": self.data_info,
             "trainer": self.trainer.get_state(),
-            "evals": self.evals,
+            "evals": {k: np.asarray(v, dtype=np.float64) for k, v in self.evals.items()},
             "lr_changes": self.lr_changes,
         })
 
@@ -282,10 +283,10 @@ class TrainingRun:
                              f"({info.get('source') if isinstance(info, dict) else '?'})")
         evals = data.get("evals")
         if (not isinstance(evals, dict) or set(evals) != set(_EVAL_KEYS)
-                or len({len(v) for v in evals.values() if isinstance(v, list)}) != 1
-                or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                           for v in evals.values() if isinstance(v, list) for x in v)):
-            raise ValueError("the saved test evaluations are not four lists of one length")
+                or not all(isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind == "f"
+                           for v in evals.values())
+                or len({len(v) for v in evals.values()}) != 1):
+            raise ValueError("the saved test evaluations are not four columns of one length")
         changes = data.get("lr_changes")
         if not isinstance(changes, list) or not all(
                 isinstance(c, list) and len(c) == 2 and all(
@@ -293,7 +294,7 @@ class TrainingRun:
                 and c[1] > 0 for c in changes):
             raise ValueError("the saved learning-rate changes are not [step, rate] pairs")
         self.trainer.set_state(data["trainer"])  # checks the rest; raises before changing
-        self.evals = {k: [float(x) for x in evals[k]] for k in _EVAL_KEYS}
+        self.evals = {k: evals[k].tolist() for k in _EVAL_KEYS}
         self.lr_changes = [[int(s), float(r)] for s, r in changes]
         lr = data.get("initial_learning_rate")
         self._initial_lr = float(lr) if isinstance(lr, (int, float)) else self._initial_lr
