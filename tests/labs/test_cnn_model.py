@@ -131,7 +131,7 @@ def test_a_runs_state_is_refused_for_another_network_or_other_digits():
     state.use_preset("A-random")
     with pytest.raises(ValueError, match="another network"):
         TrainingRun(state.architecture(), state.trainer_options(), sample).set_state(saved)
-    state.use_preset("A-frozen")
+    state.use_preset("A-detectors")
     part = cc.MnistDataset(sample.train_images[:500], sample.train_labels[:500],
                            sample.test_images, sample.test_labels, "part")
     with pytest.raises(ValueError, match="other digits"):

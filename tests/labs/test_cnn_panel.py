@@ -191,7 +191,7 @@ def test_a_bad_saved_run_is_refused_and_changes_nothing(panel):
     broken["run"]["trainer"]["params"]["0.weight"]["base64"] = "AAAA"
     with pytest.raises(ValueError, match=r"0\.weight"):
         panel.set_state(broken)
-    other_net = {**state, "network": {**state["network"], "first_frozen": False}}
+    other_net = {**state, "network": {**state["network"], "first_frozen": True}}
     with pytest.raises(ValueError, match="another network"):
         panel.set_state(other_net)
     assert panel.get_state() == before

@@ -49,6 +49,7 @@ class ConfusionView(pg.PlotWidget):
                 self._texts[r][c].setPos(c + 0.5, r + 0.5)
                 plot.addItem(self._texts[r][c])
         self.counts = np.zeros((K, K), np.int64)
+        self.restyle()
         self.setToolTip("Rows: the true digit; columns: what the network said. The diagonal "
                         "is right. Click a cell to see those digits")
         self.scene().sigMouseClicked.connect(self._on_click)
@@ -61,13 +62,22 @@ class ConfusionView(pg.PlotWidget):
         shown = np.log1p(self.counts) / np.log1p(top)  # the small off-diagonal counts show too
         self.image.setImage(shown, levels=(0, 1))
         self.image.setRect(0, 0, K, K)
-        font = theme_manager().plot_font(0.75)
         for r in range(K):
             for c in range(K):
                 n = int(self.counts[r, c])
                 text = self._texts[r][c]
-                text.setText(str(n) if n else "")
-                text.setColor("#FFFFFF" if shown[r, c] > 0.55 else "#202020")
+                label = str(n) if n else ""
+                if text.toPlainText() != label:  # a text item re-lays itself out on each set
+                    text.setText(label)
+                color = "#FFFFFF" if shown[r, c] > 0.55 else "#202020"
+                if text.color.name().upper() != color:
+                    text.setColor(color)
+
+    def restyle(self) -> None:
+        """The counts' font at the current text scale."""
+        font = theme_manager().plot_font(0.75)
+        for row in self._texts:
+            for text in row:
                 text.setFont(font)
 
     def _on_click(self, event) -> None:

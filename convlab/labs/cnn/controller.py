@@ -35,6 +35,9 @@ from .run import Snapshot, TrainingRun
 
 __all__ = ["TrainingController", "progress_text"]
 
+#: Snapshots shown while training: at most one per this many ms (the views cost the GUI
+#: thread time, and every ms it holds the interpreter the worker waits).
+SHOW_INTERVAL_MS = 100
 #: Fields whose change starts a new run (a learning rate or epochs do not).
 _RESTARTING = ("network", "optimizer", "momentum", "batch_size", "seed")
 
@@ -106,7 +109,7 @@ class TrainingController(QObject):
         self._revision = 0
         self._token = 0
         self.snapshot: Snapshot | None = None
-        self._show = Throttle(self._show_latest, 30, self)
+        self._show = Throttle(self._show_latest, SHOW_INTERVAL_MS, self)
         self.run = self._make_run()
         self.view_net: cc.Sequential = self.run.network
         for name in _RESTARTING:

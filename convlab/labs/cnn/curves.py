@@ -18,15 +18,18 @@ __all__ = ["SMOOTHING", "TrainingCurves", "smoothed"]
 SMOOTHING = 0.05
 
 
-def smoothed(values: NDArray, weight: float = SMOOTHING) -> NDArray:
-    """Exponential moving average, ``s_0 = v_0``, ``s_i = (1 − w)·s_{i−1} + w·v_i``."""
-    v = np.asarray(values, dtype=float)
-    if v.size == 0:
-        return v
-    from scipy.signal import lfilter
+def smoothed(values: NDArray, weight: float = SMOOTHING, start: list[float] | None = None
+             ) -> list[float]:
+    """Exponential moving average, ``s_0 = v_0``, ``s_i = (1 − w)·s_{i−1} + w·v_i``.
 
-    out, _ = lfilter([weight], [1, weight - 1], v[1:], zi=[(1 - weight) * v[0]])
-    return np.concatenate([v[:1], out])
+    ``start``: the averages of the first ``len(start)`` values, already computed (only the
+    new values are averaged then: a live curve grows by a few points a frame).
+    """
+    out = list(start or [])
+    keep = 1.0 - weight
+    for v in np.asarray(values, dtype=float)[len(out):].tolist():
+        out.append(v if not out else keep * out[-1] + weight * v)
+    return out
 
 
 class TrainingCurves(QWidget):
@@ -45,6 +48,7 @@ class TrainingCurves(QWidget):
         self.train_acc = self.accuracy_plot.plot(name="train (this epoch)", symbol="o",
                                                  symbolSize=5)
         self.test_acc = self.accuracy_plot.plot(name="test", symbol="o", symbolSize=6)
+        self._smooth: list[float] = []
         self.accuracy_plot.setYRange(0, 100)
         self.accuracy_plot.getPlotItem().getViewBox().setLimits(yMin=-5, yMax=105)
         layout = QVBoxLayout(self)
@@ -72,7 +76,10 @@ class TrainingCurves(QWidget):
         h = snap.history
         x = np.asarray(h["steps"], dtype=float) / per_epoch
         self.batch_loss.setData(x, h["loss"])
-        self.smooth_loss.setData(x, smoothed(h["loss"]))
+        if len(self._smooth) > len(h["loss"]):  # a new run
+            self._smooth = []
+        self._smooth = smoothed(h["loss"], start=self._smooth)
+        self.smooth_loss.setData(x, self._smooth)
         ex = snap.evals["steps"] / per_epoch
         self.test_acc.setData(ex, 100 * snap.evals["test_accuracy"])
         train = 100 * snap.evals["train_accuracy"]

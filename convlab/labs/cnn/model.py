@@ -277,12 +277,12 @@ class CNNState(LabState):
 
     label = "CNN Training lab"
 
-    network: dict[str, Any] = field(default_factory=lambda: preset_network("A-frozen"))
+    network: dict[str, Any] = field(default_factory=lambda: preset_network("A-detectors"))
     optimizer: str = "sgd"
     learning_rate: float = 0.05
     momentum: float = 0.9
     batch_size: int = 64
-    epochs: int = 1
+    epochs: int = 5
     seed: int = 0
     split: str = "test"
     index: int = 0

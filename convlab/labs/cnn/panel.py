@@ -138,6 +138,8 @@ class CNNPanel(LabPanel):
         self.follow_theme(self.curves.recolor)
         self.follow_theme(self.kernels.restyle)
         self.follow_theme(self.feature_maps.restyle)
+        self.follow_theme(self.confusion.matrix.restyle)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self.add_shortcuts((
             ("Ctrl+Shift+T", c.toggle),
             ("Ctrl+Shift+N", c.step),
@@ -155,13 +157,20 @@ class CNNPanel(LabPanel):
         self._shown_evaluation = None
 
     def _show_snapshot(self, snap: Snapshot) -> None:
-        self.curves.show_snapshot(snap)
-        self.kernels.show_weights(snap.params["0.weight"])
-        if snap.evaluation is not None and snap.evaluation is not self._shown_evaluation:
-            self._shown_evaluation = snap.evaluation
-            self.confusion.set_evaluation(snap.evaluation.confusion,
-                                          snap.evaluation.predictions)
-        self._show_digit()
+        """Redraw the views of the tab shown (hidden ones catch up when their tab opens)."""
+        if self.tabs.currentIndex() == 0 or not self.controller.running:
+            self.curves.show_snapshot(snap)
+            self.kernels.show_weights(snap.params["0.weight"])
+            if snap.evaluation is not None and snap.evaluation is not self._shown_evaluation:
+                self._shown_evaluation = snap.evaluation
+                self.confusion.set_evaluation(snap.evaluation.confusion,
+                                              snap.evaluation.predictions)
+        if self.tabs.currentIndex() == 1 or not self.controller.running:
+            self._show_digit()
+
+    def _on_tab_changed(self, _index: int) -> None:
+        if self.controller.snapshot is not None:
+            self._show_snapshot(self.controller.snapshot)
 
     def _show_digit(self, *_args: Any) -> None:
         self.feature_maps.show_digit(self.controller.view_net, self.picker.digit())
