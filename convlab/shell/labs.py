@@ -61,8 +61,8 @@ LABS: tuple[LabSpec, ...] = (
     LabSpec(
         "cnn", "&CNN Training", "convlab.labs.cnn.panel", "CNNPanel",
         ("Press <b>Train</b>: the loss falls, the accuracy climbs, the confusion matrix fills.",
-         "Choose <b>The notebook's detectors as a start, trainable</b> and train again: do "
-         "the kernels stay lines?",
+         "Choose <b>Random start, 4 filters 3×3</b> and train again: do the learned kernels "
+         "become line detectors (a small <i>d</i>)?",
          "Open <b>Inside the network</b>, tick <b>Use my drawing</b> and write a digit."),
     ),
 )

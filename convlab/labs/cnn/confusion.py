@@ -53,7 +53,7 @@ class ConfusionView(pg.PlotWidget):
         self.setToolTip("Rows: the true digit; columns: what the network said. The diagonal "
                         "is right. Click a cell to see those digits")
         self.scene().sigMouseClicked.connect(self._on_click)
-        self.setMinimumSize(220, 220)
+        self.setMinimumSize(180, 160)
 
     def set_counts(self, counts: NDArray) -> None:
         """Show ``counts`` (a (10, 10) confusion matrix)."""
@@ -148,7 +148,7 @@ class ConfusionBox(QWidget):
         layout.addWidget(self.matrix, 1)
         layout.addWidget(self.caption)
         layout.addWidget(self.mosaic)
-        self.mosaic.setFixedHeight(72)
+        self.mosaic.setFixedHeight(60)
         self.matrix.cell_clicked.connect(self.show_cell)
         self.mosaic.digit_clicked.connect(self.digit_chosen)
 

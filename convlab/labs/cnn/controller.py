@@ -37,7 +37,7 @@ __all__ = ["TrainingController", "progress_text"]
 
 #: Snapshots shown while training: at most one per this many ms (the views cost the GUI
 #: thread time, and every ms it holds the interpreter the worker waits).
-SHOW_INTERVAL_MS = 100
+SHOW_INTERVAL_MS = 150
 #: Fields whose change starts a new run (a learning rate or epochs do not).
 _RESTARTING = ("network", "optimizer", "momentum", "batch_size", "seed")
 

@@ -56,7 +56,7 @@ class KernelView(pg.GraphicsLayoutWidget):
         self._detectors.addItem(self._fixed_labels[0], row=0, col=0, colspan=4)
         self._detector_images = [self._cell(self._detectors, i, k, name, self._fixed_labels)
                                  for i, (name, k) in enumerate(cc.LINE_DETECTORS.items())]
-        self.setMinimumHeight(150)
+        self.setMinimumHeight(110)
         self.restyle()
 
     def _cell(self, layout: pg.GraphicsLayout, i: int, kernel: NDArray | None,

@@ -116,7 +116,8 @@ class CNNPanel(LabPanel):
         ll.addStretch(1)
         splitter = QSplitter()
         side = _scroll(left)
-        side.setMinimumWidth(280)
+        side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        side.setMinimumWidth(280)  # larger text (presentation) scrolls rather than widening
         splitter.addWidget(side)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
@@ -249,8 +250,8 @@ class CNNPanel(LabPanel):
     def save_history_csv(self, path: Path) -> None:
         """Per batch: step, epoch, loss, accuracy, running loss/accuracy; then evaluations."""
         snap = self.controller.snapshot
-        if snap is None:
-            raise OSError("nothing trained yet")
+        if snap is None:  # pragma: no cover - a run always has a snapshot
+            raise OSError("nothing to write yet")
         h, e = snap.history, snap.evals
         tests = {int(s): (a, lo) for s, a, lo in
                  zip(e["steps"], e["test_accuracy"], e["test_loss"], strict=True)}
@@ -258,8 +259,7 @@ class CNNPanel(LabPanel):
             out = csv.writer(handle)
             out.writerow(["step", "epoch", "loss", "accuracy", "running_loss",
                           "running_accuracy", "test_accuracy", "test_loss"])
-            if 0 in tests:
-                out.writerow([0, 0.0, "", "", "", "", *tests[0]])
+            out.writerow([0, 0.0, "", "", "", "", *tests.get(0, ("", ""))])  # the start
             for i, step in enumerate(h["steps"]):
                 test = tests.get(int(step), ("", ""))
                 out.writerow([int(step), step / snap.batches_per_epoch, h["loss"][i],
