@@ -32,6 +32,7 @@ _REGISTRY = {
     "panel_build": ("bench_panels", "bench_panel_build"),
     "cnn": ("bench_cnn", "bench_cnn"),
     "cnn_accuracy": ("bench_cnn", "bench_cnn_accuracy"),
+    "cnn_panel": ("bench_cnn_panel", "bench_cnn_panel"),
 }
 BENCHMARKS = tuple(_REGISTRY)
 RESULTS = Path(__file__).resolve().parent / "results"

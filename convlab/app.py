@@ -132,6 +132,8 @@ def _save_screenshots(window: MainWindow, folder: Path, size: tuple[int, int]) -
     window.show()
     for spec in LABS:
         window.show_lab(spec.key)
+        if hasattr(panel := window.all_labs()[spec.key], "prepare_screenshot"):
+            panel.prepare_screenshot()  # e.g. a short training: learned kernels to show
         for _ in range(5):
             QApplication.processEvents()
         path = folder / f"{spec.key}.png"

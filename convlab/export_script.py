@@ -20,7 +20,8 @@ from typing import Any
 import convlab
 import convlab.core as cc
 
-__all__ = ["SCRIPT_EXPORTERS", "gradient_script", "mnist_script", "signals_script"]
+__all__ = ["SCRIPT_EXPORTERS", "cnn_script", "gradient_script", "mnist_script",
+           "signals_script"]
 
 _HEADER = '''#!/usr/bin/env python3
 """ConvLab {version} — {lab}, exported {date}.
@@ -290,8 +291,92 @@ def plot(results: dict, plt) -> None:
     return _header("Gradient Descent", summary) + body + _MAIN
 
 
+def _mnist_path(source: str) -> str | None:
+    """The folder or file a data set's description names (None: the bundled sample)."""
+    import re
+
+    match = re.match(r"^(?:folder|Keras file) (.*) \([\d,]+ \+ [\d,]+ digits\)$", source)
+    return match.group(1) if match else None
+
+
+def cnn_script(state: dict[str, Any]) -> str:
+    """Script for the CNN Training lab: the same network, seed, settings and steps; it prints
+    the same test accuracy."""
+    from convlab.labs.cnn.model import CNNState
+
+    settings = CNNState.from_dict({k: v for k, v in state.items() if k != "run"})
+    run = state.get("run")
+    if run is None:  # nothing trained yet
+        spec, steps, changes, source = settings.architecture(), 0, [], None
+        options = settings.trainer_options()
+    else:
+        spec, changes = run["architecture"], run["lr_changes"]
+        steps = int(run["trainer"]["step_count"])
+        options = {**run["options"], "learning_rate": float(run["initial_learning_rate"])}
+        source = _mnist_path(run["data"]["source"])
+    body = f'''ARCHITECTURE = {_literal(spec)}
+OPTIONS = {_literal(options)}  # cc.CNNTrainer's settings; the seed also seeds the weights
+LEARNING_RATE_CHANGES = {_literal(changes)}  # [step, new rate] made during the run
+STEPS = {steps}
+MNIST = {source!r}  # None: the 2,000-digit sample bundled with ConvLab
+
+
+def compute() -> dict:
+    """Build the network, train it STEPS batches with the same seed, evaluate the test set."""
+    data = cc.load_mnist(MNIST)
+    net = cc.build_network(ARCHITECTURE, seed=OPTIONS["seed"])
+    trainer = cc.CNNTrainer(net, (data.train_images, data.train_labels), **OPTIONS)
+    for step, rate in LEARNING_RATE_CHANGES:
+        trainer.step(step - trainer.step_count)
+        trainer.set_learning_rate(rate)
+    trainer.step(STEPS - trainer.step_count)
+    result = cc.evaluate_network(net, data.test_images, data.test_labels)
+    return {{
+        "steps": trainer.step_count,
+        "epochs": trainer.epoch_progress,
+        "test_accuracy": result.accuracy,
+        "test_loss": result.loss,
+        "confusion": result.confusion.tolist(),
+        "kernels": net.params["0.weight"][:, 0].tolist(),
+        "loss": trainer.history.loss,
+        "summary": net.summary(),
+    }}
+
+
+def report(results: dict) -> None:
+    print(results["summary"])
+    n = int(np.sum(results["confusion"]))
+    right = int(np.trace(results["confusion"]))
+    print(f"after {{results['steps']}} batches ({{results['epochs']:.2f}} epochs): "
+          f"test accuracy {{100 * results['test_accuracy']:.2f}} % ({{right}} of {{n}})")
+
+
+def plot(results: dict, plt) -> None:
+    kernels = np.asarray(results["kernels"])
+    fig = plt.figure(figsize=(10, 6), constrained_layout=True)
+    grid = fig.add_gridspec(2, max(len(kernels), 2))
+    ax = fig.add_subplot(grid[0, :])
+    ax.plot(results["loss"])
+    ax.set_xlabel("batch")
+    ax.set_ylabel("cross-entropy")
+    scale = max(float(np.abs(kernels).max()), 2.0)
+    for i, kernel in enumerate(kernels):
+        k = fig.add_subplot(grid[1, i])
+        k.imshow(kernel, cmap="coolwarm", vmin=-scale, vmax=scale)
+        k.set_xticks([])
+        k.set_yticks([])
+'''
+    summary = (
+        f"A convolutional network trained {steps} batches ({options['optimizer']}, learning "
+        f"rate {options['learning_rate']!r}, batches of {options['batch_size']}, seed "
+        f"{options['seed']}) with convlab.core.CNNTrainer, then evaluated on the test digits."
+    )
+    return _header("CNN Training", summary) + body + _MAIN
+
+
 SCRIPT_EXPORTERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "signals": signals_script,
     "gradient": gradient_script,
     "mnist": mnist_script,
+    "cnn": cnn_script,
 }

@@ -37,7 +37,7 @@ def test_version_from_main_py():
 def test_self_test_passes_and_leaves_no_temporary_profile(tmp_path):
     result = _run("-m", "convlab", "--self-test", TMPDIR=str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().splitlines()[-1].startswith("ConvLab self-test OK: 3 labs")
+    assert result.stdout.strip().splitlines()[-1].startswith("ConvLab self-test OK: 4 labs")
     assert "QThread: Destroyed" not in result.stderr
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("convlab-")] == []
 

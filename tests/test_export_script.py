@@ -107,3 +107,33 @@ def test_gradient_script_reaches_the_same_weights(qtbot, tmp_path, changes):
     if "learning_rates" in changes and changes["learning_rates"][0] > 1:
         assert "diverged" in results["runs"][0]["status"]
     panel.shutdown()
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_cnn_script_prints_the_panels_test_accuracy(qtbot, tmp_path, trained):
+    import convlab.core as cc
+    from convlab.export_script import _mnist_path, cnn_script
+    from convlab.gui.digits import DigitData
+    from convlab.labs.cnn.panel import CNNPanel
+
+    panel = CNNPanel(data=DigitData(cc.load_mnist()))
+    qtbot.addWidget(panel)
+    panel.model.update({"optimizer": "momentum", "momentum": 0.8, "batch_size": 50, "seed": 4,
+                        "network": {**panel.model.network, "first_frozen": False}})
+    if trained:
+        panel.controller.train_now(7)
+        panel.model.learning_rate = 0.02  # recorded at step 7, replayed by the script
+        panel.controller.train_now(25)
+    results = _run_script(cnn_script(panel.get_state()), tmp_path)
+    net = panel.controller.view_net
+    ev = cc.evaluate_network(net, *panel.data.split("test"))
+    assert results["steps"] == (25 if trained else 0)
+    assert results["test_accuracy"] == ev.accuracy
+    if trained:
+        assert results["test_accuracy"] == panel.controller.snapshot.evals["test_accuracy"][-1]
+    np.testing.assert_array_equal(np.array(results["kernels"], np.float32),
+                                  net.params["0.weight"][:, 0])
+    assert np.array(results["confusion"]).sum() == 1000
+    assert _mnist_path("folder /data/mnist (60,000 + 10,000 digits)") == "/data/mnist"
+    assert _mnist_path("bundled sample (1,000 + 1,000 digits)") is None
+    panel.shutdown()

@@ -58,5 +58,12 @@ LABS: tuple[LabSpec, ...] = (
          "Step through the digits, or tick <b>Draw</b> and write your own.",
          "Open the <b>Statistics</b> tab: which detector fires most on each digit class?"),
     ),
+    LabSpec(
+        "cnn", "&CNN Training", "convlab.labs.cnn.panel", "CNNPanel",
+        ("Press <b>Train</b>: the loss falls, the accuracy climbs, the confusion matrix fills.",
+         "Choose <b>Random start, 4 filters 3×3</b> and train again: do the learned kernels "
+         "become line detectors (a small <i>d</i>)?",
+         "Open <b>Inside the network</b>, tick <b>Use my drawing</b> and write a digit."),
+    ),
 )
 

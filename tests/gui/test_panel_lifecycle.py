@@ -64,6 +64,14 @@ def test_data_exports_write_readable_files(panel, tmp_path):
         if path.suffix == ".csv":
             rows = list(csv.reader(path.open(encoding="utf-8")))
             assert len(rows) > 1 and all(len(r) == len(rows[0]) for r in rows)
+        elif path.suffix == ".png":
+            from PyQt6.QtGui import QImage
+
+            assert not QImage(str(path)).isNull()
+        elif path.name.startswith("convlab-cnn"):  # a network: architecture and weights
+            import convlab.core as cc
+
+            assert cc.load_network(path).n_params > 0
         else:
             with np.load(path, allow_pickle=False) as saved:
                 assert saved["masks"].shape == saved["responses"].shape

@@ -92,10 +92,13 @@ def test_save_and_open_restores_every_lab(window, tmp_path, sig, grad, mn):
 
 
 def _defaults(key: str) -> dict:
+    from convlab.labs.cnn.model import CNNState
     from convlab.labs.gradient.model import GradientLabState
     from convlab.labs.mnist.model import MnistState
     from convlab.labs.signals.model import SignalsState
 
+    if key == "cnn":
+        return {**CNNState().to_dict(), "run": None}
     state = {"signals": SignalsState, "gradient": GradientLabState, "mnist": MnistState}[key]()
     return state.to_dict() if hasattr(state, "to_dict") else dataclasses.asdict(state)
 

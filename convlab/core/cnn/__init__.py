@@ -19,6 +19,8 @@ Examples
 True
 """
 
+from .compare import *  # noqa: F403
+from .compare import __all__ as _compare
 from .evaluation import *  # noqa: F403
 from .evaluation import __all__ as _evaluation
 from .gradcheck import *  # noqa: F403
@@ -36,4 +38,5 @@ from .model import __all__ as _model
 from .training import *  # noqa: F403
 from .training import __all__ as _training
 
-__all__ = [*_evaluation, *_gradcheck, *_init, *_io, *_layers, *_losses, *_model, *_training]
+__all__ = [*_compare, *_evaluation, *_gradcheck, *_init, *_io, *_layers, *_losses, *_model,
+           *_training]

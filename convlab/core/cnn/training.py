@@ -18,6 +18,8 @@ Examples
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +62,22 @@ class CNNHistory:
     def arrays(self) -> dict[str, NDArray]:
         """Every column as a numpy array."""
         return {k: np.asarray(v) for k, v in self.__dict__.items()}
+
+
+def _check_like(value: Any, template: Any, where: str) -> None:
+    """Raise ValueError unless ``value`` has ``template``'s keys, array shapes and finiteness."""
+    if isinstance(template, dict):
+        if not isinstance(value, Mapping) or set(value) != set(template):
+            raise ValueError(f"{where} must have the entries {', '.join(map(str, template))}")
+        for key, sub in template.items():
+            _check_like(value[key], sub, f"{where} {key}")
+    elif isinstance(template, np.ndarray):
+        arr = np.asarray(value)
+        if arr.shape != template.shape or arr.dtype.kind not in "iuf" \
+                or not np.isfinite(arr).all():
+            raise ValueError(f"{where} must be finite numbers of shape {template.shape}")
+    elif isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{where} must be a number")
 
 
 def _split(data: Any) -> tuple[tuple[Any, Any], tuple[Any, Any] | None]:
@@ -191,6 +209,96 @@ class CNNTrainer:
         """A new learning rate from the next step (the optimizer keeps its memory)."""
         self.optimizer.set_learning_rate(learning_rate)
         self._diverged_at = None
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything that decides the rest of the run, as copies: for :meth:`set_state`.
+
+        Returns
+        -------
+        dict
+            ``params`` (name → array), ``optimizer`` (its memory), ``rng`` (the
+            shuffling generator's state, JSON-safe), ``order`` ((n_train,) int64,
+            this epoch's permutation), ``position``, ``epoch``, ``epoch_sums``
+            (``[loss sum, correct, seen]`` of this epoch), ``step_count``,
+            ``diverged_at``, ``learning_rate``, ``n_train``, ``batch_size``, and
+            ``history`` (:meth:`CNNHistory.arrays`). A trainer given it by
+            :meth:`set_state` goes on exactly as this one would.
+        """
+        return {
+            "params": self.model.get_params(),
+            "optimizer": self.optimizer.get_state(),
+            "rng": copy.deepcopy(self._rng.bit_generator.state),
+            "order": self._order.astype(np.int64),
+            "position": int(self._position),
+            "epoch": int(self._epoch),
+            "epoch_sums": [float(self._epoch_sums[0]), float(self._epoch_sums[1]),
+                           int(self._epoch_sums[2])],
+            "step_count": int(self.step_count),
+            "diverged_at": self._diverged_at,
+            "learning_rate": float(self.learning_rate),
+            "n_train": self.n_train,
+            "batch_size": self.batch_size,
+            "history": self.history.arrays(),
+        }
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Continue from a :meth:`get_state` of a trainer with the same network, data size,
+        batch size and optimizer.
+
+        Raises
+        ------
+        ValueError
+            Naming what does not fit (the trainer is unchanged then).
+        """
+        try:
+            n = int(state["n_train"])
+            if n != self.n_train:
+                raise ValueError(f"the state is of a run on {n:,} training digits; this "
+                                 f"trainer has {self.n_train:,}")
+            if int(state["batch_size"]) != self.batch_size:
+                raise ValueError(f"the state is of a run with batches of {state['batch_size']}; "
+                                 f"this trainer's are {self.batch_size}")
+            order = np.asarray(state["order"])
+            if (order.shape != (n,) or order.dtype.kind not in "iu"
+                    or not np.array_equal(np.sort(order), np.arange(n))):
+                raise ValueError("the shuffling order must be a permutation of the digits")
+            position, epoch, steps = (int(state[k]) for k in ("position", "epoch", "step_count"))
+            if not (0 <= position <= n and epoch >= -1 and steps >= 0):
+                raise ValueError("position, epoch or step count out of range")
+            sums = [float(v) for v in state["epoch_sums"]]
+            if len(sums) != 3 or not all(np.isfinite(sums)):
+                raise ValueError("epoch_sums must be three finite numbers")
+            rng = np.random.default_rng()
+            rng.bit_generator.state = copy.deepcopy(dict(state["rng"]))
+            diverged = state["diverged_at"]
+            diverged = None if diverged is None else int(diverged)
+            lr = float(state["learning_rate"])
+            history = {k: list(np.asarray(v).tolist()) for k, v in state["history"].items()}
+            if set(history) != set(CNNHistory().__dict__):
+                raise ValueError("the history's columns are not a CNNHistory's")
+            _check_like(state["optimizer"], self.optimizer.get_state(), "optimizer")
+            saved_params = self.model.get_params()
+            saved_opt = self.optimizer.get_state()
+            try:
+                self.model.set_params(state["params"])
+                self.optimizer.set_state(state["optimizer"])
+            except (KeyError, TypeError, ValueError):
+                self.model.set_params(saved_params)
+                self.optimizer.set_state(saved_opt)
+                raise
+        except KeyError as exc:
+            raise ValueError(f"the trainer state lacks {exc}") from None
+        except (TypeError, AttributeError) as exc:
+            raise ValueError(f"not a trainer state: {exc}") from None
+        self._rng = rng
+        self._order = order.astype(np.intp)
+        self._position, self._epoch, self.step_count = position, epoch, steps
+        self._epoch_sums = [sums[0], sums[1], int(sums[2])]
+        self._diverged_at = diverged
+        self.optimizer.set_learning_rate(lr)
+        self.history.clear()
+        for key, values in history.items():
+            getattr(self.history, key).extend(values)
 
     def reset(self) -> None:
         """Back to the starting weights, step 0, fresh optimizer memory and shuffling."""

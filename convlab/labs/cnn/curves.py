@@ -1,0 +1,87 @@
+"""The loss per batch (and smoothed) and the train/test accuracy per evaluation, by epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PyQt6.QtWidgets import QVBoxLayout, QWidget
+
+from convlab.gui.plots import make_plot
+from convlab.gui.theme import series_color
+
+from .run import Snapshot
+
+__all__ = ["SMOOTHING", "TrainingCurves", "smoothed"]
+
+#: Weight of the newest batch in the smoothed loss (an exponential moving average).
+SMOOTHING = 0.05
+
+
+def smoothed(values: NDArray, weight: float = SMOOTHING, start: list[float] | None = None
+             ) -> list[float]:
+    """Exponential moving average, ``s_0 = v_0``, ``s_i = (1 − w)·s_{i−1} + w·v_i``.
+
+    ``start``: the averages of the first ``len(start)`` values, already computed (only the
+    new values are averaged then: a live curve grows by a few points a frame).
+    """
+    out = list(start or [])
+    keep = 1.0 - weight
+    for v in np.asarray(values, dtype=float)[len(out):].tolist():
+        out.append(v if not out else keep * out[-1] + weight * v)
+    return out
+
+
+class TrainingCurves(QWidget):
+    """Two plots: loss (batches faint, smoothed bold) and accuracy (train, test)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss_plot = make_plot("Loss", "epoch", "cross-entropy", legend=True)
+        self.accuracy_plot = make_plot("Accuracy", "epoch", "correct (%)", legend=True)
+        self.loss_plot.setToolTip("Softmax cross-entropy of each batch (faint) and its moving "
+                                  "average")
+        self.accuracy_plot.setToolTip("Test accuracy at each evaluation (4 per epoch), and the "
+                                      "training accuracy so far in the epoch")
+        self.batch_loss = self.loss_plot.plot(name="batch")
+        self.smooth_loss = self.loss_plot.plot(name="smoothed")
+        self.train_acc = self.accuracy_plot.plot(name="train (this epoch)", symbol="o",
+                                                 symbolSize=5)
+        self.test_acc = self.accuracy_plot.plot(name="test", symbol="o", symbolSize=6)
+        self._smooth: list[float] = []
+        self.accuracy_plot.setYRange(0, 100)
+        self.accuracy_plot.getPlotItem().getViewBox().setLimits(yMin=-5, yMax=105)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.loss_plot)
+        layout.addWidget(self.accuracy_plot)
+        self.recolor()
+
+    def recolor(self) -> None:
+        """Series colours of the current look."""
+        loss, test, train = series_color(0), series_color(1), series_color(2)
+        faint = pg.mkColor(loss)
+        faint.setAlpha(70)
+        self.batch_loss.setPen(pg.mkPen(faint, width=1))
+        self.smooth_loss.setPen(pg.mkPen(loss, width=2.5))
+        self.test_acc.setPen(pg.mkPen(test, width=2.5))
+        self.test_acc.setSymbolBrush(test)
+        self.test_acc.setSymbolPen(test)
+        self.train_acc.setPen(pg.mkPen(train, width=1.5))
+        self.train_acc.setSymbolBrush(train)
+        self.train_acc.setSymbolPen(train)
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        per_epoch = max(snap.batches_per_epoch, 1)
+        h = snap.history
+        x = np.asarray(h["steps"], dtype=float) / per_epoch
+        self.batch_loss.setData(x, h["loss"])
+        if len(self._smooth) > len(h["loss"]):  # a new run
+            self._smooth = []
+        self._smooth = smoothed(h["loss"], start=self._smooth)
+        self.smooth_loss.setData(x, self._smooth)
+        ex = snap.evals["steps"] / per_epoch
+        self.test_acc.setData(ex, 100 * snap.evals["test_accuracy"])
+        train = 100 * snap.evals["train_accuracy"]
+        ok = np.isfinite(train)
+        self.train_acc.setData(ex[ok], train[ok])

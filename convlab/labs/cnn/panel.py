@@ -1,0 +1,327 @@
+"""The CNN Training lab: watch a convolutional network learn its kernels from MNIST, live.
+
+The Gradient lab learned a 1-D kernel, the MNIST lab showed four hand-made
+2-D kernels; here a network learns its 2-D kernels from the application's
+digits (those the MNIST lab loaded: the bundled sample by default), and the
+learned kernels stand beside the hand-made ones.
+
+This module only builds the lab's parts, lays them out and wires them; each
+part binds to the model (:class:`~.model.CNNState`) or to the training
+controller on its own:
+
+* :mod:`.model` — the settings (network blocks, optimizer …), validated;
+* :mod:`.run` — one training run (the core's trainer, evaluations, snapshots; Qt-free);
+* :mod:`.controller` — Train / Pause / Step / Reset, the worker, the GUI-side network;
+* :mod:`.controls` — the Network and Training boxes (presets, lesson, settings, progress);
+* :mod:`.curves`, :mod:`.kernels`, :mod:`.confusion` — loss and accuracy, the learned
+  kernels beside the detectors, the confusion matrix with its digits;
+* :mod:`.inside` — one digit (or your drawing) through every layer, scores and softmax;
+* :mod:`.editor` — the layer editor with output shapes, and the gradient check;
+* :mod:`.persist` — arrays in a session (exact, no pickle).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+import convlab.core as cc
+from convlab.gui.base import DataExport, LabPanel
+from convlab.gui.digits import DigitData, shared_digits
+
+from .confusion import ConfusionBox
+from .controller import TrainingController
+from .controls import NetworkBox, TrainingBox
+from .curves import TrainingCurves
+from .editor import GradientCheckBox, NetworkEditor
+from .inside import DigitPicker, FeatureMaps
+from .kernels import KernelView
+from .model import CNNState
+from .run import Snapshot
+
+__all__ = ["CNNPanel", "CNNState"]
+
+#: Digits the gradient check uses.
+CHECK_BATCH = 32
+
+
+class CNNPanel(LabPanel):
+    """Train a CNN on MNIST: curves, kernels vs detectors, confusion, feature maps, editor."""
+
+    def __init__(self, parent: QWidget | None = None, data: DigitData | None = None) -> None:
+        """``data``: the digits to train on (default: the application's, shared by the labs)."""
+        super().__init__(parent)
+        self.model = CNNState()
+        self.data = shared_digits() if data is None else data
+        self.controller = TrainingController(self.model, self.data, self.tasks, self)
+        self.network_box = NetworkBox(self.model)
+        self.training_box = TrainingBox(self.model, self.controller)
+        self.curves = TrainingCurves()
+        self.kernels = KernelView()
+        self.confusion = ConfusionBox()
+        self.picker = DigitPicker(self.model, self.data)
+        self.feature_maps = FeatureMaps()
+        self.editor = NetworkEditor(self.model)
+        self.gradient_check = GradientCheckBox()
+        self.tabs = QTabWidget()
+        self._shown_evaluation: cc.CNNEvaluation | None = None
+        self._lay_out()
+        self._wire()
+        self._on_run_changed()
+        if self.controller.snapshot is not None:
+            self._show_snapshot(self.controller.snapshot)
+
+    # -- building -----------------------------------------------------------------------------
+    def _lay_out(self) -> None:
+        training = QWidget()
+        grid = QGridLayout(training)
+        grid.setContentsMargins(2, 2, 2, 2)
+        grid.addWidget(self.curves, 0, 0)
+        grid.addWidget(self.confusion, 0, 1)
+        grid.addWidget(self.kernels, 1, 0, 1, 2)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(1, 1)
+        inside = QSplitter()
+        inside.addWidget(_scroll(self.picker))
+        inside.addWidget(self.feature_maps)
+        inside.setStretchFactor(1, 1)
+        network = QWidget()
+        nl = QHBoxLayout(network)
+        nl.setContentsMargins(2, 2, 2, 2)
+        nl.addWidget(self.editor, 3)
+        nl.addWidget(self.gradient_check, 2)
+        self.tabs.addTab(training, "Training")
+        self.tabs.addTab(inside, "Inside the network")
+        self.tabs.addTab(network, "Network editor")
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.network_box)
+        ll.addWidget(self.training_box)
+        ll.addStretch(1)
+        splitter = QSplitter()
+        side = _scroll(left)
+        side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        side.setMinimumWidth(280)  # larger text (presentation) scrolls rather than widening
+        splitter.addWidget(side)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([300, 1000])
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(splitter)
+
+    def _wire(self) -> None:
+        c = self.controller
+        c.updated.connect(self._show_snapshot)
+        c.run_changed.connect(self._on_run_changed)
+        c.message.connect(self.status_message)
+        for signal in (self.model.events.split, self.model.events.index,
+                       self.model.events.digit_source, self.model.events.drawing):
+            signal.connect(self._show_digit)
+        self.confusion.digit_chosen.connect(self._on_digit_chosen)
+        self.gradient_check.requested.connect(self.check_gradients)
+        self.follow_theme(self.curves.recolor)
+        self.follow_theme(self.kernels.restyle)
+        self.follow_theme(self.feature_maps.restyle)
+        self.follow_theme(self.confusion.matrix.restyle)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.add_shortcuts((
+            ("Ctrl+Shift+T", c.toggle),
+            ("Ctrl+Shift+N", c.step),
+            ("Ctrl+Shift+R", c.reset),
+        ))
+
+    # -- what is shown ------------------------------------------------------------------------
+    def _on_run_changed(self) -> None:
+        net = self.controller.view_net
+        self.feature_maps.build(net)
+        self.kernels.set_kernel_count(net.params["0.weight"].shape[0])
+        images, labels = self.data.split("test")
+        self.confusion.set_test_digits(images, labels)
+        self.confusion.clear()
+        self._shown_evaluation = None
+
+    def _show_snapshot(self, snap: Snapshot) -> None:
+        """Redraw the views of the tab shown (hidden ones catch up when their tab opens)."""
+        if self.tabs.currentIndex() == 0 or not self.controller.running:
+            self.curves.show_snapshot(snap)
+            self.kernels.show_weights(snap.params["0.weight"])
+            if snap.evaluation is not None and snap.evaluation is not self._shown_evaluation:
+                self._shown_evaluation = snap.evaluation
+                self.confusion.set_evaluation(snap.evaluation.confusion,
+                                              snap.evaluation.predictions)
+        if self.tabs.currentIndex() == 1 or not self.controller.running:
+            self._show_digit()
+
+    def _on_tab_changed(self, _index: int) -> None:
+        if self.controller.snapshot is not None:
+            self._show_snapshot(self.controller.snapshot)
+
+    def _show_digit(self, *_args: Any) -> None:
+        self.feature_maps.show_digit(self.controller.view_net, self.picker.digit())
+        p = self.feature_maps.probabilities
+        best = int(np.argmax(p))
+        label = self.picker.true_label()
+        truth = "your drawing" if label is None else f"a {label}"
+        self.picker.set_verdict(f"This is {truth}; the network says <b>{best}</b> "
+                                f"({100 * p[best]:.1f} %).")
+
+    def _on_digit_chosen(self, index: int) -> None:
+        self.picker.show_test_digit(index)
+        self.tabs.setCurrentIndex(1)
+
+    def check_gradients(self) -> None:
+        """The core's gradient check on a batch of training digits (GUI-side network)."""
+        images, labels = self.data.split("train")
+        step = self.controller.snapshot.step if self.controller.snapshot else 0
+        rng = np.random.default_rng(self.model.seed + step)
+        idx = rng.choice(len(labels), size=min(CHECK_BATCH, len(labels)), replace=False)
+        self.gradient_check.run(self.controller.view_net, images[idx], labels[idx])
+
+    # -- LabPanel API -------------------------------------------------------------------------
+    def pause(self) -> None:
+        self.controller.pause()
+
+    def get_state(self) -> dict[str, Any]:
+        return {**self.model.to_dict(), "run": self.controller.get_state()}
+
+    def revision(self) -> int:
+        """Changes whenever :meth:`get_state` would return something different."""
+        return hash((self.model.revision, self.controller.revision))
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore settings and, if saved, the trained run (all checked before anything changes).
+
+        Raises
+        ------
+        ValueError
+            If the settings or the saved run are not valid (the lab is unchanged then).
+        """
+        if not isinstance(state, dict):
+            raise ValueError("the CNN Training lab's state must be a mapping")
+        settings = {k: v for k, v in state.items() if k != "run"}
+        new = CNNState.from_dict(settings)
+        try:
+            run = self.controller.check_state(state.get("run"), new)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"the saved training run cannot be restored: {exc}") from None
+        self.controller.pause()
+        self.model.update(new.to_dict())
+        self.controller.restore(run, state.get("run"))
+
+    def data_exports(self) -> list[DataExport]:
+        return [
+            DataExport("Trained weights (.npz)…", "NumPy arrays (*.npz)", "convlab-cnn.npz",
+                       self.save_weights),
+            DataExport("Training history as CSV…", "CSV (*.csv)", "convlab-cnn-history.csv",
+                       self.save_history_csv),
+            DataExport("Confusion matrix as CSV…", "CSV (*.csv)", "convlab-cnn-confusion.csv",
+                       self.save_confusion_csv),
+            DataExport("Kernels as PNG…", "PNG image (*.png)", "convlab-cnn-kernels.png",
+                       lambda path: _save_png(self.kernels, path)),
+            DataExport("Feature maps as PNG…", "PNG image (*.png)",
+                       "convlab-cnn-feature-maps.png",
+                       lambda path: _save_png(self.feature_maps, path)),
+        ]
+
+    def save_weights(self, path: Path) -> None:
+        """The network shown (architecture and weights, ``cc.load_network`` reads it)."""
+        snap = self.controller.snapshot
+        cc.save_network(path, self.controller.view_net, metadata={
+            "settings": self.model.to_dict() | {"drawing": None},
+            "step": snap.step if snap else 0})
+
+    def save_history_csv(self, path: Path) -> None:
+        """Per batch: step, epoch, loss, accuracy, running loss/accuracy; then evaluations."""
+        snap = self.controller.snapshot
+        if snap is None:  # pragma: no cover - a run always has a snapshot
+            raise OSError("nothing to write yet")
+        h, e = snap.history, snap.evals
+        tests = {int(s): (a, lo) for s, a, lo in
+                 zip(e["steps"], e["test_accuracy"], e["test_loss"], strict=True)}
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            out = csv.writer(handle)
+            out.writerow(["step", "epoch", "loss", "accuracy", "running_loss",
+                          "running_accuracy", "test_accuracy", "test_loss"])
+            out.writerow([0, 0.0, "", "", "", "", *tests.get(0, ("", ""))])  # the start
+            for i, step in enumerate(h["steps"]):
+                test = tests.get(int(step), ("", ""))
+                out.writerow([int(step), step / snap.batches_per_epoch, h["loss"][i],
+                              h["accuracy"][i], h["running_loss"][i],
+                              h["running_accuracy"][i], *test])
+
+    def save_confusion_csv(self, path: Path) -> None:
+        """``confusion[true, predicted]`` on the test set, with headers."""
+        counts = self.confusion.matrix.counts
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            out = csv.writer(handle)
+            out.writerow(["true \\ predicted", *range(10)])
+            for r in range(10):
+                out.writerow([r, *counts[r].tolist()])
+
+    def prepare_screenshot(self) -> None:
+        """A short deterministic training (network A from the detectors, 3 epochs of the data
+        shown), so the picture shows learned kernels and a filled confusion matrix."""
+        self.controller.pause()
+        self.model.use_preset("A-detectors")
+        self.model.update({"epochs": 3, "split": "test", "index": 0})
+        self.controller.reset()
+        self.controller.train_now(self.controller.target_steps())
+        counts = self.confusion.matrix.counts.copy()
+        np.fill_diagonal(counts, -1)
+        r, c = np.unravel_index(int(np.argmax(counts)), counts.shape)
+        self.confusion.show_cell(int(r), int(c))
+        self.tabs.setCurrentIndex(0)
+
+    def self_test(self) -> None:
+        saved = self.get_state()
+        try:
+            self.model.use_preset("A-detectors")
+            self.controller.reset()
+            for _ in range(3):
+                self.controller.step()
+            net = cc.build_network(self.model.architecture(), seed=self.model.seed)
+            trainer = cc.CNNTrainer(net, self.data.dataset, **self.model.trainer_options())
+            trainer.step(3)
+            for name, value in net.params.items():
+                assert np.array_equal(self.controller.view_net.params[name], value), name
+            assert np.array_equal(self.kernels.kernels(), net.params["0.weight"][:, 0]), \
+                "the kernels shown are not the first layer's"
+            x = self.picker.digit()[None, None].astype(np.float32)
+            _out, kept = net.forward(x, keep=True)
+            for shown, want in zip(self.feature_maps.shown_maps(),
+                                   [k[0] for k in kept if k.ndim == 4], strict=True):
+                assert np.array_equal(shown, want), "a feature map is wrong"
+            p = net.probabilities(self.picker.digit())
+            assert np.allclose(self.feature_maps.probabilities, p, atol=1e-6), "softmax"
+        finally:
+            self.set_state(saved)
+
+
+def _scroll(widget: QWidget) -> QScrollArea:
+    scroll = QScrollArea()
+    scroll.setWidget(widget)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return scroll
+
+
+def _save_png(widget: QWidget, path: Path) -> None:
+    if not widget.grab().save(str(path), "PNG"):
+        raise OSError(f"could not write {path}")
