@@ -97,7 +97,7 @@ class DigitMosaic(pg.GraphicsLayoutWidget):
         register_view(self)
         self.per_row = per_row
         self.indices: list[int] = []
-        self._box = self.ci.addViewBox(lockAspect=True, enableMouse=False)
+        self._box = self.ci.addViewBox(lockAspect=True, enableMouse=False, enableMenu=False)
         self._box.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self._box.addItem(self.image)

@@ -193,7 +193,7 @@ class FeatureMaps(pg.GraphicsLayoutWidget):
             images = []
             for c in range(shown):
                 box = self.ci.addViewBox(row=row + 1, col=c, lockAspect=True,
-                                         enableMouse=False)
+                                         enableMouse=False, enableMenu=False)
                 box.invertY(True)
                 image = pg.ImageItem(axisOrder="row-major")
                 image.setColorMap(self._cmap)
