@@ -21,13 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
+from math import floor
 from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_finite_array
-from .conv2d import conv2d, conv2d_output_shape, conv2d_padding
+from .conv2d import Convolution
+from .conv2d_geometry import conv2d_output_shape, conv2d_padding
 
 __all__ = [
     "KERNEL_PRESETS_2D",
@@ -35,6 +38,7 @@ __all__ = [
     "NOTEBOOK_THRESHOLD",
     "DetectorFigure",
     "detector_figure",
+    "integer_cutoff",
     "recenter_digit",
     "response_patch",
     "scale_digit",
@@ -85,6 +89,37 @@ def _check_level(level: float) -> float:
     if not np.isfinite(value):
         raise ValueError(f"threshold level must be a finite number, got {level!r}")
     return value
+
+
+def integer_cutoff(level: float, divisor: float = 255) -> int:
+    """The whole number ``c`` with ``n / divisor > level`` ⇔ ``n > c`` for every integer ``n``.
+
+    This is how ConvLab thresholds exactly: a uint8 digit scaled to [0, 1]
+    and convolved with a whole-number kernel has responses ``n / 255`` with
+    ``n`` an exact integer, so ``response > level`` is decided as
+    ``n > integer_cutoff(level)``, with no rounding anywhere.
+
+    ``level`` is read as the decimal number it is written as (its shortest
+    ``repr``): ``1.4`` means 14/10, so a response of exactly ``357/255 = 1.4``
+    is *not* above ``1.4``. This is also what float64 arithmetic gives, and
+    what a student expects; the binary value nearest 1.4 is slightly below it.
+
+    Parameters
+    ----------
+    level : float, a finite threshold
+    divisor : float, the (whole-number) scale of the responses, 255 for uint8 digits
+
+    Returns
+    -------
+    int, ``floor(level · divisor)`` computed exactly.
+
+    Examples
+    --------
+    >>> integer_cutoff(1.5), integer_cutoff(0.2), integer_cutoff(1.4), integer_cutoff(-0.001)
+    (382, 51, 357, -1)
+    """
+    value = Fraction(repr(_check_level(level)))
+    return floor(value * Fraction(repr(float(divisor))))
 
 
 def threshold(response: ArrayLike, level: float = NOTEBOOK_THRESHOLD) -> NDArray[np.bool_]:
@@ -218,8 +253,24 @@ def detector_figure(
         raise ValueError(f"digit must be one (H, W) image, got shape {x.shape}")
     names, bank = _kernel_bank(kernels)
     level = _check_level(level)
-    responses = conv2d(x, bank, mode=mode, flip=flip, dtype=np.float64)
+    raw = np.asarray(digit)
+    if raw.dtype.kind in "biu":
+        conv = Convolution(raw, bank, mode, flip, np.float64, divisor=255,
+                           kernels_checked=bank)
+        if conv.exact:
+            acc = _responses(conv)
+            masks = acc > integer_cutoff(level, 255)
+            responses = np.divide(acc, 255.0)
+            return DetectorFigure(x, names, bank, responses, masks, level, mode, flip)
+    conv = Convolution(x, bank, mode, flip, np.float64, kernels_checked=bank)
+    responses = _responses(conv)
     return DetectorFigure(x, names, bank, responses, responses > level, level, mode, flip)
+
+
+def _responses(conv: Convolution) -> NDArray:
+    """The ``(K, H', W')`` responses of a one-image :class:`Convolution` (a new array)."""
+    _, views = conv.compute(0, 1)
+    return np.concatenate(views)
 
 
 def response_patch(
