@@ -329,53 +329,59 @@ def integer_dtype(bound: float) -> np.dtype | None:
 
 
 class Workspace:
-    """One thread's buffers for blocks of up to ``block`` images."""
+    """One thread's buffers for blocks of up to ``block`` images.
+
+    The kernels' results are the rows of one ``(K, block * slot)`` array
+    (:attr:`results`), so a dense one-image result is a single ``(K, slot)`` view.
+    """
 
     def __init__(self, engine: Engine, block: int) -> None:
         p = engine.program
         size = block * engine.layout.slot
         dt = engine.dtype
         self.block = block
+        self.results = np.empty((len(p.results), size), dtype=dt)
+        rows = dict(zip(p.results, self.results, strict=True))
         # the input buffer is zero once; only the images' interiors are ever written
         self.buffers = [np.zeros(size + p.extent[0], dtype=dt)]
         for b in range(1, p.n_buffers):
-            self.buffers.append(np.empty(size + p.extent[b], dtype=dt))
+            self.buffers.append(rows[b] if b in rows else np.empty(size + p.extent[b], dtype=dt))
+        self.calls: dict[int, list] = {}
+        self.extra: dict[str, NDArray] = {}
 
 
 class Engine:
-    """A compiled convolution: layout, program and arithmetic type.
+    """A compiled convolution: layout, program and arithmetic type (immutable, cached).
 
     Parameters
     ----------
     layout : Layout
-    weights : (K, kh, kw) float64 array of correlation weights (already flipped
-        for true convolution)
+    program : Program
     dtype : arithmetic type: an integer type for exact programs, else float32/float64
     """
 
-    def __init__(self, layout: Layout, weights: NDArray, dtype: np.dtype,
-                 integer: bool) -> None:
+    def __init__(self, layout: Layout, program: Program, dtype: np.dtype) -> None:
         self.layout = layout
         self.dtype = np.dtype(dtype)
-        self.program = program_for(weights, layout.stride, integer)
-        self.kernels = weights.shape[0]
+        self.program = program
+        self.kernels = len(program.results)
         cast = self.dtype.type
         self._ops = [(code, dst, a, ao, b, bo, cast(s)) for code, dst, a, ao, b, bo, s
-                     in self.program.ops]
-        self._local = threading.local()
+                     in program.ops]
+        self._small = threading.local()
+
+    def small_workspace(self) -> Workspace:
+        """A one-image workspace kept for this thread (the figure reuses it each redraw)."""
+        ws = getattr(self._small, "ws", None)
+        if ws is None:
+            ws = self._small.ws = Workspace(self, 1)
+        return ws
 
     def block_size(self, requested: int | None, n_images: int) -> int:
         if requested is not None:
             return max(1, min(requested, n_images))
         per_image = self.program.n_buffers * self.layout.slot * self.dtype.itemsize
         return max(1, min(MAX_BLOCK, BLOCK_BYTES // per_image, n_images))
-
-    def workspace(self, block: int) -> Workspace:
-        """This thread's workspace (made on first use, reused by later blocks)."""
-        ws = getattr(self._local, "ws", None)
-        if ws is None or ws.block < block:
-            ws = self._local.ws = Workspace(self, block)
-        return ws
 
     def load(self, ws: Workspace, images: NDArray, divisor: float | None = None) -> None:
         """Write ``images`` (count, H, W) into the block; floats divided by ``divisor``."""
@@ -385,28 +391,43 @@ class Engine:
         else:
             np.divide(images, divisor, out=dst, casting="unsafe")
 
-    def run(self, ws: Workspace, count: int) -> list[NDArray]:
-        """Execute the program on the first ``count`` images; each kernel's flat result."""
+    def _calls(self, ws: Workspace, count: int) -> list:
+        """The program as bound ufunc calls on this workspace's views (cached per count)."""
+        calls = ws.calls.get(count)
+        if calls is not None:
+            return calls
         bufs = ws.buffers
         n0 = count * self.layout.slot
         extent = self.program.extent
-        add, sub, mul, neg, copyto = np.add, np.subtract, np.multiply, np.negative, np.copyto
+        calls = []
         for code, dst, a, ao, b, bo, s in self._ops:
             n = n0 + extent[dst]
             d = bufs[dst][:n]
             if code == _ADD:
-                add(bufs[a][ao : ao + n], bufs[b][bo : bo + n], out=d)
+                calls.append((np.add, bufs[a][ao : ao + n], bufs[b][bo : bo + n], d))
             elif code == _SUB:
-                sub(bufs[a][ao : ao + n], bufs[b][bo : bo + n], out=d)
+                calls.append((np.subtract, bufs[a][ao : ao + n], bufs[b][bo : bo + n], d))
             elif code == _MUL:
-                mul(bufs[a][ao : ao + n], s, out=d)
+                calls.append((np.multiply, bufs[a][ao : ao + n], s, d))
             elif code == _COPY:
-                copyto(d, bufs[a][ao : ao + n])
+                calls.append((np.add, bufs[a][ao : ao + n], self.dtype.type(0), d))
             elif code == _NEG:
-                neg(d, out=d)
-            else:
-                d.fill(0)
-        return [bufs[r][:n0] for r in self.program.results]
+                calls.append((np.multiply, d, self.dtype.type(-1), d))
+            else:  # an all-zero kernel: 0 × the (finite) input
+                calls.append((np.multiply, bufs[0][:n], self.dtype.type(0), d))
+        if len(ws.calls) > 4:
+            ws.calls.clear()
+        ws.calls[count] = calls
+        return calls
+
+    def run(self, ws: Workspace, count: int) -> NDArray:
+        """Execute the program on the first ``count`` images.
+
+        Returns the ``(K, count * slot)`` results (views into ``ws``).
+        """
+        for fn, a, b, d in self._calls(ws, count):
+            fn(a, b, out=d)
+        return ws.results[:, : count * self.layout.slot]
 
 
 def blocks_of(n: int, block: int) -> list[tuple[int, int]]:

@@ -25,6 +25,9 @@ Sizes and padding follow :func:`scipy.signal.convolve2d` /
 
 from __future__ import annotations
 
+import threading
+from functools import lru_cache
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -59,19 +62,40 @@ def _as_images(images: ArrayLike) -> NDArray:
     return arr
 
 
+_SMALL_BOUNDS = {np.dtype(t): float(max(-np.iinfo(t).min, np.iinfo(t).max))
+                 for t in (np.uint8, np.int8, np.uint16, np.int16)}
+_SMALL_BOUNDS[np.dtype(np.bool_)] = 1.0
+
+
 def pixel_bound(images: NDArray) -> float:
     """Largest ``|pixel|`` an integer stack may hold (from its type for small types)."""
-    if images.dtype == np.bool_:
-        return 1.0
-    info = np.iinfo(images.dtype)
-    if images.dtype.itemsize <= 2 or images.size == 0:
-        return float(max(-info.min, info.max))
+    bound = _SMALL_BOUNDS.get(images.dtype)
+    if bound is not None:
+        return bound
+    if images.size == 0:
+        return 0.0
     return float(max(-int(images.min()), int(images.max())))
 
 
 def is_integer_bank(kernels: NDArray) -> bool:
     """True if every weight is a whole number (so integer images convolve exactly)."""
     return bool(np.all(kernels == np.rint(kernels)) and np.abs(kernels).max() < 2**31)
+
+
+@lru_cache(maxsize=64)
+def _compile(key: bytes, kshape: tuple[int, int, int], image_hw: tuple[int, int], mode: str,
+             flip: bool, integer_images: bool, pixels: float,
+             float_dtype: np.dtype) -> engine.Engine:
+    """The engine for these kernels and image size (cached: the figure redraws often)."""
+    kernels = np.frombuffer(key, dtype=np.float64).reshape(kshape)
+    layout = engine.Layout.make(image_hw, kshape[1:], mode, flip)
+    weights = kernels[:, ::-1, ::-1] if flip else kernels
+    if integer_images and is_integer_bank(kernels):
+        program = engine.program_for(weights, layout.stride, True)
+        int_type = engine.integer_dtype(program.bound * pixels)
+        if int_type is not None:
+            return engine.Engine(layout, program, int_type)
+    return engine.Engine(layout, engine.program_for(weights, layout.stride, False), float_dtype)
 
 
 class Convolution:
@@ -100,22 +124,18 @@ class Convolution:
         self.kernels = kern if kern.ndim == 3 else kern[None]
         if self.kernels.shape[0] == 0 or 0 in self.kernels.shape[1:]:
             raise ValueError(f"kernels is empty (shape {kern.shape}): give at least one weight")
-        self.layout = engine.Layout.make(self.images.shape[1:], self.kernels.shape[1:],
-                                         mode, flip)
-        weights = self.kernels[:, ::-1, ::-1] if flip else self.kernels
+        integer_images = self.images.dtype.kind in "biu"
+        k64 = np.ascontiguousarray(self.kernels, dtype=np.float64)
+        self.engine = _compile(
+            k64.tobytes(), k64.shape, self.images.shape[1:], mode, bool(flip), integer_images,
+            pixel_bound(self.images) if integer_images else 0.0, np.dtype(float_dtype))
+        self.layout = self.engine.layout
+        self.exact = self.engine.dtype.kind == "i"
         self.divisor = float(divisor)
-        self.exact = False
-        dtype = np.dtype(float_dtype)
-        integer = self.images.dtype.kind in "biu" and is_integer_bank(self.kernels)
-        if integer:
-            program = engine.program_for(weights, self.layout.stride, True)
-            int_type = engine.integer_dtype(program.bound * pixel_bound(self.images))
-            if int_type is not None:
-                self.exact, dtype = True, int_type
-        self.engine = engine.Engine(self.layout, weights, dtype, integer=self.exact)
         if block is not None:
             block = check_positive_int(block, "block")
         self.block = self.engine.block_size(block, self.images.shape[0])
+        self._local = threading.local()
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -126,13 +146,23 @@ class Convolution:
     def blocks(self) -> list[tuple[int, int]]:
         return engine.blocks_of(self.images.shape[0], self.block)
 
+    def workspace(self) -> engine.Workspace:
+        """This thread's buffers (made on its first block, reused by its later blocks)."""
+        ws = getattr(self._local, "ws", None)
+        if ws is None:
+            if self.block == 1:  # one image (the figure): the engine keeps a small one per thread
+                ws = self._local.ws = self.engine.small_workspace()
+            else:
+                ws = self._local.ws = engine.Workspace(self.engine, self.block)
+        return ws
+
     def compute(self, start: int, stop: int, index: NDArray | None = None):
         """Run one block: ``(workspace, [(count, H', W') view of each kernel's response])``.
 
         ``index`` (optional) picks the block's images by position instead of
         ``start:stop``. The views are overwritten by this thread's next block.
         """
-        ws = self.engine.workspace(self.block)
+        ws = self.workspace()
         imgs = self.images[start:stop] if index is None else self.images[index[start:stop]]
         count = imgs.shape[0]
         self.engine.load(ws, imgs, None if self.exact else self.divisor)
@@ -142,7 +172,7 @@ class Convolution:
 
 def _scratch(ws, name: str, shape: tuple[int, ...], dtype) -> NDArray:
     """A per-workspace buffer at least ``shape`` big (reused across blocks)."""
-    extra = ws.__dict__.setdefault("extra", {})
+    extra = ws.extra
     buf = extra.get(name)
     size = int(np.prod(shape))
     if buf is None or buf.size < size or buf.dtype != dtype:

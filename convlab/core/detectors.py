@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from math import floor
 from types import MappingProxyType
 
@@ -91,6 +92,7 @@ def _check_level(level: float) -> float:
     return value
 
 
+@lru_cache(maxsize=256)
 def integer_cutoff(level: float, divisor: float = 255) -> int:
     """The whole number ``c`` with ``n / divisor > level`` ⇔ ``n > c`` for every integer ``n``.
 
@@ -172,7 +174,7 @@ def scale_digit(img: ArrayLike, dtype: type = np.float32) -> NDArray:
     if arr.dtype.kind in "biu":
         if arr.ndim not in (2, 3) or arr.size == 0:
             raise ValueError(f"digit must be a non-empty (H, W) or (N, H, W) array: {arr.shape}")
-        if arr.min() < 0 or arr.max() > 255:
+        if arr.dtype not in (np.uint8, np.bool_) and (arr.min() < 0 or arr.max() > 255):
             raise ValueError("integer pixels must lie in 0…255")
         return arr.astype(dtype) / 255
     arr = as_finite_array(arr, "digit", ndims=(2, 3), dtype=dtype)
@@ -187,9 +189,15 @@ def _kernel_bank(kernels: Mapping[str, ArrayLike] | ArrayLike) -> tuple[tuple[st
     """Names and a (K, kh, kw) float64 stack from a name→kernel mapping or an array."""
     if isinstance(kernels, Mapping):
         names = tuple(str(n) for n in kernels)
-        items = [as_finite_array(k, f"kernel {n!r}", ndims=(2,)) for n, k in kernels.items()]
-        if not items:
+        if not names:
             raise ValueError("kernels is empty: give at least one kernel")
+        try:  # the common case in one step: same-size 2-D kernels of finite numbers
+            bank = np.array([np.asarray(k, dtype=np.float64) for k in kernels.values()])
+            if bank.ndim == 3 and bank.size and np.isfinite(bank).all():
+                return names, bank
+        except (TypeError, ValueError):
+            pass
+        items = [as_finite_array(k, f"kernel {n!r}", ndims=(2,)) for n, k in kernels.items()]
         if len({k.shape for k in items}) > 1:
             sizes = ", ".join(f"{n}: {k.shape}" for n, k in zip(names, items, strict=True))
             raise ValueError(f"all kernels must have the same size, got {sizes}")
@@ -259,18 +267,23 @@ def detector_figure(
                            kernels_checked=bank)
         if conv.exact:
             acc = _responses(conv)
-            masks = acc > integer_cutoff(level, 255)
+            masks = np.greater(acc, integer_cutoff(level, 255))
             responses = np.divide(acc, 255.0)
             return DetectorFigure(x, names, bank, responses, masks, level, mode, flip)
     conv = Convolution(x, bank, mode, flip, np.float64, kernels_checked=bank)
-    responses = _responses(conv)
+    responses = _responses(conv).copy()
     return DetectorFigure(x, names, bank, responses, responses > level, level, mode, flip)
 
 
 def _responses(conv: Convolution) -> NDArray:
-    """The ``(K, H', W')`` responses of a one-image :class:`Convolution` (a new array)."""
-    _, views = conv.compute(0, 1)
-    return np.concatenate(views)
+    """The ``(K, H', W')`` responses of a one-image :class:`Convolution` (a view in its buffers)."""
+    ws = conv.workspace()
+    conv.engine.load(ws, conv.images, None)
+    flat = conv.engine.run(ws, 1)
+    lay = conv.layout
+    if lay.dense:
+        return flat.reshape(-1, lay.out_height, lay.out_width)
+    return flat.reshape(-1, lay.rows, lay.stride)[:, : lay.out_height, : lay.out_width]
 
 
 def response_patch(
