@@ -360,8 +360,10 @@ class Engine:
     dtype : arithmetic type: an integer type for exact programs, else float32/float64
     """
 
-    def __init__(self, layout: Layout, program: Program, dtype: np.dtype) -> None:
+    def __init__(self, layout: Layout, program: Program, dtype: np.dtype,
+                 pixels: float = 1.0) -> None:
         self.layout = layout
+        self.pixels = pixels  # largest |pixel| the engine was compiled for
         self.dtype = np.dtype(dtype)
         self.program = program
         self.kernels = len(program.results)
@@ -391,18 +393,65 @@ class Engine:
         else:
             np.divide(images, divisor, out=dst, casting="unsafe")
 
-    def _calls(self, ws: Workspace, count: int) -> list:
-        """The program as bound ufunc calls on this workspace's views (cached per count)."""
-        calls = ws.calls.get(count)
-        if calls is not None:
-            return calls
+    def _fold(self, k: int) -> tuple[int, int] | None:
+        """``(op index, code)`` if kernel ``k``'s last op is ``result = X ± Y`` with Y shared.
+
+        Then ``result > c`` ⇔ ``X > Y + c`` (SUB) or ``X > c − Y`` (ADD): the op
+        is skipped and the threshold moved onto Y, computed once for the bank.
+        """
+        dst = self.program.results[k]
+        last = max((i for i, op in enumerate(self._ops) if op[1] == dst), default=None)
+        if last is None:
+            return None
+        code, _, _, _, b, bo, _ = self._ops[last]
+        if code not in (_ADD, _SUB) or bo != 0 or b == 0 or b in self.program.results:
+            return None
+        return last, code
+
+    def _calls(self, ws: Workspace, count: int, cutoff: int | None = None) -> tuple[list, list]:
+        """The program as bound ufunc calls on this workspace's views (cached per count).
+
+        Returns ``(calls, compare)``; with a ``cutoff`` (exact programs),
+        ``compare[k] = (lhs, rhs)`` with ``response_k > cutoff`` ⇔ ``lhs > rhs``.
+        """
+        key = (count, cutoff)
+        cached = ws.calls.get(key)
+        if cached is not None:
+            return cached
         bufs = ws.buffers
         n0 = count * self.layout.slot
         extent = self.program.extent
+        results = self.program.results
+        skip: dict[int, tuple[int, int]] = {}
+        if cutoff is not None:
+            info = np.iinfo(self.dtype)
+            for k in range(self.kernels):
+                fold = self._fold(k)
+                if fold is None:
+                    continue
+                b = self._ops[fold[0]][4]
+                if self.program.bound * self.pixels + abs(cutoff) < info.max:
+                    skip[fold[0]] = (k, b)
         calls = []
-        for code, dst, a, ao, b, bo, s in self._ops:
+        compare: list = [None] * self.kernels
+        moved: dict[tuple[int, int], NDArray] = {}
+        zero, minus = self.dtype.type(0), self.dtype.type(-1)
+        for i, (code, dst, a, ao, b, bo, s) in enumerate(self._ops):
             n = n0 + extent[dst]
             d = bufs[dst][:n]
+            if i in skip:
+                k, y = skip[i]
+                if (y, code) not in moved:
+                    rhs = ws.extra.setdefault(f"fold{y}-{code}", np.empty_like(bufs[y]))[:n0]
+                    c = self.dtype.type(cutoff)
+                    if code == _SUB:
+                        calls.append((np.add, bufs[y][:n0], c, rhs))
+                    else:
+                        calls.append((np.subtract, c, bufs[y][:n0], rhs))
+                    moved[y, code] = rhs
+                lhs = d[:n0] if a == dst else bufs[a][ao : ao + n0]
+                compare[k] = (lhs, moved[y, code])
+                continue
             if code == _ADD:
                 calls.append((np.add, bufs[a][ao : ao + n], bufs[b][bo : bo + n], d))
             elif code == _SUB:
@@ -410,24 +459,39 @@ class Engine:
             elif code == _MUL:
                 calls.append((np.multiply, bufs[a][ao : ao + n], s, d))
             elif code == _COPY:
-                calls.append((np.add, bufs[a][ao : ao + n], self.dtype.type(0), d))
+                calls.append((np.add, bufs[a][ao : ao + n], zero, d))
             elif code == _NEG:
-                calls.append((np.multiply, d, self.dtype.type(-1), d))
+                calls.append((np.multiply, d, minus, d))
             else:  # an all-zero kernel: 0 × the (finite) input
-                calls.append((np.multiply, bufs[0][:n], self.dtype.type(0), d))
+                calls.append((np.multiply, bufs[0][:n], zero, d))
+        if cutoff is not None:
+            for k in range(self.kernels):
+                if compare[k] is None:
+                    compare[k] = (bufs[results[k]][:n0], self.dtype.type(cutoff))
         if len(ws.calls) > 4:
             ws.calls.clear()
-        ws.calls[count] = calls
-        return calls
+        ws.calls[key] = (calls, compare)
+        return calls, compare
 
     def run(self, ws: Workspace, count: int) -> NDArray:
         """Execute the program on the first ``count`` images.
 
         Returns the ``(K, count * slot)`` results (views into ``ws``).
         """
-        for fn, a, b, d in self._calls(ws, count):
+        for fn, a, b, d in self._calls(ws, count)[0]:
             fn(a, b, out=d)
         return ws.results[:, : count * self.layout.slot]
+
+    def run_threshold(self, ws: Workspace, count: int, cutoff: int) -> list:
+        """Execute an exact program up to the comparison with ``cutoff``.
+
+        Returns ``[(lhs, rhs), …]`` per kernel, flat views (rhs may be a scalar)
+        with ``response_k > cutoff`` ⇔ ``lhs > rhs`` position by position.
+        """
+        calls, compare = self._calls(ws, count, int(cutoff))
+        for fn, a, b, d in calls:
+            fn(a, b, out=d)
+        return compare
 
 
 def blocks_of(n: int, block: int) -> list[tuple[int, int]]:

@@ -94,7 +94,7 @@ def _compile(key: bytes, kshape: tuple[int, int, int], image_hw: tuple[int, int]
         program = engine.program_for(weights, layout.stride, True)
         int_type = engine.integer_dtype(program.bound * pixels)
         if int_type is not None:
-            return engine.Engine(layout, program, int_type)
+            return engine.Engine(layout, program, int_type, pixels)
     return engine.Engine(layout, engine.program_for(weights, layout.stride, False), float_dtype)
 
 
@@ -168,6 +168,29 @@ class Convolution:
         self.engine.load(ws, imgs, None if self.exact else self.divisor)
         flat = self.engine.run(ws, count)
         return ws, [self.layout.window(r, count) for r in flat]
+
+    def compute_masks(self, start: int, stop: int, level: float,
+                      index: NDArray | None = None):
+        """Run one block up to the threshold: ``(workspace, [(lhs, rhs) per kernel])``.
+
+        ``response_k > level`` ⇔ ``lhs > rhs``; both are ``(count, H', W')``
+        views or scalars. Exact programs skip their last subtraction and move
+        the integer cutoff onto the shared term instead (one pass less per kernel).
+        """
+        if not self.exact:
+            ws, responses = self.compute(start, stop, index)
+            return ws, [(r, level) for r in responses]
+        from .detectors import integer_cutoff
+
+        ws = self.workspace()
+        imgs = self.images[start:stop] if index is None else self.images[index[start:stop]]
+        count = imgs.shape[0]
+        self.engine.load(ws, imgs)
+        info = np.iinfo(self.engine.dtype)
+        cutoff = int(min(max(integer_cutoff(level, self.divisor), info.min), info.max))
+        pairs = self.engine.run_threshold(ws, count, cutoff)
+        win = self.layout.window
+        return ws, [(win(a, count), b if np.ndim(b) == 0 else win(b, count)) for a, b in pairs]
 
 
 def _scratch(ws, name: str, shape: tuple[int, ...], dtype) -> NDArray:

@@ -30,7 +30,6 @@ from .detectors import (
     NOTEBOOK_THRESHOLD,
     _check_level,
     _kernel_bank,
-    integer_cutoff,
 )
 from .threads import map_blocks
 
@@ -148,18 +147,17 @@ def detector_statistics(
     blocks = [(c, s, e)
               for c in range(10)
               for s, e in _split(int(ends[c] - counts[c]), int(ends[c]), conv.block)]
-    cutoff = _cutoff(conv, level)
     exact = conv.exact
     sum_type = _block_sum_type(conv)
 
     def one_block(item: tuple[int, int, int]) -> tuple[int, NDArray, NDArray]:
         c, start, stop = item
-        ws, responses = conv.compute(start, stop, index=order)
+        ws, pairs = conv.compute_masks(start, stop, level, index=order)
         count = stop - start
         above = np.empty(k, dtype=np.int64)
-        mask = _scratch(ws, "mask", responses[0].shape, np.bool_)
-        for j, r in enumerate(responses):
-            np.greater(r, cutoff, out=mask)
+        mask = _scratch(ws, "mask", pairs[0][0].shape, np.bool_)
+        for j, (lhs, rhs) in enumerate(pairs):
+            np.greater(lhs, rhs, out=mask)
             above[j] = np.count_nonzero(mask)
         padded = ws.buffers[0][: count * lay.slot].reshape(count, lay.slot)
         digit_sum = np.add.reduce(padded, axis=0, dtype=sum_type)
@@ -191,15 +189,6 @@ def detector_statistics(
 
 def _split(start: int, stop: int, block: int) -> list[tuple[int, int]]:
     return [(s, min(stop, s + block)) for s in range(start, stop, block)]
-
-
-def _cutoff(conv: Convolution, level: float) -> int | float:
-    """What a response is compared with: the integer cutoff (exact) or the level itself."""
-    if not conv.exact:
-        return level
-    info = np.iinfo(conv.engine.dtype)
-    # every |response| ≤ bound < info.max, so clipping changes no decision
-    return int(min(max(integer_cutoff(level, conv.divisor), info.min), info.max))
 
 
 def _block_sum_type(conv: Convolution) -> np.dtype:
@@ -268,14 +257,13 @@ def detector_masks(
     level = _check_level(level)
     conv = _detector_convolution(imgs, bank, mode, flip, block)
     masks = np.empty(conv.shape, dtype=bool)
-    cutoff = _cutoff(conv, level)
 
     def one_block(bounds: tuple[int, int]) -> None:
         start, stop = bounds
-        _, responses = conv.compute(start, stop)
+        _, pairs = conv.compute_masks(start, stop, level)
         dst = masks[start:stop]
-        for j, r in enumerate(responses):
-            np.greater(r, cutoff, out=dst[:, j])
+        for j, (lhs, rhs) in enumerate(pairs):
+            np.greater(lhs, rhs, out=dst[:, j])
 
     report(progress, 0.0, "thresholding detector responses")
     blocks = conv.blocks()
