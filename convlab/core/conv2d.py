@@ -232,13 +232,24 @@ def conv2d(
         ``scipy.signal.convolve2d(image, kernel, mode)``. ``False``:
         cross-correlation, equal to ``scipy.signal.correlate2d`` (what CNN
         libraries call convolution).
-    dtype : np.float32 or np.float64
-        Arithmetic and result type. float32 (default) is about twice as fast.
+    dtype : np.float32, np.float64, np.int16, np.int32 or np.int64
+        Result type. Integer images with whole-number kernels are computed
+        exactly in integers whatever ``dtype`` is; a float ``dtype`` receives
+        the exact result divided by ``divisor``, rounded once. Integer types
+        (exact results, ``divisor`` 1) need integer images and whole-number
+        kernels. Other inputs are computed in the float ``dtype``.
     out : array, optional
         Preallocated result of the exact shape and ``dtype`` (see Returns);
         it need not be contiguous. Returned filled.
     block : int, optional
-        Images per block. The default keeps a block's working set near 4 MiB.
+        Images per block. The default keeps a block's working set near 1 MiB.
+    divisor : float, keyword-only
+        The result is ``conv(images, kernels) / divisor``: ``divisor=255``
+        gives the responses of uint8 digits scaled to [0, 1], computed from
+        the exact integers. For float inputs the images are divided first.
+    threads : int, keyword-only, optional
+        At most this many threads (default: the thread policy,
+        :func:`convlab.core.max_threads`).
 
     Returns
     -------
@@ -269,6 +280,14 @@ def conv2d(
            [0., 0., 0.]])
     >>> conv2d(np.zeros((5, 28, 28), np.uint8), np.ones((4, 3, 3))).shape
     (5, 4, 30, 30)
+
+    Exact integers, and the same divided by 255 (a uint8 digit scaled to [0, 1]):
+
+    >>> digit = np.array([[0, 255, 51]], np.uint8)
+    >>> conv2d(digit, [[-1, 2, -1]], mode="same", dtype=np.int32)
+    array([[-255,  459, -153]], dtype=int32)
+    >>> conv2d(digit, [[-1, 2, -1]], mode="same", dtype=np.float64, divisor=255)
+    array([[-1. ,  1.8, -0.6]])
     """
     check_choice(mode, "mode", CONV2D_MODES)
     dtype = np.dtype(dtype)

@@ -148,7 +148,7 @@ def detector_statistics(
               for c in range(10)
               for s, e in _split(int(ends[c] - counts[c]), int(ends[c]), conv.block)]
     exact = conv.exact
-    sum_type = _block_sum_type(conv)
+    chunk = _sum_chunk(conv)
 
     def one_block(item: tuple[int, int, int]) -> tuple[int, NDArray, NDArray]:
         c, start, stop = item
@@ -160,7 +160,10 @@ def detector_statistics(
             np.greater(lhs, rhs, out=mask)
             above[j] = np.count_nonzero(mask)
         padded = ws.buffers[0][: count * lay.slot].reshape(count, lay.slot)
-        digit_sum = np.add.reduce(padded, axis=0, dtype=sum_type)
+        # sum the digits in their own type, in chunks that cannot overflow it
+        digit_sum = np.zeros(lay.slot, dtype=np.int64 if exact else np.float64)
+        for s in range(0, count, chunk):
+            digit_sum += np.add.reduce(padded[s : s + chunk], axis=0)
         return c, above, digit_sum
 
     report(progress, 0.0, "computing detector statistics")
@@ -191,16 +194,13 @@ def _split(start: int, stop: int, block: int) -> list[tuple[int, int]]:
     return [(s, min(stop, s + block)) for s in range(start, stop, block)]
 
 
-def _block_sum_type(conv: Convolution) -> np.dtype:
-    """Type for summing a block's digits: the block's own type when that cannot overflow."""
+def _sum_chunk(conv: Convolution) -> int:
+    """How many digits can be summed in the block's own type without overflow."""
     if not conv.exact:
-        return conv.engine.dtype
+        return conv.block
     from .conv2d import pixel_bound
 
-    dt = conv.engine.dtype
-    if conv.block * pixel_bound(conv.images) <= np.iinfo(dt).max:
-        return dt
-    return np.dtype(np.int64)
+    return max(1, int(np.iinfo(conv.engine.dtype).max // max(1.0, pixel_bound(conv.images))))
 
 
 def detector_masks(
@@ -260,10 +260,14 @@ def detector_masks(
 
     def one_block(bounds: tuple[int, int]) -> None:
         start, stop = bounds
-        _, pairs = conv.compute_masks(start, stop, level)
+        ws, pairs = conv.compute_masks(start, stop, level)
         dst = masks[start:stop]
+        # threshold into a block in cache, then write the output in one contiguous stream
+        staged = _scratch(ws, "masks", dst.shape, np.bool_) if dst.flags.c_contiguous else dst
         for j, (lhs, rhs) in enumerate(pairs):
-            np.greater(lhs, rhs, out=dst[:, j])
+            np.greater(lhs, rhs, out=staged[:, j])
+        if staged is not dst:
+            dst[...] = staged
 
     report(progress, 0.0, "thresholding detector responses")
     blocks = conv.blocks()

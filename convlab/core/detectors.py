@@ -241,8 +241,14 @@ def detector_figure(
     """Scale a digit, convolve it with each kernel and threshold the responses.
 
     With the defaults this is the notebook's figure:
-    ``masks[k] == scipy.signal.convolve2d(digit / 255, kernel_k) > 1.5``
-    (computed in float64, like the notebook).
+    ``masks[k] == scipy.signal.convolve2d(digit / 255, kernel_k) > 1.5``.
+
+    For a uint8 digit and whole-number kernels the responses are computed
+    exactly in integers (``responses`` is that integer ÷ 255 in float64,
+    rounded once) and thresholded exactly with :func:`integer_cutoff`;
+    otherwise in float64 from the digit scaled to [0, 1]. This is the rule of
+    :func:`~convlab.core.detector_masks` and
+    :func:`~convlab.core.detector_statistics` too, so the three always agree.
 
     Parameters
     ----------
@@ -270,7 +276,7 @@ def detector_figure(
             masks = np.greater(acc, integer_cutoff(level, 255))
             responses = np.divide(acc, 255.0)
             return DetectorFigure(x, names, bank, responses, masks, level, mode, flip)
-    conv = Convolution(x, bank, mode, flip, np.float64, kernels_checked=bank)
+    conv = Convolution(x, bank, mode, flip, np.float64, images_checked=x, kernels_checked=bank)
     responses = _responses(conv).copy()
     return DetectorFigure(x, names, bank, responses, responses > level, level, mode, flip)
 
