@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import _thread
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -183,7 +184,7 @@ def map_blocks(
         with lock:
             state["done"] += weights[i]
 
-    def helper() -> None:
+    def helper(done: _thread.LockType) -> None:
         try:
             while (i := take()) is not None:
                 results[i] = fn(items[i])
@@ -191,11 +192,17 @@ def map_blocks(
         except BaseException as exc:  # handed to the caller
             errors.append(exc)
             stop.set()
+        finally:
+            done.release()
 
-    helpers = [threading.Thread(target=helper, name=f"convlab-{w}", daemon=True)
-               for w in range(1, workers)]
-    for t in helpers:
-        t.start()
+    # Raw threads, joined through a lock each: threading.Thread.join() would register
+    # a dummy Thread for a caller that is not a Python thread (the GUI's QThread).
+    finished = []
+    for _ in range(1, workers):
+        done = _thread.allocate_lock()
+        done.acquire()
+        _thread.start_new_thread(helper, (done,))
+        finished.append(done)
     try:
         while True:
             check_cancel(cancel)
@@ -205,15 +212,13 @@ def map_blocks(
             results[i] = fn(items[i])
             finish(i)
             report_progress()
-        for t in helpers:
-            while t.is_alive():
-                t.join(0.02)
-                if t.is_alive():
-                    check_cancel(cancel)
+        for done in finished:
+            while not done.acquire(timeout=0.02):
+                check_cancel(cancel)
     except BaseException:
         stop.set()
-        for t in helpers:
-            t.join()
+        for done in finished:
+            done.acquire()
         raise
     if errors:
         raise errors[0]
