@@ -237,7 +237,7 @@ def _figure_rows(ctx: Context, bank: np.ndarray) -> list[Row]:
     fns = {
         "ConvLab detector_figure (uint8 digit)": lambda: detector_figure(digit, LINE_DETECTORS),
         "ConvLab detector_figure (drawn float digit)": lambda: detector_figure(drawn),
-        "scipy.signal.convolve2d × 4, then > 1.5": scipy_figure,
+        "notebook: scipy.signal.convolve2d × 4, then > 1.5": scipy_figure,
     }
     times = {name: [] for name in fns}
     for _ in range(ctx.repeat):  # in turns
