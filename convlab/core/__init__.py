@@ -37,6 +37,7 @@ from .cnn import *  # noqa: F403
 from .conv1d import *  # noqa: F403
 from .conv1d_geometry import *  # noqa: F403
 from .conv2d import *  # noqa: F403
+from .conv2d_geometry import *  # noqa: F403
 from .datasets import *  # noqa: F403
 from .detector_stats import *  # noqa: F403
 from .detectors import *  # noqa: F403

@@ -1,10 +1,18 @@
 """The line detectors over a whole data set: per-class statistics and masks of many digits.
 
-Both work through the digits in blocks (the ÷255 of uint8 pixels folded into
-the weights, so the data set is never converted as a whole) and never keep
-the float responses of the whole set; both report progress and can be
-cancelled (:mod:`convlab.core._progress`), so the GUI runs them in the
-background.
+Both work through the digits in cache-sized blocks spread over the cores this
+process may use (:mod:`convlab.core.threads`), never keep the responses of
+the whole set, report progress and can be cancelled
+(:mod:`convlab.core._progress`), so the GUI runs them in the background.
+
+**One thresholding rule, shared with the figure.** For integer digits (uint8)
+and whole-number kernels, a response is ``n / 255`` with ``n`` an exact
+integer computed in integers, and ``response > level`` is decided exactly as
+``n > integer_cutoff(level)`` — by :func:`~convlab.core.detector_figure`,
+:func:`detector_masks` and :func:`detector_statistics` alike. For any other
+kernel (or float digits) all three compute the responses in float64 from the
+digit divided by 255, with the same sequence of operations whatever the block
+size, and compare them with ``level``: they agree bit for bit.
 """
 
 from __future__ import annotations
@@ -15,9 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._progress import CancelCallback, ProgressCallback, check_cancel, report
-from .conv2d import _prepare
-from .detectors import LINE_DETECTORS, NOTEBOOK_THRESHOLD, _check_level, _kernel_bank
+from ._progress import CancelCallback, ProgressCallback, report
+from .conv2d import Convolution, _as_images, _scratch, conv2d
+from .detectors import (
+    LINE_DETECTORS,
+    NOTEBOOK_THRESHOLD,
+    _check_level,
+    _kernel_bank,
+)
+from .threads import map_blocks
 
 __all__ = ["DetectorStats", "detector_masks", "detector_statistics"]
 
@@ -48,6 +62,19 @@ class DetectorStats:
     flip: bool
 
 
+def _detector_convolution(images: NDArray, bank: NDArray, mode: str, flip: bool,
+                          block: int | None) -> Convolution:
+    """The exact integer convolution for integer digits and kernels, else the float64 rule."""
+    imgs = _as_images(images)
+    divisor = 255.0 if imgs.dtype.kind in "biu" else 1.0
+    return Convolution(imgs, bank, mode, flip, np.float64, block, divisor,
+                       images_checked=imgs, kernels_checked=bank)
+
+
+def _digits_message(done: int, total: int) -> str:
+    return f"{done:,} of {total:,} digits"
+
+
 def detector_statistics(
     images: ArrayLike,
     labels: ArrayLike,
@@ -58,13 +85,19 @@ def detector_statistics(
     block: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCallback | None = None,
+    *,
+    threads: int | None = None,
 ) -> DetectorStats:
     """Per class (0–9) and per kernel: mean response map and fraction above threshold.
 
     Digits are scaled like :func:`scale_digit` (integer pixels ÷ 255, floats
-    as given), convolved block by block in float32 (the ÷255 is folded into
-    the weights, so uint8 data is never converted as a whole) and summed per
-    class with one matrix product per block.
+    as given). The fraction above ``level`` follows the rule shared with the
+    figure (see the module docstring): exact integers for uint8 digits and
+    whole-number kernels. The digits are visited class by class (a stable
+    sort of the labels), so each block counts its pixels above the threshold
+    for one class without storing any response. The mean response map of a
+    class is the response to the class's mean digit (convolution is linear),
+    computed from exact integer sums for uint8 digits.
 
     Parameters
     ----------
@@ -75,8 +108,12 @@ def detector_statistics(
     mode : {"full", "same", "valid"}
     flip : bool, True for convolution, False for cross-correlation
     block : int, optional, images per block (default: a cache-sized block)
-    progress : callable(fraction, message), optional, called after each block
-    cancel : callable() -> bool, optional, checked before each block
+    progress : callable(fraction, message), optional, called from the calling
+        thread after each block it computes
+    cancel : callable() -> bool, optional, checked from the calling thread
+        before each block it computes and every 20 ms while it waits
+    threads : int, optional, at most this many threads (default: the thread
+        policy, :func:`convlab.core.max_threads`)
 
     Returns
     -------
@@ -101,41 +138,69 @@ def detector_statistics(
         raise ValueError("labels must be whole numbers 0…9")
     names, bank = _kernel_bank(kernels)
     level = _check_level(level)
-    scale = 1 / 255 if imgs.dtype.kind in "biu" else 1.0
-    imgs3, _, convolver = _prepare(imgs, bank, mode, flip, np.float32, block, scale=scale)
-    plan = convolver.plan
+    conv = _detector_convolution(imgs, bank, mode, flip, block)
+    lay = conv.layout
     k = bank.shape[0]
-    pixels = convolver.pixels
-    sums = np.zeros((k, 10, pixels))
-    above = np.zeros((k, 10, pixels))
-    classes = np.arange(10)[:, None]
-    n = imgs3.shape[0]
-    report(progress, 0.0, "computing detector statistics")
-    for start, stop, res in convolver.blocks(imgs3):
-        check_cancel(cancel)
-        onehot = (classes == labs[start:stop]).astype(np.float32)
-        flat = res.reshape(k, stop - start, pixels)
-        sums += np.matmul(onehot, flat)
-        above += np.matmul(onehot, (flat > level).astype(np.float32))
-        report(progress, stop / n, f"{stop:,} of {n:,} digits")
+    order = np.argsort(labs, kind="stable")
     counts = np.bincount(labs, minlength=10).astype(np.int64)
-    shape = (k, 10, plan.padded_height, plan.padded_width)
-    window = (slice(None), slice(None), slice(plan.out_height), slice(plan.out_width))
-    sums = sums.reshape(shape)[window]
-    above = above.reshape(shape)[window].sum(axis=(2, 3))
+    ends = np.cumsum(counts)
+    blocks = [(c, s, e)
+              for c in range(10)
+              for s, e in _split(int(ends[c] - counts[c]), int(ends[c]), conv.block)]
+    exact = conv.exact
+    chunk = _sum_chunk(conv)
+
+    def one_block(item: tuple[int, int, int]) -> tuple[int, NDArray, NDArray]:
+        c, start, stop = item
+        ws, pairs = conv.compute_masks(start, stop, level, index=order)
+        count = stop - start
+        above = np.empty(k, dtype=np.int64)
+        mask = _scratch(ws, "mask", pairs[0][0].shape, np.bool_)
+        for j, (lhs, rhs) in enumerate(pairs):
+            np.greater(lhs, rhs, out=mask)
+            above[j] = np.count_nonzero(mask)
+        padded = ws.buffers[0][: count * lay.slot].reshape(count, lay.slot)
+        # sum the digits in their own type, in chunks that cannot overflow it
+        digit_sum = np.zeros(lay.slot, dtype=np.int64 if exact else np.float64)
+        for s in range(0, count, chunk):
+            digit_sum += np.add.reduce(padded[s : s + chunk], axis=0)
+        return c, above, digit_sum
+
+    report(progress, 0.0, "computing detector statistics")
+    parts = map_blocks(one_block, blocks, threads, progress=progress, cancel=cancel,
+                       sizes=[e - s for _, s, e in blocks], message=_digits_message)
+    above = np.zeros((10, k), dtype=np.int64)
+    sums = np.zeros((10, lay.slot), dtype=np.int64 if exact else np.float64)
+    for c, n_above, digit_sum in parts:
+        above[c] += n_above
+        sums[c] += digit_sum
+    class_sums = lay.interior(sums.reshape(-1), 10)
+    pixels = lay.out_height * lay.out_width
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = sums / counts[None, :, None, None]
-        fraction = above / (counts[None, :] * plan.out_height * plan.out_width)
-    return DetectorStats(
-        names,
-        bank,
-        counts,
-        mean.transpose(1, 0, 2, 3).copy(),
-        fraction.T.copy(),
-        level,
-        mode,
-        flip,
-    )
+        fraction = above / (counts[:, None] * pixels)
+        if exact:
+            # exact integer responses to each class's summed digits, divided once
+            total = conv2d(class_sums, bank, mode, flip, dtype=np.int64)
+            mean = total / (counts[:, None, None, None] * 255.0)
+        else:
+            total = conv2d(class_sums, bank, mode, flip, dtype=np.float64)
+            mean = total / counts[:, None, None, None]
+    mean[counts == 0] = np.nan
+    fraction[counts == 0] = np.nan
+    return DetectorStats(names, bank, counts, mean, fraction, level, mode, flip)
+
+
+def _split(start: int, stop: int, block: int) -> list[tuple[int, int]]:
+    return [(s, min(stop, s + block)) for s in range(start, stop, block)]
+
+
+def _sum_chunk(conv: Convolution) -> int:
+    """How many digits can be summed in the block's own type without overflow."""
+    if not conv.exact:
+        return conv.block
+    from .conv2d import pixel_bound
+
+    return max(1, int(np.iinfo(conv.engine.dtype).max // max(1.0, pixel_bound(conv.images))))
 
 
 def detector_masks(
@@ -147,13 +212,16 @@ def detector_masks(
     block: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCallback | None = None,
+    *,
+    threads: int | None = None,
 ) -> NDArray[np.bool_]:
     """The thresholded responses of many digits, without keeping the responses.
 
-    Equal to ``threshold(conv2d(scale_digit(images), kernels, mode, flip), level)``
-    but computed block by block: the float responses of a whole data set
-    (1 GB for 70,000 digits × 4 detectors) are never stored, only the masks
-    (a quarter of that, one byte a pixel).
+    Equal to ``detector_figure(digit, kernels, level, mode, flip).masks`` for
+    every digit (the rule in the module docstring: exact integers for uint8
+    digits and whole-number kernels), computed block by block: the responses
+    of a whole data set (1 GB of float32 for 70,000 digits × 4 detectors) are
+    never stored, only the masks (one byte a pixel).
 
     Parameters
     ----------
@@ -165,7 +233,10 @@ def detector_masks(
     mode, flip, block
         As in :func:`convlab.core.conv2d`.
     progress, cancel
-        Progress and cancellation callbacks (:mod:`convlab.core._progress`).
+        Progress and cancellation callbacks (:mod:`convlab.core._progress`),
+        called from the calling thread only.
+    threads : int, optional
+        At most this many threads (default: the thread policy).
 
     Returns
     -------
@@ -184,15 +255,22 @@ def detector_masks(
     imgs = np.asarray(images)
     _, bank = _kernel_bank(kernels)
     level = _check_level(level)
-    scale = 1 / 255 if imgs.dtype.kind in "biu" else 1.0
-    imgs3, _, convolver = _prepare(imgs, bank, mode, flip, np.float32, block, scale=scale)
-    plan = convolver.plan
-    n = imgs3.shape[0]
-    masks = np.empty((n, bank.shape[0], plan.out_height, plan.out_width), dtype=bool)
+    conv = _detector_convolution(imgs, bank, mode, flip, block)
+    masks = np.empty(conv.shape, dtype=bool)
+
+    def one_block(bounds: tuple[int, int]) -> None:
+        start, stop = bounds
+        ws, pairs = conv.compute_masks(start, stop, level)
+        dst = masks[start:stop]
+        # threshold into a block in cache, then write the output in one contiguous stream
+        staged = _scratch(ws, "masks", dst.shape, np.bool_) if dst.flags.c_contiguous else dst
+        for j, (lhs, rhs) in enumerate(pairs):
+            np.greater(lhs, rhs, out=staged[:, j])
+        if staged is not dst:
+            dst[...] = staged
+
     report(progress, 0.0, "thresholding detector responses")
-    for start, stop, res in convolver.blocks(imgs3):
-        check_cancel(cancel)
-        window = res[:, :, : plan.out_height, : plan.out_width].transpose(1, 0, 2, 3)
-        np.greater(window, level, out=masks[start:stop])
-        report(progress, stop / n, f"{stop:,} of {n:,} digits")
+    blocks = conv.blocks()
+    map_blocks(one_block, blocks, threads, progress=progress, cancel=cancel,
+               sizes=[e - s for s, e in blocks], message=_digits_message)
     return masks[0] if imgs.ndim == 2 else masks

@@ -21,12 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from math import floor
 from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .conv2d import conv2d, conv2d_output_shape, conv2d_padding
+from .conv2d import Convolution
+from .conv2d_geometry import conv2d_output_shape, conv2d_padding
 from .validation import as_finite_array
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "NOTEBOOK_THRESHOLD",
     "DetectorFigure",
     "detector_figure",
+    "integer_cutoff",
     "recenter_digit",
     "response_patch",
     "scale_digit",
@@ -87,6 +92,38 @@ def _check_level(level: float) -> float:
     return value
 
 
+@lru_cache(maxsize=256)
+def integer_cutoff(level: float, divisor: float = 255) -> int:
+    """The whole number ``c`` with ``n / divisor > level`` ⇔ ``n > c`` for every integer ``n``.
+
+    This is how ConvLab thresholds exactly: a uint8 digit scaled to [0, 1]
+    and convolved with a whole-number kernel has responses ``n / 255`` with
+    ``n`` an exact integer, so ``response > level`` is decided as
+    ``n > integer_cutoff(level)``, with no rounding anywhere.
+
+    ``level`` is read as the decimal number it is written as (its shortest
+    ``repr``): ``1.4`` means 14/10, so a response of exactly ``357/255 = 1.4``
+    is *not* above ``1.4``. This is also what float64 arithmetic gives, and
+    what a student expects; the binary value nearest 1.4 is slightly below it.
+
+    Parameters
+    ----------
+    level : float, a finite threshold
+    divisor : float, the (whole-number) scale of the responses, 255 for uint8 digits
+
+    Returns
+    -------
+    int, ``floor(level · divisor)`` computed exactly.
+
+    Examples
+    --------
+    >>> integer_cutoff(1.5), integer_cutoff(0.2), integer_cutoff(1.4), integer_cutoff(-0.001)
+    (382, 51, 357, -1)
+    """
+    value = Fraction(repr(_check_level(level)))
+    return floor(value * Fraction(repr(float(divisor))))
+
+
 def threshold(response: ArrayLike, level: float = NOTEBOOK_THRESHOLD) -> NDArray[np.bool_]:
     """Where the response is strictly greater than ``level``.
 
@@ -137,7 +174,7 @@ def scale_digit(img: ArrayLike, dtype: type = np.float32) -> NDArray:
     if arr.dtype.kind in "biu":
         if arr.ndim not in (2, 3) or arr.size == 0:
             raise ValueError(f"digit must be a non-empty (H, W) or (N, H, W) array: {arr.shape}")
-        if arr.min() < 0 or arr.max() > 255:
+        if arr.dtype not in (np.uint8, np.bool_) and (arr.min() < 0 or arr.max() > 255):
             raise ValueError("integer pixels must lie in 0…255")
         return arr.astype(dtype) / 255
     arr = as_finite_array(arr, "digit", ndims=(2, 3), dtype=dtype)
@@ -152,9 +189,15 @@ def _kernel_bank(kernels: Mapping[str, ArrayLike] | ArrayLike) -> tuple[tuple[st
     """Names and a (K, kh, kw) float64 stack from a name→kernel mapping or an array."""
     if isinstance(kernels, Mapping):
         names = tuple(str(n) for n in kernels)
-        items = [as_finite_array(k, f"kernel {n!r}", ndims=(2,)) for n, k in kernels.items()]
-        if not items:
+        if not names:
             raise ValueError("kernels is empty: give at least one kernel")
+        try:  # the common case in one step: same-size 2-D kernels of finite numbers
+            bank = np.array([np.asarray(k, dtype=np.float64) for k in kernels.values()])
+            if bank.ndim == 3 and bank.size and np.isfinite(bank).all():
+                return names, bank
+        except (TypeError, ValueError):
+            pass
+        items = [as_finite_array(k, f"kernel {n!r}", ndims=(2,)) for n, k in kernels.items()]
         if len({k.shape for k in items}) > 1:
             sizes = ", ".join(f"{n}: {k.shape}" for n, k in zip(names, items, strict=True))
             raise ValueError(f"all kernels must have the same size, got {sizes}")
@@ -198,8 +241,14 @@ def detector_figure(
     """Scale a digit, convolve it with each kernel and threshold the responses.
 
     With the defaults this is the notebook's figure:
-    ``masks[k] == scipy.signal.convolve2d(digit / 255, kernel_k) > 1.5``
-    (computed in float64, like the notebook).
+    ``masks[k] == scipy.signal.convolve2d(digit / 255, kernel_k) > 1.5``.
+
+    For a uint8 digit and whole-number kernels the responses are computed
+    exactly in integers (``responses`` is that integer ÷ 255 in float64,
+    rounded once) and thresholded exactly with :func:`integer_cutoff`;
+    otherwise in float64 from the digit scaled to [0, 1]. This is the rule of
+    :func:`~convlab.core.detector_masks` and
+    :func:`~convlab.core.detector_statistics` too, so the three always agree.
 
     Parameters
     ----------
@@ -218,8 +267,29 @@ def detector_figure(
         raise ValueError(f"digit must be one (H, W) image, got shape {x.shape}")
     names, bank = _kernel_bank(kernels)
     level = _check_level(level)
-    responses = conv2d(x, bank, mode=mode, flip=flip, dtype=np.float64)
+    raw = np.asarray(digit)
+    if raw.dtype.kind in "biu":
+        conv = Convolution(raw, bank, mode, flip, np.float64, divisor=255,
+                           kernels_checked=bank)
+        if conv.exact:
+            acc = _responses(conv)
+            masks = np.greater(acc, integer_cutoff(level, 255))
+            responses = np.divide(acc, 255.0)
+            return DetectorFigure(x, names, bank, responses, masks, level, mode, flip)
+    conv = Convolution(x, bank, mode, flip, np.float64, images_checked=x, kernels_checked=bank)
+    responses = _responses(conv).copy()
     return DetectorFigure(x, names, bank, responses, responses > level, level, mode, flip)
+
+
+def _responses(conv: Convolution) -> NDArray:
+    """The ``(K, H', W')`` responses of a one-image :class:`Convolution` (a view in its buffers)."""
+    ws = conv.workspace()
+    conv.engine.load(ws, conv.images, None)
+    flat = conv.engine.run(ws, 1)
+    lay = conv.layout
+    if lay.dense:
+        return flat.reshape(-1, lay.out_height, lay.out_width)
+    return flat.reshape(-1, lay.rows, lay.stride)[:, : lay.out_height, : lay.out_width]
 
 
 def response_patch(

@@ -25,11 +25,14 @@ Examples
 
 from __future__ import annotations
 
+import _thread
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
+
+from ._progress import CancelCallback, ProgressCallback, check_cancel, report
 
 __all__ = [
     "available_cores",
@@ -122,16 +125,102 @@ def single_threaded_blas() -> Iterator[None]:
 
 
 def map_blocks(
-    fn: Callable[[T], R], blocks: Iterable[T], threads: int | None = None
+    fn: Callable[[T], R],
+    blocks: Iterable[T],
+    threads: int | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCallback | None = None,
+    sizes: Sequence[int] | None = None,
+    message: Callable[[int, int], str] | None = None,
 ) -> list[R]:
     """``[fn(b) for b in blocks]``, spread over :func:`worker_count` threads, in order.
 
-    With one worker (or one block) it runs in the calling thread. An exception
-    in any block is raised here.
+    The calling thread works too (``workers - 1`` helper threads are started
+    and joined before this returns), and workers take the next block as they
+    become free, so a core slowed by other work gets fewer blocks. With one
+    worker (or one block) everything runs in the calling thread.
+
+    ``progress(fraction, message)`` and ``cancel()`` (:mod:`convlab.core._progress`)
+    are called **from the calling thread only**: ``cancel`` before each block
+    the caller takes and every 20 ms while it waits for the others,
+    ``progress`` after each block the caller finishes and at the end.
+    ``sizes`` (work per block, e.g. images) weights the fraction, and
+    ``message(done, total)`` words it. On cancellation the helpers finish
+    their current block, then :class:`~convlab.core.Cancelled` is raised;
+    an exception in any block is raised here after the helpers stopped.
+
+    Examples
+    --------
+    >>> map_blocks(lambda b: b * 10, [1, 2, 3], threads=2)
+    [10, 20, 30]
     """
     items = list(blocks)
-    workers = worker_count(len(items), threads)
-    if workers <= 1:
-        return [fn(b) for b in items]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="convlab") as pool:
-        return list(pool.map(fn, items))
+    n = len(items)
+    weights = [1] * n if sizes is None else [int(s) for s in sizes]
+    total = sum(weights)
+    workers = worker_count(n, threads)
+    results: list = [None] * n
+    state = {"next": 0, "done": 0}
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def report_progress() -> None:
+        if progress is not None and state["done"] != state.get("reported"):
+            done = state["reported"] = state["done"]
+            text = message(done, total) if message is not None else f"{done:,} of {total:,}"
+            report(progress, done / total if total else 1.0, text)
+
+    def take() -> int | None:
+        with lock:
+            i = state["next"]
+            if i >= n or stop.is_set():
+                return None
+            state["next"] = i + 1
+            return i
+
+    def finish(i: int) -> None:
+        with lock:
+            state["done"] += weights[i]
+
+    def helper(done: _thread.LockType) -> None:
+        try:
+            while (i := take()) is not None:
+                results[i] = fn(items[i])
+                finish(i)
+        except BaseException as exc:  # handed to the caller
+            errors.append(exc)
+            stop.set()
+        finally:
+            done.release()
+
+    # Raw threads, joined through a lock each: threading.Thread.join() would register
+    # a dummy Thread for a caller that is not a Python thread (the GUI's QThread).
+    finished = []
+    for _ in range(1, workers):
+        done = _thread.allocate_lock()
+        done.acquire()
+        _thread.start_new_thread(helper, (done,))
+        finished.append(done)
+    try:
+        while True:
+            check_cancel(cancel)
+            i = take()
+            if i is None:
+                break
+            results[i] = fn(items[i])
+            finish(i)
+            report_progress()
+        for done in finished:
+            while not done.acquire(timeout=0.02):
+                check_cancel(cancel)
+    except BaseException:
+        stop.set()
+        for done in finished:
+            done.acquire()
+        raise
+    if errors:
+        raise errors[0]
+    report_progress()
+    return results

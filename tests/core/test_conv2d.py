@@ -202,3 +202,87 @@ def test_property_matches_scipy(h, w, kh, kw, mode, flip, seed):
         reference(images, kernels, mode, flip),
         atol=1e-10,
     )
+
+
+# -- exact integer arithmetic (issue 17) ------------------------------------------------------
+def int_reference(images, kernels, mode, flip):
+    fn = scipy.signal.convolve2d if flip else scipy.signal.correlate2d
+    return np.array([[fn(x.astype(np.int64), k.astype(np.int64), mode=mode) for k in kernels]
+                     for x in images])
+
+
+@pytest.mark.parametrize("kshape", [(1, 1), (2, 2), (3, 3), (2, 3), (4, 1), (5, 5)])
+@pytest.mark.parametrize("mode", CONV2D_MODES)
+@pytest.mark.parametrize("flip", [True, False])
+def test_integer_images_and_kernels_are_exact(kshape, mode, flip):
+    images = RNG.integers(0, 256, size=(6, 9, 8), dtype=np.uint8)
+    kernels = RNG.integers(-3, 4, size=(3, *kshape)).astype(np.float64)
+    kernels[0] = 0  # an all-zero kernel
+    want = int_reference(images, kernels, mode, flip)
+    got = conv2d(images, kernels, mode=mode, flip=flip, dtype=np.int32)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, want)
+    # float output: the exact integers divided by 255, rounded once
+    np.testing.assert_array_equal(
+        conv2d(images, kernels, mode=mode, flip=flip, dtype=np.float64, divisor=255),
+        want / 255.0)
+    np.testing.assert_array_equal(
+        conv2d(images, kernels, mode=mode, flip=flip, divisor=255),
+        np.divide(want.astype(np.float32), np.float32(255)))
+
+
+@pytest.mark.parametrize(
+    ("in_dtype", "low", "high"),
+    [(bool, 0, 2), (np.int8, -128, 128), (np.int16, -30_000, 30_000),
+     (np.int32, -2**20, 2**20), (np.uint16, 0, 65_536)],
+)
+def test_other_integer_images_are_exact(in_dtype, low, high):
+    images = RNG.integers(low, high, size=(4, 7, 6)).astype(in_dtype)
+    kernels = np.array([[[1, -2], [3, 40]], [[-7, 0], [0, 7]]], dtype=np.float64)
+    np.testing.assert_array_equal(conv2d(images, kernels, dtype=np.int64),
+                                  int_reference(images, kernels, "full", True))
+
+
+def test_large_weights_switch_to_wider_integers():
+    images = np.full((2, 6, 6), 255, np.uint8)
+    kernels = np.full((1, 3, 3), 1000.0)  # 9 · 1000 · 255 overflows int16 (and fits int32)
+    got = conv2d(images, kernels, dtype=np.int64)
+    assert got.max() == 9 * 1000 * 255
+    with pytest.raises(ValueError, match="int32 or int64"):
+        conv2d(images, kernels, dtype=np.int16)
+
+
+@pytest.mark.parametrize(
+    ("images", "kernels", "kwargs"),
+    [
+        (np.zeros((5, 5), np.uint8), np.full((3, 3), 0.5), {"dtype": np.int32}),
+        (np.zeros((5, 5), np.uint8), np.ones((3, 3)), {"dtype": np.int32, "divisor": 255}),
+        (np.zeros((5, 5)), np.ones((3, 3)), {"dtype": np.int16}),
+    ],
+)
+def test_integer_dtype_needs_exact_inputs(images, kernels, kwargs):
+    with pytest.raises(ValueError, match="integer"):
+        conv2d(images, kernels, **kwargs)
+
+
+@pytest.mark.parametrize("divisor", [0, np.nan, "x"])
+def test_bad_divisor(divisor):
+    with pytest.raises(ValueError, match="divisor"):
+        conv2d(np.zeros((5, 5)), np.ones((3, 3)), divisor=divisor)
+
+
+def test_float_path_divides_the_images_first():
+    images = RNG.integers(0, 256, size=(3, 8, 8), dtype=np.uint8)
+    kernel = np.array([[0.5, -1.25], [2.0, 0.1]])
+    got = conv2d(images, kernel, dtype=np.float64, divisor=255)
+    want = np.array([scipy.signal.convolve2d(x / 255, kernel) for x in images])
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+
+
+def test_float_results_do_not_depend_on_the_block_size():
+    images = RNG.random((23, 11, 9))
+    kernels = RNG.normal(size=(3, 3, 3))
+    ref = conv2d(images[5:6], kernels, dtype=np.float64)
+    for block in (1, 4, 23):
+        got = conv2d(images, kernels, dtype=np.float64, block=block, threads=2)
+        np.testing.assert_array_equal(got[5], ref[0])  # bit for bit

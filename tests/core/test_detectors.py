@@ -1,5 +1,7 @@
 """The notebook's line detectors, thresholding, the figure helper and data-set statistics."""
 
+import threading
+
 import numpy as np
 import pytest
 import scipy.signal
@@ -222,16 +224,26 @@ def test_statistics_float_images_used_as_given():
         assert stats.fraction_above[c, 0] == pytest.approx((r > 0.3).mean())
 
 
-def test_statistics_progress_reaches_one_and_is_monotonic():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_statistics_progress_reaches_one_and_is_monotonic(threads):
     images = RNG.integers(0, 256, size=(45, 28, 28), dtype=np.uint8)
     labels = RNG.integers(0, 10, size=45)
     seen = []
-    detector_statistics(images, labels, block=10, progress=lambda f, m: seen.append((f, m)))
+    callers = set()
+
+    def progress(f, m):
+        seen.append((f, m))
+        callers.add(threading.get_ident())
+
+    detector_statistics(images, labels, block=10, progress=progress, threads=threads)
     fractions = [f for f, _ in seen]
     assert fractions[0] == 0.0 and fractions[-1] == 1.0
     assert fractions == sorted(fractions)
-    assert len(fractions) == 1 + 5  # start + one per block
+    assert callers == {threading.get_ident()}  # only ever called from the calling thread
     assert "45 of 45" in seen[-1][1]
+    if threads == 1:  # start + one per block; blocks hold one class each, at most 10 digits
+        blocks = sum(-(-n // 10) for n in np.bincount(labels, minlength=10))
+        assert len(fractions) == 1 + blocks
 
 
 def test_statistics_cancel():
@@ -244,8 +256,17 @@ def test_statistics_cancel():
         return len(calls) >= 3
 
     with pytest.raises(Cancelled):
-        detector_statistics(images, labels, block=10, cancel=cancel)
+        detector_statistics(images, labels, block=10, cancel=cancel, threads=1)
     assert len(calls) == 3
+
+
+def test_statistics_cancel_with_helper_threads_leaves_no_thread():
+    images = RNG.integers(0, 256, size=(3000, 28, 28), dtype=np.uint8)
+    labels = RNG.integers(0, 10, size=3000)
+    before = threading.active_count()
+    with pytest.raises(Cancelled):
+        detector_statistics(images, labels, block=5, cancel=lambda: True, threads=2)
+    assert threading.active_count() == before
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,9 @@ build their own.
 from __future__ import annotations
 
 import json
+import math
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -79,7 +81,11 @@ def _displayed_masks(panel):
 
 
 def _notebook_masks(digit_uint8, level=1.5):
-    return [scipy.signal.convolve2d(digit_uint8 / 255, k) > level for k in KERNELS]
+    # exact: response n/255 with n an integer is above `level` iff n > floor(255·level)
+    # (float64 breaks ties such as n = -102 at level -0.4 either way)
+    cutoff = math.floor(Fraction(repr(float(level))) * 255)
+    return [scipy.signal.convolve2d(digit_uint8.astype(np.int64), k.astype(np.int64)) > cutoff
+            for k in KERNELS]
 
 
 def test_default_figure_is_the_notebooks(panel):
