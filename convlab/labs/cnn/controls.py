@@ -49,7 +49,8 @@ class NetworkBox(QGroupBox):
         for name, (title, *_rest) in PRESETS.items():
             self.preset_combo.addItem(title, name)
         self.preset_combo.addItem("Your own network (edited)", "custom")
-        self.preset_combo.setToolTip("The issue's networks; edit one in the Network tab")
+        self.preset_combo.setToolTip("The lesson's networks (the full name shows when the list "
+                                     "opens); change one in the Network editor tab")
         self.preset_combo.setMinimumContentsLength(18)
         self.preset_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)

@@ -32,7 +32,7 @@ from PyQt6.QtWidgets import (
 )
 
 import convlab.core as cc
-from convlab.gui.theme import ERROR_COLOR
+from convlab.gui.theme import mark_error_text
 
 from .model import INITS, LIMITS, MAX_BLOCKS, POOLS, CNNState, block, layer_rows
 
@@ -62,7 +62,7 @@ class NetworkEditor(QGroupBox):
         self.first_frozen = QCheckBox("first layer frozen (does not learn)")
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(f"color: {ERROR_COLOR};")
+        mark_error_text(self.message)
         self.layers = QTableWidget(0, 3)
         self.layers.setHorizontalHeaderLabels(("Layer", "Output", "Parameters"))
         self.layers.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
