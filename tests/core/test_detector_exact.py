@@ -14,7 +14,6 @@ import pytest
 import scipy.signal
 
 import convlab.core as cc
-from convlab.paths import resource_path
 
 #: (threshold, 255·threshold rounded down), computed by hand
 FIXED = [(0.0, 0), (0.2, 51), (1.0, 255), (1.5, 382), (2.0, 510), (1.4, 357), (-0.2, -51)]
@@ -25,7 +24,7 @@ THRESHOLDS = FIXED + [(m / 10_000, (255 * m) // 10_000) for m in RANDOM_M]
 
 @pytest.fixture(scope="module")
 def bundled():
-    data = cc.load_mnist(resource_path("mnist"))
+    data = cc.load_mnist()
     images = np.concatenate([data.train_images, data.test_images])
     labels = np.concatenate([data.train_labels, data.test_labels])
     bank = np.stack(list(cc.LINE_DETECTORS.values())).astype(np.int64)
