@@ -51,6 +51,7 @@ class NetworkBox(QGroupBox):
         self.preset_combo.addItem("Your own network (edited)", "custom")
         self.preset_combo.setToolTip("The lesson's networks (the full name shows when the list "
                                      "opens); change one in the Network editor tab")
+        self.preset_combo.setAccessibleName("Network preset")
         self.preset_combo.setMinimumContentsLength(18)
         self.preset_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)

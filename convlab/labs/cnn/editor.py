@@ -53,12 +53,14 @@ class NetworkEditor(QGroupBox):
         self.blocks.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.blocks.setToolTip("One row per block: Conv2D(filters, kernel, stride, padding), "
                                "then ReLU and pooling if chosen")
+        self.blocks.setAccessibleName("Blocks of the network")
         self.add_button = QPushButton("Add block")
         self.remove_button = QPushButton("Remove last block")
         self.first_init = QComboBox()
         for name, title in INITS.items():
             self.first_init.addItem(title, name)
         self.first_init.setToolTip("How the first layer's kernels start")
+        self.first_init.setAccessibleName("First layer's start")
         self.first_frozen = QCheckBox("first layer frozen (does not learn)")
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -68,6 +70,7 @@ class NetworkEditor(QGroupBox):
         self.layers.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.layers.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.layers.verticalHeader().setVisible(False)
+        self.layers.setAccessibleName("Layers, their output shapes and parameter counts")
         self.total = QLabel()
         first = QHBoxLayout()
         first.addWidget(QLabel("First layer starts as"))
@@ -172,7 +175,9 @@ class NetworkEditor(QGroupBox):
         for r, b in enumerate(blocks):
             for c, key in enumerate(_COLUMNS):
                 if r >= old_rows:
-                    self.blocks.setCellWidget(r, c, self._cell_widget(key, b[key]))
+                    cell = self._cell_widget(key, b[key])
+                    cell.setAccessibleName(f"Block {r + 1}: {_HEADERS[c].lower()}")
+                    self.blocks.setCellWidget(r, c, cell)
                     continue
                 w = self.blocks.cellWidget(r, c)
                 with QSignalBlocker(w):
@@ -221,6 +226,7 @@ class GradientCheckBox(QGroupBox):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setAccessibleName("Gradient check results per parameter array")
         self.summary = QLabel("Relative error |analytic − numeric| / (|analytic| + |numeric|): "
                               "about 1e-8 or less when backprop is right.")
         self.summary.setWordWrap(True)

@@ -55,6 +55,8 @@ class DigitPicker(QGroupBox):
             self.split.addItem(title, name)
         self.index = QSpinBox()
         self.index.setToolTip("Index of the digit in its set")
+        self.index.setAccessibleName("Digit index")
+        self.split.setAccessibleName("Digit set")
         self.index.setKeyboardTracking(False)
         self.previous_button = QPushButton("◀")
         self.next_button = QPushButton("▶")
