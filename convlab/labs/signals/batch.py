@@ -18,7 +18,7 @@ from convlab.gui.plots import make_plot
 from convlab.gui.theme import ERROR_COLOR, series_color
 
 from .model import SignalsState, SignalsView, check_batch
-from .widgets import MatrixEdit
+from .widgets import MatrixEdit, no_tab_stop
 
 __all__ = ["BatchEditor", "BatchPlots", "stack_offsets"]
 
@@ -47,11 +47,13 @@ class BatchEditor(QGroupBox):
         self._state = state
         layout = QVBoxLayout(self)
         self.check = QCheckBox("Show a batch of signals")
+        self.check.setAccessibleName("Show a batch of signals")
         self.check.setToolTip("Apply the kernel to several signals at once, like the "
                               "notebook's convolve(X, w) (Ctrl+B)")
         layout.addWidget(self.check)
         self.edit = MatrixEdit(np.asarray(state.batch_x), check_batch,
                                "The batch X: one signal per line, all the same length")
+        self.edit.setAccessibleName("Batch X signals, one per line")
         self.edit.setMaximumHeight(110)
         self.edit.setLineWrapMode(MatrixEdit.LineWrapMode.NoWrap)
         layout.addWidget(self.edit)
@@ -100,6 +102,8 @@ class BatchPlots(QSplitter):
         self.x_plot = make_plot("Batch X (one row per signal, stacked)", "sample t",
                                 "row (offset)")
         self.z_plot = make_plot("convolve(X, w), stacked", "output index i", "row (offset)")
+        for plot in (self.x_plot, self.z_plot):
+            no_tab_stop(plot)
         self.addWidget(self.x_plot)
         self.addWidget(self.z_plot)
         #: The curves of each plot (one per row; spare ones are empty) and their offsets.

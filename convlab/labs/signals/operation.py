@@ -39,9 +39,10 @@ FLIP_ITEMS = (
 )
 
 
-def _combo(items: list[tuple[str, str]], tooltip: str) -> QComboBox:
-    """A menu of ``(text, item tooltip)`` pairs."""
+def _combo(items: list[tuple[str, str]], name: str, tooltip: str) -> QComboBox:
+    """A menu of ``(text, item tooltip)`` pairs, called ``name`` by a screen reader."""
     combo = QComboBox()
+    combo.setAccessibleName(name)
     for i, (text, tip) in enumerate(items):
         combo.addItem(text)
         combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
@@ -49,8 +50,9 @@ def _combo(items: list[tuple[str, str]], tooltip: str) -> QComboBox:
     return combo
 
 
-def _spin(maximum: int, tooltip: str) -> QSpinBox:
+def _spin(maximum: int, name: str, tooltip: str) -> QSpinBox:
     spin = QSpinBox()
+    spin.setAccessibleName(name)
     spin.setRange(1, maximum)
     spin.setToolTip(tooltip)
     return spin
@@ -67,20 +69,23 @@ class OperationForm(QGroupBox):
         super().__init__("Operation", parent)
         self._state = state
         form = QFormLayout(self)
-        self.flip_combo = _combo(list(FLIP_ITEMS),
+        self.flip_combo = _combo(list(FLIP_ITEMS), "Kind",
                                  "Cross-correlation (CNNs) or true convolution (Ctrl+F)")
         form.addRow("Kind", self.flip_combo)
-        self.mode_combo = _combo([(m, _MODE_TIPS[m]) for m in cc.MODES],
+        self.mode_combo = _combo([(m, _MODE_TIPS[m]) for m in cc.MODES], "Mode",
                                  "How much padding: valid, same or full (Ctrl+M cycles)")
         form.addRow("Mode", self.mode_combo)
-        self.stride_spin = _spin(MAX_STRIDE, "Keep every s-th output, starting with z_0")
+        self.stride_spin = _spin(MAX_STRIDE, "Stride s",
+                                 "Keep every s-th output, starting with z_0")
         form.addRow("Stride s", self.stride_spin)
-        self.dilation_spin = _spin(MAX_DILATION, "Spacing d between the samples the taps read")
+        self.dilation_spin = _spin(MAX_DILATION, "Dilation d",
+                                   "Spacing d between the samples the taps read")
         form.addRow("Dilation d", self.dilation_spin)
-        self.padding_combo = _combo([(p, _PADDING_TIPS[p]) for p in cc.PADDING_MODES],
+        self.padding_combo = _combo([(p, _PADDING_TIPS[p]) for p in cc.PADDING_MODES], "Padding",
                                     "What the padded samples hold (same and full modes)")
         form.addRow("Padding", self.padding_combo)
         self.all_modes_check = QCheckBox("Show valid, same, full side by side")
+        self.all_modes_check.setAccessibleName("Show valid, same and full side by side")
         self.all_modes_check.setToolTip("Compare the three modes' outputs (Ctrl+Shift+A)")
         form.addRow(self.all_modes_check)
 

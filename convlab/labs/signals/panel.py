@@ -76,6 +76,7 @@ class SignalsPanel(LabPanel):
         scroll.setWidget(controls)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no keys of its own: not a Tab stop
         scroll.setMinimumWidth(controls.sizeHint().width() + 24)
         scroll.setMaximumWidth(controls.sizeHint().width() + 40)
         return scroll

@@ -18,7 +18,7 @@ from convlab.gui.plots import Stems, make_plot
 from convlab.gui.theme import series_color, theme_manager
 
 from .model import SignalsState, SignalsView
-from .widgets import editable_plot
+from .widgets import editable_plot, no_tab_stop
 
 __all__ = ["KernelPlot", "ModesStrip", "OutputPlot", "SignalPlot", "draw_stroke"]
 
@@ -199,7 +199,7 @@ class OutputPlot:
     """The output ``z``, the ``z_i`` being stepped through ringed."""
 
     def __init__(self) -> None:
-        self.widget = make_plot("Output z", "output index i", "z_i")
+        self.widget = no_tab_stop(make_plot("Output z", "output index i", "z_i"))
         item = self.widget.getPlotItem()
         self.z_stems = Stems(item, series_color(2), size=8)
         self.current = pg.ScatterPlotItem(size=16, symbol="o")
@@ -231,7 +231,7 @@ class ModesStrip(QWidget):
         self.plots: dict[str, pg.PlotWidget] = {}
         self.stems: dict[str, Stems] = {}
         for i, mode in enumerate(cc.MODES):
-            plot = make_plot(mode, "output index i", "z_i")
+            plot = no_tab_stop(make_plot(mode, "output index i", "z_i"))
             self.plots[mode] = plot
             self.stems[mode] = Stems(plot.getPlotItem(), series_color(2 + i), size=6)
             layout.addWidget(plot)

@@ -23,7 +23,7 @@ from convlab.gui.widgets import InputCheck, format_array, parse_array
 
 from .model import PARAM_DECIMALS, param_range
 
-__all__ = ["EditViewBox", "GeneratorForm", "MatrixEdit", "editable_plot"]
+__all__ = ["EditViewBox", "GeneratorForm", "MatrixEdit", "editable_plot", "no_tab_stop"]
 
 #: ``editor(x, y, phase) -> used`` with phase "start", "move", "finish" or "click".
 Editor = Callable[[float, float, str], bool]
@@ -67,6 +67,17 @@ class EditViewBox(pg.ViewBox):
         ev.accept()
 
 
+def no_tab_stop(plot: pg.GraphicsView) -> pg.GraphicsView:
+    """Take a plot (and its viewport) out of the Tab chain: it has no keys to offer.
+
+    Its numbers are reachable from the keyboard elsewhere (the text fields, the
+    step slider and the derivative table); the mouse still drags and zooms it.
+    """
+    for widget in (plot, plot.viewport()):
+        widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return plot
+
+
 def editable_plot(title: str, x_label: str, y_label: str, parent: QWidget | None = None
                   ) -> tuple[pg.PlotWidget, EditViewBox]:
     """A themed, labelled PlotWidget (like :func:`plots.make_plot`) with an :class:`EditViewBox`."""
@@ -74,6 +85,7 @@ def editable_plot(title: str, x_label: str, y_label: str, parent: QWidget | None
     widget = pg.PlotWidget(parent=parent, viewBox=box)
     register_view(widget)
     style_plot(widget.getPlotItem(), title, x_label, y_label)
+    no_tab_stop(widget)
     return widget, box
 
 
@@ -102,13 +114,16 @@ class GeneratorForm(QWidget):
 
     changed = pyqtSignal()
 
-    def __init__(self, registry: Mapping[str, Generator], parent: QWidget | None = None) -> None:
+    def __init__(self, registry: Mapping[str, Generator], what: str = "generator",
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._registry = registry
+        self._what = what  # "signal", "kernel": the start of each field's accessible name
         self._fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox()
+        self.combo.setAccessibleName(f"{what.capitalize()} type")
         for name, gen in registry.items():
             self.combo.addItem(name)
             self.combo.setItemData(self.combo.count() - 1, gen.description,
@@ -158,12 +173,19 @@ class GeneratorForm(QWidget):
         self._fields.clear()
         gen = self._registry[name]
         self.combo.setToolTip(gen.description)
+        previous: QWidget = self.combo
         for p in gen.params:
             widget = _spin_for(p)
-            widget.setToolTip(p.help)
+            low, high = param_range(p)
+            widget.setToolTip(f"{p.help} ({low:g} to {high:g})")
+            widget.setAccessibleName(f"{self._what.capitalize()} {p.name}")
+            widget.setAccessibleDescription(f"{p.help}, {low:g} to {high:g}")
             widget.valueChanged.connect(self.changed)
             self._fields[p.name] = widget
             layout.addRow(p.name, widget)
+            # new fields join the end of the window's focus chain: put them after the menu
+            QWidget.setTabOrder(previous, widget)
+            previous = widget
 
 
 class MatrixEdit(QPlainTextEdit):
