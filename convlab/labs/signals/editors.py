@@ -13,10 +13,19 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 import convlab.core as cc
-from convlab.gui.widgets import ArrayEdit
+from convlab.gui.theme import ERROR_COLOR
+from convlab.gui.widgets import ArrayEdit, format_array
 
 from .model import SignalsState, check_kernel, check_signal, fmt
 from .widgets import GeneratorForm
@@ -28,6 +37,30 @@ def _show_array(edit: ArrayEdit, values: list[float]) -> None:
     """Put the model's ``values`` in ``edit`` unless it shows them already (its own edit)."""
     if not np.array_equal(edit.value(), values):
         edit.setValue(values)
+
+
+def _describe(values: np.ndarray) -> str:
+    """The last valid value, short: a long signal is not listed over the plot."""
+    if values.size <= 8:
+        return format_array(values)
+    return f"the last valid {values.size} values ({format_array(values[:3])}, …)"
+
+
+class _ErrorLine(QLabel):
+    """Under a text field: what is wrong with its text, in red (hidden when nothing is)."""
+
+    def __init__(self, edit: ArrayEdit) -> None:
+        super().__init__()
+        self._edit = edit
+        self.setWordWrap(True)
+        self.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.setVisible(False)
+        edit.check.describe = _describe
+        edit.textEdited.connect(self.follow)  # after the field checked its text
+
+    def follow(self) -> None:
+        self.setText(self._edit.error)
+        self.setVisible(bool(self._edit.error))
 
 
 class SignalEditor(QGroupBox):
@@ -46,6 +79,8 @@ class SignalEditor(QGroupBox):
                               "The signal's samples x_0, x_1, … separated by commas or spaces")
         self.edit.setAccessibleName("Signal x samples")
         layout.addWidget(self.edit)
+        self.error_label = _ErrorLine(self.edit)
+        layout.addWidget(self.error_label)
         self.form = GeneratorForm(cc.SIGNAL_GENERATORS, "signal")
         self.form.set_selection(state.generator, state.generator_params)
         layout.addWidget(self.form)
@@ -97,6 +132,7 @@ class SignalEditor(QGroupBox):
 
     def _on_x_changed(self, new: list[float], old: Any = None) -> None:
         _show_array(self.edit, new)
+        self.error_label.follow()
 
     def _on_generator_changed(self, new: str, old: Any = None) -> None:
         self.form.set_selection(new, self._state.generator_params)
@@ -119,6 +155,8 @@ class KernelEditor(QGroupBox):
                               "The kernel's taps w_0, w_1, …; or drag a stem in the kernel plot")
         self.edit.setAccessibleName("Kernel w taps")
         layout.addWidget(self.edit)
+        self.error_label = _ErrorLine(self.edit)
+        layout.addWidget(self.error_label)
         self.form = GeneratorForm(cc.KERNEL_PRESETS, "kernel")
         self.form.set_selection(state.preset, state.preset_params)
         layout.addWidget(self.form)
@@ -152,6 +190,7 @@ class KernelEditor(QGroupBox):
 
     def _on_w_changed(self, new: list[float], old: Any = None) -> None:
         _show_array(self.edit, new)
+        self.error_label.follow()
 
     def _on_preset_changed(self, new: str, old: Any = None) -> None:
         self.form.set_selection(new, self._state.preset_params)

@@ -29,8 +29,11 @@ from convlab.core.validation import as_finite_array, check_choice
 from convlab.state import LabState, check_bool, check_int, check_number
 
 __all__ = [
+    "MAX_BATCH_ROWS",
+    "MAX_BATCH_VALUES",
     "MAX_DILATION",
     "MAX_KERNEL",
+    "MAX_MAGNITUDE",
     "MAX_SIGNAL",
     "MAX_STEP",
     "MAX_STRIDE",
@@ -39,6 +42,7 @@ __all__ = [
     "SignalsView",
     "StepView",
     "check_batch",
+    "check_batch_shape",
     "check_kernel",
     "check_params",
     "check_signal",
@@ -56,6 +60,14 @@ MAX_SIGNAL = 500
 MAX_KERNEL = 64
 MAX_STRIDE = 16
 MAX_DILATION = 16
+#: Most signals a batch holds, and most numbers in all: what its stacked plots can show
+#: (row labels still readable) and what re-checking the text on every keystroke affords.
+MAX_BATCH_ROWS = 100
+MAX_BATCH_VALUES = 20_000
+#: Largest magnitude of a sample or tap: a product of two is at most 1e300 and a sum of
+#: the longest signal's products stays far below the float maximum (1.8e308), so no
+#: square, product or sum the lab computes (or the plots' range arithmetic) overflows.
+MAX_MAGNITUDE = 1e150
 #: The last output index any allowed setting has (full mode, longest signal and kernel,
 #: widest dilation): the largest step the slider can reach.
 MAX_STEP = cc.output_length(MAX_SIGNAL, MAX_KERNEL, "full", 1, MAX_DILATION) - 1
@@ -77,29 +89,59 @@ def _default_x() -> list[float]:
 
 
 # ---------------------------------------------------------------------------- field checks
-def _check_samples(value: Any, name: str, limit: int, unit: str) -> list[float]:
+def _check_magnitude(arr: NDArray[np.float64], name: str, where: str) -> None:
+    """``ValueError`` naming the first value of ``arr`` beyond :data:`MAX_MAGNITUDE`."""
+    big = np.flatnonzero(np.abs(arr.ravel()) > MAX_MAGNITUDE)
+    if big.size:
+        at = np.unravel_index(int(big[0]), arr.shape)
+        raise ValueError(f"{name}: {where.format(*at)} = {arr[at]:.3g} is too large; values must "
+                         f"lie within ±{MAX_MAGNITUDE:.0e} so that their products and sums "
+                         f"stay finite")
+
+
+def _check_samples(value: Any, name: str, limit: int, unit: str, symbol: str) -> list[float]:
     arr = as_finite_array(value, name)
     if arr.size > limit:
         raise ValueError(f"{name} takes at most {limit} {unit}, got {arr.size}")
+    _check_magnitude(arr, name, symbol + "_{}")
     return arr.tolist()
 
 
 def check_signal(value: Any) -> list[float]:
     """The signal as a list of floats: 1 to :data:`MAX_SIGNAL` finite samples."""
-    return _check_samples(value, "the signal x", MAX_SIGNAL, "samples")
+    return _check_samples(value, "the signal x", MAX_SIGNAL, "samples", "x")
 
 
 def check_kernel(value: Any) -> list[float]:
     """The kernel as a list of floats: 1 to :data:`MAX_KERNEL` finite taps."""
-    return _check_samples(value, "the kernel w", MAX_KERNEL, "taps")
+    return _check_samples(value, "the kernel w", MAX_KERNEL, "taps", "w")
 
 
 def check_batch(value: Any) -> list[list[float]]:
-    """The batch as rows of floats: at least one row, all of 1 to :data:`MAX_SIGNAL` samples."""
+    """The batch as rows of floats: 1 to :data:`MAX_BATCH_ROWS` rows of 1 to
+    :data:`MAX_SIGNAL` samples, at most :data:`MAX_BATCH_VALUES` numbers in all."""
+    if isinstance(value, (list, tuple)):  # refuse a huge batch before converting it
+        check_batch_shape((len(value), 1))
     arr = as_finite_array(value, "the batch", ndims=(2,))
-    if arr.shape[1] > MAX_SIGNAL:
-        raise ValueError(f"batch signals take at most {MAX_SIGNAL} samples, got {arr.shape[1]}")
+    check_batch_shape(arr.shape)
+    _check_magnitude(arr, "the batch", "row {}, sample {}")
     return arr.tolist()
+
+
+def check_batch_shape(shape: tuple[int, ...]) -> None:
+    """``ValueError`` if a batch of this shape is more than the lab shows (checked before
+    the numbers are read: a pasted 2000-row batch is refused at once)."""
+    if len(shape) != 2:
+        return  # as_finite_array names the wrong dimension
+    rows, samples = shape
+    if rows > MAX_BATCH_ROWS:
+        raise ValueError(f"the batch takes at most {MAX_BATCH_ROWS} signals (one per line), "
+                         f"got {rows}")
+    if samples > MAX_SIGNAL:
+        raise ValueError(f"batch signals take at most {MAX_SIGNAL} samples, got {samples}")
+    if rows * samples > MAX_BATCH_VALUES:
+        raise ValueError(f"the batch takes at most {MAX_BATCH_VALUES:,} numbers in all, got "
+                         f"{rows} signals × {samples} samples = {rows * samples:,}")
 
 
 def param_range(param: Param) -> tuple[float, float]:
@@ -129,6 +171,7 @@ def check_params(generator: Generator, params: Any) -> dict[str, int | float]:
         param = known[name]
         low, high = param_range(param)
         what = f"parameter {name} of {generator.name}"
+        param.check(value, generator.name)  # a short message for a 400-digit number
         if param.kind is int:
             checked[name] = check_int(value, what, int(low), int(high))
         else:
@@ -357,6 +400,11 @@ def compute_view(state: SignalsState) -> SignalsView:
         view.m = 0
         view.padded_positions = np.zeros(0, dtype=np.intp)
         view.padded_values = empty
+        return view
+    if not np.all(np.isfinite(view.z)):  # unreachable with checked inputs; never draw inf
+        view.error = "the output overflows: make the signal or the kernel smaller"
+        view.z = np.zeros(0)
+        view.m = 0
         return view
     if m == 0:
         view.error = (f"the kernel spans {state.dilation * (k - 1) + 1} samples but the signal "

@@ -11,13 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from PyQt6.QtCore import QSignalBlocker, Qt
-from PyQt6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QSpinBox, QWidget
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
 
 import convlab.core as cc
 
 from .model import MAX_DILATION, MAX_STRIDE, SignalsState
 
-__all__ = ["FLIP_ITEMS", "OperationForm"]
+__all__ = ["FLIP_ITEMS", "KIND_NOTES", "OperationForm"]
 
 _MODE_TIPS = {
     "valid": "no padding: only positions where the whole kernel fits (the notebook's choice)",
@@ -37,6 +45,17 @@ FLIP_ITEMS = (
     ("convolution (kernel flipped)",
      "true convolution: the kernel is reversed before sliding (numpy.convolve)"),
 )
+
+
+#: The sentence under the Kind menu, by ``flip``: what changes, and which one CNNs compute.
+KIND_NOTES = {
+    False: "<i>w</i> slides as it is: z<sub>i</sub> = Σ<sub>j</sub> w<sub>j</sub>·x<sub>i+j</sub>."
+           " This is what deep-learning libraries (PyTorch, TensorFlow) compute and call "
+           "“convolution”.",
+    True: "The kernel is flipped before it slides (grey dashed stems in the kernel plot): "
+          "z<sub>i</sub> = Σ<sub>j</sub> w<sub>k−1−j</sub>·x<sub>i+j</sub>. "
+          "Deep-learning libraries compute cross-correlation instead.",
+}
 
 
 def _combo(items: list[tuple[str, str]], name: str, tooltip: str) -> QComboBox:
@@ -72,6 +91,10 @@ class OperationForm(QGroupBox):
         self.flip_combo = _combo(list(FLIP_ITEMS), "Kind",
                                  "Cross-correlation (CNNs) or true convolution (Ctrl+F)")
         form.addRow("Kind", self.flip_combo)
+        self.kind_note = QLabel()
+        self.kind_note.setWordWrap(True)
+        self.kind_note.setTextFormat(Qt.TextFormat.RichText)
+        form.addRow(self.kind_note)
         self.mode_combo = _combo([(m, _MODE_TIPS[m]) for m in cc.MODES], "Mode",
                                  "How much padding: valid, same or full (Ctrl+M cycles)")
         form.addRow("Mode", self.mode_combo)
@@ -135,6 +158,7 @@ class OperationForm(QGroupBox):
     def _on_flip_changed(self, new: bool, old: Any = None) -> None:
         with QSignalBlocker(self.flip_combo):
             self.flip_combo.setCurrentIndex(int(new))
+        self.kind_note.setText(KIND_NOTES[bool(new)])
 
     def _on_mode_changed(self, new: str, old: Any = None) -> None:
         with QSignalBlocker(self.mode_combo):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QWidget
 
 import convlab.core as cc
@@ -20,8 +21,10 @@ from convlab.gui.theme import series_color, theme_manager
 from .model import SignalsState, SignalsView
 from .widgets import editable_plot, no_tab_stop
 
-__all__ = ["KernelPlot", "ModesStrip", "OutputPlot", "SignalPlot", "draw_stroke"]
+__all__ = ["FLIPPED_TITLE", "KernelPlot", "ModesStrip", "OutputPlot", "SignalPlot", "draw_stroke"]
 
+#: The kernel plot's title when convolving: names the grey stems.
+FLIPPED_TITLE = "Kernel w — grey ◇ dashed: w flipped (what convolution slides)"
 _MAX_LABELLED_TICKS = 24  # up to this many samples, label every index on the x axis
 
 
@@ -156,18 +159,28 @@ class KernelPlot:
         self.widget, self.box = editable_plot("Kernel w", "tap j", "w_j")
         self.box.editor = self._on_edit
         item = self.widget.getPlotItem()
-        self.flipped_stems = Stems(item, series_color(6), size=6, width=1)
+        # the flipped kernel: grey, and also dashed with hollow diamonds (not colour alone)
+        self.flipped_stems = Stems(item, series_color(6), symbol="d", size=9, width=1.5)
         self.w_stems = Stems(item, series_color(1), size=11)
         self._ticks = _IndexTicks(self.widget)
+        self._flip: bool | None = None  # the title shown is for this kind
         self.widget.setToolTip("Drag a stem up or down (or click at a height) to set that "
-                               "tap; grey stems show the kernel reversed when convolving")
+                               "tap; when convolving, the grey dashed stems with hollow "
+                               "diamonds are the flipped kernel, the one that slides")
 
     def restyle(self) -> None:
         self.w_stems.set_color(series_color(1))
-        self.flipped_stems.set_color(theme_manager().theme.muted)
+        muted = theme_manager().theme.muted
+        self.flipped_stems.set_color(muted)
+        self.flipped_stems.lines.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DashLine))
+        self.flipped_stems.heads.setBrush(pg.mkBrush(None))
+        self.flipped_stems.heads.setPen(pg.mkPen(muted, width=2))
 
     def show_view(self, view: SignalsView) -> None:
         _set_points(self.w_stems, np.arange(view.k), view.w)
+        if view.flip != self._flip:
+            self._flip = view.flip
+            self.widget.getPlotItem().setTitle(FLIPPED_TITLE if view.flip else "Kernel w")
         self.flipped_stems.setVisible(view.flip)
         _set_points(self.flipped_stems, np.arange(view.k) + 0.15, view.w[::-1])
         self._ticks.show(view.k)

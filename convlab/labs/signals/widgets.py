@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -24,6 +25,8 @@ from convlab.gui.widgets import InputCheck, format_array, parse_array
 from .model import PARAM_DECIMALS, param_range
 
 __all__ = ["EditViewBox", "GeneratorForm", "MatrixEdit", "editable_plot", "no_tab_stop"]
+
+_SPLIT = re.compile(r"[,\s;]+")  # the separators parse_array accepts
 
 #: ``editor(x, y, phase) -> used`` with phase "start", "move", "finish" or "click".
 Editor = Callable[[float, float, str], bool]
@@ -201,9 +204,11 @@ class MatrixEdit(QPlainTextEdit):
     valueChanged = pyqtSignal(object)
 
     def __init__(self, value: NDArray, validator: Callable[[NDArray], object] | None = None,
-                 tooltip: str = "", parent: QWidget | None = None) -> None:
+                 tooltip: str = "", parent: QWidget | None = None,
+                 shape_check: Callable[[tuple[int, int]], object] | None = None) -> None:
         super().__init__(parent)
         self._validator = validator
+        self._shape_check = shape_check  # (lines, numbers in the first) before reading the rest
         self.check = InputCheck(self, self._parse, self.valueChanged.emit, value, tooltip,
                                 describe=lambda v: f"the last valid {v.shape[0]} signals")
         self.setPlaceholderText("one signal per line, e.g.\n1, 2, 3\n3, 2, 1")
@@ -230,6 +235,8 @@ class MatrixEdit(QPlainTextEdit):
         if not lines:
             raise ValueError("type at least one signal (one per line)")
         rows = []
+        if self._shape_check is not None:
+            self._shape_check((len(lines), len(_SPLIT.split(lines[0].strip().strip("[]()")))))
         for number, line in enumerate(lines, 1):
             try:
                 rows.append(parse_array(line))
