@@ -61,7 +61,16 @@ def test_tab_leaves_the_derivative_table_both_ways(panel, qtbot):
             assert focus is not table, f"{key} stayed in the table"
     table.setFocus()
     focus = press(qtbot, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
-    assert focus is panel.step.slider
+    assert focus is panel.derivative_tabs.tabBar()
+    assert press(qtbot, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier) is panel.step.slider
+    # the whole Jacobian's table lets Tab go too
+    panel.derivative_tabs.setCurrentWidget(panel.jacobian)
+    matrix = panel.jacobian.table
+    matrix.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is matrix)
+    assert press(qtbot, Qt.Key.Key_Tab) is not matrix
+    matrix.setFocus()
+    assert press(qtbot, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier) is not matrix
 
 
 def test_tab_walks_the_controls_in_reading_order(panel, qtbot):
@@ -76,7 +85,9 @@ def test_tab_walks_the_controls_in_reading_order(panel, qtbot):
     qtbot.waitUntil(lambda: QApplication.focusWidget() is sig.edit)
     for want in expected[1:6]:
         assert press(qtbot, Qt.Key.Key_Tab) is want
-    assert stops[-3:] == [panel.step.play_button, panel.step.slider, panel.derivative.table]
+    assert stops[-4:] == [panel.step.play_button, panel.step.slider,
+                          panel.derivative_tabs.tabBar(), panel.derivative.table]
+    assert panel.notebook_code in stops
     assert op.flip_combo in stops and panel.batch_editor.check in stops
 
 
@@ -110,7 +121,7 @@ def test_every_control_has_an_accessible_name(panel, qtbot):
                     unnamed.append(type(w).__name__)
     assert not unnamed
     stops = tab_stops(panel)
-    assert len(stops) == 23  # 3 + 4 + 3 + 2 + 2 + 6 + 2 + 1 (noise, gaussian)
+    assert len(stops) == 25  # 3+4+3+2+2+6+2+1+1 (noise, gaussian), code button, tab bar
     names = [w.accessibleName() for w in stops]
     assert "Signal length" in names and "Kernel sigma" in names and "Stride s" in names
     combos = [w for w in stops if isinstance(w, QComboBox)]

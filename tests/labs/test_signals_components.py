@@ -276,7 +276,7 @@ def test_panel_and_components_hold_few_attributes(qtbot):
         objects = {"panel": panel, "live": panel.live}
         objects.update({name: obj for name, obj in vars(panel).items()
                         if type(obj).__module__.startswith("convlab.labs.signals")})
-        assert len(objects) == 14  # the panel, its model, the live view and 11 components
+        assert len(objects) == 16  # the panel, its model, the live view and 13 components
         counts = {name: len(vars(obj)) for name, obj in objects.items()}
         assert max(counts.values()) <= MAX_ATTRIBUTES, counts
     finally:

@@ -38,6 +38,7 @@ __all__ = [
     "MAX_STEP",
     "MAX_STRIDE",
     "PARAM_DECIMALS",
+    "JacobianCells",
     "SignalsState",
     "SignalsView",
     "StepView",
@@ -50,6 +51,7 @@ __all__ = [
     "csv_series",
     "default_batch",
     "fmt",
+    "jacobian_cells",
     "length_formula",
     "param_range",
     "step_view",
@@ -314,6 +316,7 @@ class SignalsView:
     batch_x: NDArray[np.float64] | None = None  # (rows, t) when the batch is shown
     batch_z: NDArray[np.float64] | None = None  # (rows, m') when it could be computed
     batch_error: str = ""
+    settings: cc.Conv1dSettings = field(default_factory=cc.Conv1dSettings)
 
     @property
     def n(self) -> int:
@@ -384,7 +387,8 @@ def compute_view(state: SignalsState) -> SignalsView:
     empty = np.zeros(0)
     view = SignalsView(x, w, state.flip, state.padding_mode, left, right, m, empty, pad_pos,
                        np.zeros(pad_pos.size),
-                       length_formula(n, k, state.mode, state.stride, state.dilation), None)
+                       length_formula(n, k, state.mode, state.stride, state.dilation), None,
+                       settings=cc.Conv1dSettings(*args))
     if state.batch:
         view.batch_x = np.asarray(state.batch_x, dtype=float)
         try:
@@ -418,6 +422,32 @@ def compute_view(state: SignalsState) -> SignalsView:
             except ValueError:
                 view.all_modes[mode] = empty
     return view
+
+
+@dataclass
+class JacobianCells:
+    """The whole Jacobian ``∂z_i/∂w_j`` (rows i, columns j) and where each entry comes from."""
+
+    values: NDArray[np.float64]  # (m, k) the entries: the sample tap j multiplies for z_i
+    sources: NDArray[np.intp]  # (m, k) which x_t that is, -1 for a zero of the padding
+    padded: NDArray[np.bool_]  # (m, k) the tap sits on a padding sample
+
+
+def jacobian_cells(x: NDArray[np.float64], k: int, settings: cc.Conv1dSettings) -> JacobianCells:
+    """The Jacobian of ``settings.conv1d(x, w)`` with respect to ``w`` (``k`` taps), cell by cell.
+
+    ``values`` is ``settings.jacobian(x, k)``; ``sources`` and ``padded`` say which
+    sample each entry is (``x_{i+j}`` in valid cross-correlation) and whether it is padding.
+    ``ValueError`` when the settings cannot be applied to ``x`` (as ``conv1d`` would).
+    """
+    n = x.size
+    m = settings.output_length(n, k)
+    rows = np.arange(m)
+    positions = cc.window_positions(rows, n, k, settings.mode, settings.flip, settings.stride,
+                                    settings.dilation).reshape(m, k)
+    return JacobianCells(settings.jacobian(x, k).reshape(m, k),
+                         settings.receptive_field(rows, n, k).reshape(m, k),
+                         (positions < 0) | (positions >= n))
 
 
 def csv_series(view: SignalsView) -> dict[str, Any]:

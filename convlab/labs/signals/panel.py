@@ -22,15 +22,24 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QHBoxLayout,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from convlab.exports import write_signals_csv
 from convlab.gui.base import DataExport, LabPanel
 
 from .batch import BatchEditor, BatchPlots
 from .editors import KernelEditor, SignalEditor
+from .jacobian import JacobianMatrix
 from .live import LiveView
 from .model import SignalsState, SignalsView, compute_view, csv_series
+from .notebook_code import NotebookCode
 from .operation import OperationForm
 from .plots import KernelPlot, ModesStrip, OutputPlot, SignalPlot
 from .step import DerivativeTable, StepThrough
@@ -56,6 +65,8 @@ class SignalsPanel(LabPanel):
         self.batch_plots = BatchPlots()
         self.step = StepThrough(self.state)
         self.derivative = DerivativeTable()
+        self.jacobian = JacobianMatrix(self.state)
+        self.notebook_code = NotebookCode(self.state)
 
         layout = QHBoxLayout(self)
         layout.addWidget(self._control_column())
@@ -69,7 +80,7 @@ class SignalsPanel(LabPanel):
         controls = QWidget()
         col = QVBoxLayout(controls)
         for group in (self.signal_editor, self.kernel_editor, self.operation,
-                      self.batch_editor):
+                      self.batch_editor, self.notebook_code):
             col.addWidget(group)
         col.addStretch(1)
         scroll = QScrollArea()
@@ -98,7 +109,13 @@ class SignalsPanel(LabPanel):
         step_layout = QHBoxLayout(step_row)
         step_layout.setContentsMargins(0, 0, 0, 0)
         step_layout.addWidget(self.step, 1)
-        step_layout.addWidget(self.derivative, 1)
+        self.derivative_tabs = QTabWidget()
+        self.derivative_tabs.addTab(self.derivative, "This row: ∂z_i/∂w_j")
+        self.derivative_tabs.addTab(self.jacobian, "Whole Jacobian ∂z/∂w")
+        self.derivative_tabs.setMaximumHeight(230)
+        self.derivative_tabs.tabBar().setAccessibleName("Derivative: this row or the whole "
+                                                        "Jacobian")
+        step_layout.addWidget(self.derivative_tabs, 1)
 
         column = QWidget()
         col = QVBoxLayout(column)
@@ -109,7 +126,8 @@ class SignalsPanel(LabPanel):
 
     def _wire(self) -> None:
         for component in (self.signal_plot, self.kernel_plot, self.output_plot, self.modes,
-                          self.batch_plots, self.step, self.derivative, self.batch_editor):
+                          self.batch_plots, self.step, self.derivative, self.jacobian,
+                          self.batch_editor):
             self.live.changed.connect(component.show_view)
         for component in (self.signal_plot, self.kernel_plot, self.output_plot, self.modes,
                           self.batch_plots, self.step):
