@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import QCheckBox, QGroupBox, QLabel, QSplitter, QVBoxLayout
 from convlab.gui.plots import make_plot
 from convlab.gui.theme import ERROR_COLOR, series_color
 
+from .axes import IndexAxis, cache_axes
 from .model import (
     MAX_BATCH_ROWS,
     MAX_BATCH_VALUES,
@@ -26,6 +27,7 @@ from .model import (
     check_batch,
     check_batch_shape,
 )
+from .plots import MIN_STRIP_HEIGHT
 from .widgets import MatrixEdit, no_tab_stop
 
 __all__ = ["PER_ROW_MAX", "BatchEditor", "BatchPlots", "row_style", "stack_offsets"]
@@ -129,6 +131,9 @@ class BatchPlots(QSplitter):
         self.z_plot = make_plot("convolve(X, w), stacked", "output index i", "row")
         for plot in (self.x_plot, self.z_plot):
             no_tab_stop(plot)
+            cache_axes(plot)
+            plot.setMinimumHeight(MIN_STRIP_HEIGHT)
+        self._index = {"x": IndexAxis(self.x_plot), "z": IndexAxis(self.z_plot)}
         self.addWidget(self.x_plot)
         self.addWidget(self.z_plot)
         #: The curves of each plot (one per row of a small batch; spare ones are empty).
@@ -167,6 +172,7 @@ class BatchPlots(QSplitter):
             self._draw_rows(plot, self.curves[name], rows, self.offsets[name], restyle)
             self._draw_merged(self.merged[name], None if small else data, self.offsets[name])
             _label_rows(plot, self.offsets[name], data)
+            self._index[name].show(data.shape[1])
 
     @staticmethod
     def _draw_rows(plot: pg.PlotWidget, curves: list[pg.PlotDataItem], data: np.ndarray,
