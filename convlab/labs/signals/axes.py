@@ -46,9 +46,9 @@ def steady_bounds(low: float, high: float, shown: tuple[float, float] | None
     widened to multiples of a round step (1, 2 or 5 × 10ⁿ).
 
     >>> steady_bounds(-1.0, 0.75, None)
-    (-1.2, 1.0)
-    >>> steady_bounds(-1.0, 0.5, (-1.2, 1.0))
-    (-1.2, 1.0)
+    (-1.5, 1.0)
+    >>> steady_bounds(-1.0, 0.5, (-1.5, 1.0))
+    (-1.5, 1.0)
     """
     low, high = min(low, 0.0), max(high, 0.0)
     if shown is not None:
@@ -63,7 +63,7 @@ def steady_bounds(low: float, high: float, shown: tuple[float, float] | None
     scale = 10.0 ** math.floor(math.log10(raw))
     step = next(s * scale for s in (1, 2, 5, 10) if s * scale >= raw)
     lo = math.floor(round((low - pad) / step, 9)) * step
-    hi = math.ceil(round((high + pad) / step, 9) ) * step
+    hi = math.ceil(round((high + pad) / step, 9)) * step
     return (round(lo, 12), round(hi, 12))
 
 
