@@ -83,6 +83,7 @@ class SignalEditor(QGroupBox):
         layout.addWidget(self.error_label)
         self.form = GeneratorForm(cc.SIGNAL_GENERATORS, "signal")
         self.form.set_selection(state.generator, state.generator_params)
+        self.form.set_custom(not state.signal_is_generated())
         layout.addWidget(self.form)
         row = QHBoxLayout()
         self.generate_button = QPushButton("&Generate")
@@ -122,8 +123,10 @@ class SignalEditor(QGroupBox):
         self._state.x = values
 
     def _on_form_edited(self) -> None:
+        """A type or parameter picked: take it, and apply it to the signal at once."""
         self._state.update({"generator": self.form.name(),
                             "generator_params": self.form.values()})
+        self.generate()
 
     def _on_draw_toggled(self, on: bool) -> None:
         self.drawing_toggled.emit(on)
@@ -133,12 +136,15 @@ class SignalEditor(QGroupBox):
     def _on_x_changed(self, new: list[float], old: Any = None) -> None:
         _show_array(self.edit, new)
         self.error_label.follow()
+        self.form.set_custom(not self._state.signal_is_generated())
 
     def _on_generator_changed(self, new: str, old: Any = None) -> None:
         self.form.set_selection(new, self._state.generator_params)
+        self.form.set_custom(not self._state.signal_is_generated())
 
     def _on_generator_params_changed(self, new: dict, old: Any = None) -> None:
         self.form.set_selection(self._state.generator, new)
+        self.form.set_custom(not self._state.signal_is_generated())
 
 
 class KernelEditor(QGroupBox):
@@ -159,6 +165,7 @@ class KernelEditor(QGroupBox):
         layout.addWidget(self.error_label)
         self.form = GeneratorForm(cc.KERNEL_PRESETS, "kernel")
         self.form.set_selection(state.preset, state.preset_params)
+        self.form.set_custom(not state.kernel_is_preset())
         layout.addWidget(self.form)
         self.preset_button = QPushButton("Use &preset")
         self.preset_button.setToolTip("Replace the kernel by the chosen preset (Ctrl+K)")
@@ -186,14 +193,19 @@ class KernelEditor(QGroupBox):
         self._state.w = values
 
     def _on_form_edited(self) -> None:
+        """A preset or parameter picked: take it, and apply it to the kernel at once."""
         self._state.update({"preset": self.form.name(), "preset_params": self.form.values()})
+        self.apply_preset()
 
     def _on_w_changed(self, new: list[float], old: Any = None) -> None:
         _show_array(self.edit, new)
         self.error_label.follow()
+        self.form.set_custom(not self._state.kernel_is_preset())
 
     def _on_preset_changed(self, new: str, old: Any = None) -> None:
         self.form.set_selection(new, self._state.preset_params)
+        self.form.set_custom(not self._state.kernel_is_preset())
 
     def _on_preset_params_changed(self, new: dict, old: Any = None) -> None:
         self.form.set_selection(self._state.preset, new)
+        self.form.set_custom(not self._state.kernel_is_preset())

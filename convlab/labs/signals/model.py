@@ -38,6 +38,7 @@ __all__ = [
     "MAX_STEP",
     "MAX_STRIDE",
     "PARAM_DECIMALS",
+    "SIGNAL_DECIMALS",
     "JacobianCells",
     "SignalsState",
     "SignalsView",
@@ -51,6 +52,7 @@ __all__ = [
     "csv_series",
     "default_batch",
     "fmt",
+    "generated_signal",
     "jacobian_cells",
     "length_formula",
     "param_range",
@@ -75,6 +77,8 @@ MAX_MAGNITUDE = 1e150
 MAX_STEP = cc.output_length(MAX_SIGNAL, MAX_KERNEL, "full", 1, MAX_DILATION) - 1
 #: Decimals of a generator's real-valued parameters (what its spin box shows).
 PARAM_DECIMALS = 2
+#: Decimals of a generated signal: the start signal, Generate and drawing all give 2.
+SIGNAL_DECIMALS = 2
 #: Bounds of a generator parameter that has none of its own (its spin box's range).
 _OPEN_BOUND = 1e6
 
@@ -86,8 +90,13 @@ def default_batch(length: int = 8, per_class: int = 3, seed: int = 0) -> NDArray
     return np.stack(rows)
 
 
+def generated_signal(name: str, params: Mapping[str, int | float]) -> NDArray[np.float64]:
+    """Generator ``name``'s signal for ``params``, rounded to :data:`SIGNAL_DECIMALS`."""
+    return np.round(cc.SIGNAL_GENERATORS[name](**params), SIGNAL_DECIMALS)
+
+
 def _default_x() -> list[float]:
-    return np.round(cc.updown_line(8, rising=True, seed=0), 2).tolist()
+    return generated_signal("rising line", {}).tolist()
 
 
 # ---------------------------------------------------------------------------- field checks
@@ -272,9 +281,23 @@ class SignalsState(LabState):
         super().update(changes)
 
     def generated_signal(self) -> NDArray[np.float64]:
-        """The selected generator's signal, rounded to 4 decimals (``ValueError`` if the
-        parameters do not go together)."""
-        return np.round(cc.SIGNAL_GENERATORS[self.generator](**self.generator_params), 4)
+        """The selected generator's signal, rounded to :data:`SIGNAL_DECIMALS` like the start
+        signal and drawn samples (``ValueError`` if the parameters do not go together)."""
+        return generated_signal(self.generator, self.generator_params)
+
+    def signal_is_generated(self) -> bool:
+        """Whether ``x`` is the selected generator's signal (False: typed or drawn)."""
+        try:
+            return bool(np.array_equal(self.x, self.generated_signal()))
+        except ValueError:
+            return False
+
+    def kernel_is_preset(self) -> bool:
+        """Whether ``w`` is the selected preset's kernel (False: typed or dragged)."""
+        try:
+            return bool(np.array_equal(self.w, self.preset_kernel()))
+        except ValueError:
+            return False
 
     def preset_kernel(self) -> NDArray[np.float64]:
         """The selected preset's kernel (``ValueError`` if the parameters do not go together)."""

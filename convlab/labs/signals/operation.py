@@ -17,13 +17,14 @@ from PyQt6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
-    QSpinBox,
     QWidget,
 )
 
 import convlab.core as cc
+from convlab.gui.theme import ERROR_COLOR
 
 from .model import MAX_DILATION, MAX_STRIDE, SignalsState
+from .widgets import RangeSpinBox
 
 __all__ = ["FLIP_ITEMS", "KIND_NOTES", "OperationForm"]
 
@@ -69,11 +70,11 @@ def _combo(items: list[tuple[str, str]], name: str, tooltip: str) -> QComboBox:
     return combo
 
 
-def _spin(maximum: int, name: str, tooltip: str) -> QSpinBox:
-    spin = QSpinBox()
+def _spin(maximum: int, name: str, tooltip: str) -> RangeSpinBox:
+    spin = RangeSpinBox()
     spin.setAccessibleName(name)
     spin.setRange(1, maximum)
-    spin.setToolTip(tooltip)
+    spin.setToolTip(f"{tooltip} (1 to {maximum})")
     return spin
 
 
@@ -107,6 +108,14 @@ class OperationForm(QGroupBox):
         self.padding_combo = _combo([(p, _PADDING_TIPS[p]) for p in cc.PADDING_MODES], "Padding",
                                     "What the padded samples hold (same and full modes)")
         form.addRow("Padding", self.padding_combo)
+        self.range_note = QLabel()  # what a spin box refused ("Stride s takes 1 to 16 …")
+        self.range_note.setWordWrap(True)
+        self.range_note.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.range_note.setVisible(False)
+        form.addRow(self.range_note)
+        for spin in (self.stride_spin, self.dilation_spin):
+            spin.refused.connect(self._on_refused)
+            spin.valueChanged.connect(lambda _value: self.range_note.setVisible(False))
         self.all_modes_check = QCheckBox("Show valid, same, full side by side")
         self.all_modes_check.setAccessibleName("Show valid, same and full side by side")
         self.all_modes_check.setToolTip("Compare the three modes' outputs (Ctrl+Shift+A)")
@@ -150,6 +159,10 @@ class OperationForm(QGroupBox):
 
     def _on_padding_edited(self, padding_mode: str) -> None:
         self._state.padding_mode = padding_mode
+
+    def _on_refused(self, message: str) -> None:
+        self.range_note.setText(message)
+        self.range_note.setVisible(True)
 
     def _on_all_modes_edited(self, on: bool) -> None:
         self._state.show_all_modes = on

@@ -9,6 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtGui import QValidator
 from PyQt6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -25,10 +26,14 @@ from convlab.gui.widgets import InputCheck, format_array, parse_array
 
 from .model import PARAM_DECIMALS, param_range
 
-__all__ = ["EditViewBox", "GeneratorForm", "MatrixEdit", "editable_plot", "no_tab_stop",
-           "set_title"]
+__all__ = ["CUSTOM", "EditViewBox", "GeneratorForm", "MatrixEdit", "RangeSpinBox",
+           "editable_plot", "no_tab_stop", "set_title"]
 
 _SPLIT = re.compile(r"[,\s;]+")  # the separators parse_array accepts
+
+#: What a generator menu reads when the signal (kernel) was typed or drawn.
+CUSTOM = "custom"
+CUSTOM_TIP = "typed or drawn by hand: pick a type (or press Generate) to replace it"
 
 #: ``editor(x, y, phase) -> used`` with phase "start", "move", "finish" or "click".
 Editor = Callable[[float, float, str], bool]
@@ -115,6 +120,26 @@ def _spin_for(param: Param) -> QSpinBox | QDoubleSpinBox:
     return spin
 
 
+class RangeSpinBox(QSpinBox):
+    """A spin box that says so when typed digits would go beyond its range.
+
+    A plain QSpinBox silently drops the keystroke (typing 99999 into a 1–16 box
+    leaves 9); this one emits ``refused`` with a sentence naming the range.
+    """
+
+    refused = pyqtSignal(str)
+
+    def validate(self, text: str | None, pos: int) -> tuple:
+        result = super().validate(text, pos)
+        if result[0] == QValidator.State.Invalid and text:
+            digits = text.strip().removeprefix(self.prefix()).removesuffix(self.suffix())
+            if digits.lstrip("-").isdigit():
+                self.refused.emit(f"{self.accessibleName() or 'This box'} takes "
+                                  f"{self.minimum()} to {self.maximum()}: {digits} is out of "
+                                  f"range")
+        return result
+
+
 class GeneratorForm(QWidget):
     """A menu of generators from a registry plus a field per parameter.
 
@@ -122,6 +147,8 @@ class GeneratorForm(QWidget):
     descriptions, so a new generator in the core shows up here by itself.
     ``changed`` is emitted when the user picks another generator or edits a
     parameter; :meth:`set_selection` (the model speaking) does not emit it.
+    :meth:`set_custom` says the signal (kernel) is not the generator's any more
+    (typed or drawn): the menu then reads "custom" and the fields are disabled.
     """
 
     changed = pyqtSignal()
@@ -132,6 +159,7 @@ class GeneratorForm(QWidget):
         self._registry = registry
         self._what = what  # "signal", "kernel": the start of each field's accessible name
         self._fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self._name = next(iter(registry))  # the generator in effect (the menu may say custom)
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox()
@@ -145,7 +173,28 @@ class GeneratorForm(QWidget):
         self._rebuild(self.combo.currentText())
 
     def name(self) -> str:
-        return self.combo.currentText()
+        """The generator in effect (also while the menu reads "custom")."""
+        return self._name
+
+    def is_custom(self) -> bool:
+        """Whether the menu offers (and shows) "custom": the values are not the generator's."""
+        return self.combo.findText(CUSTOM) >= 0
+
+    def set_custom(self, custom: bool) -> None:
+        """Show "custom" in the menu and disable the fields (True), or the generator."""
+        if custom == self.is_custom():
+            return
+        with QSignalBlocker(self.combo):
+            if custom:
+                self.combo.addItem(CUSTOM)
+                self.combo.setItemData(self.combo.count() - 1, CUSTOM_TIP,
+                                       Qt.ItemDataRole.ToolTipRole)
+                self.combo.setCurrentText(CUSTOM)
+            else:
+                self.combo.removeItem(self.combo.findText(CUSTOM))
+                self.combo.setCurrentText(self._name)
+        for spin in self._fields.values():
+            spin.setEnabled(not custom)
 
     def values(self) -> dict[str, int | float]:
         """Current parameter values, typed as the generator expects."""
@@ -162,9 +211,10 @@ class GeneratorForm(QWidget):
         Fields that show their value already are left alone (a field being typed in
         keeps its text and cursor).
         """
-        if name != self.name():
-            with QSignalBlocker(self.combo):
-                self.combo.setCurrentText(name)
+        if name != self._name:
+            if not self.is_custom():
+                with QSignalBlocker(self.combo):
+                    self.combo.setCurrentText(name)
             self._rebuild(name)
         wanted = {**self._registry[name].defaults(), **values}
         shown = self.values()
@@ -175,7 +225,10 @@ class GeneratorForm(QWidget):
                     spin.setValue(p.kind(wanted[p.name]))
 
     def _on_combo(self, name: str) -> None:
-        self._rebuild(name)
+        if name == CUSTOM:  # picked by hand: nothing to apply
+            return
+        self._rebuild(name)  # the generator in effect now
+        self.set_custom(False)
         self.changed.emit()
 
     def _rebuild(self, name: str) -> None:
@@ -183,6 +236,7 @@ class GeneratorForm(QWidget):
         while layout.rowCount() > 1:
             layout.removeRow(1)
         self._fields.clear()
+        self._name = name
         gen = self._registry[name]
         self.combo.setToolTip(gen.description)
         previous: QWidget = self.combo
@@ -192,6 +246,7 @@ class GeneratorForm(QWidget):
             widget.setToolTip(f"{p.help} ({low:g} to {high:g})")
             widget.setAccessibleName(f"{self._what.capitalize()} {p.name}")
             widget.setAccessibleDescription(f"{p.help}, {low:g} to {high:g}")
+            widget.setEnabled(not self.is_custom())
             widget.valueChanged.connect(self.changed)
             self._fields[p.name] = widget
             layout.addRow(p.name, widget)
