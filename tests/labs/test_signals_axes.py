@@ -112,3 +112,16 @@ def test_titles_set_by_the_lab_survive_a_restyle(panel):
         assert panel.modes.plots["full"].getPlotItem().titleLabel.text == f"full: m = {m}"
     finally:
         manager.set_mode(old)
+
+
+def test_the_control_column_widens_with_presentation_text(panel, qtbot):
+    manager = theme_manager()
+    scroll = panel._controls
+    normal = scroll.minimumWidth()
+    assert normal >= scroll.widget().sizeHint().width()
+    manager.set_scale(1.6)
+    try:
+        qtbot.waitUntil(lambda: scroll.minimumWidth() > normal * 1.2, timeout=2000)
+        assert scroll.minimumWidth() >= scroll.widget().sizeHint().width()
+    finally:
+        manager.set_scale(1.0)

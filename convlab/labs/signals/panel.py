@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QScrollArea,
@@ -88,9 +88,23 @@ class SignalsPanel(LabPanel):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no keys of its own: not a Tab stop
-        scroll.setMinimumWidth(controls.sizeHint().width() + 24)
-        scroll.setMaximumWidth(controls.sizeHint().width() + 40)
+        self._controls = scroll
+        self._fit_controls()
         return scroll
+
+    def _fit_controls(self) -> None:
+        """The control column as wide as its widgets want at the current text scale
+        (presentation mode widens it; turning it off returns the normal width)."""
+        scroll = self._controls
+        if self._shut_down:
+            return
+        for widget in (scroll.widget(), *scroll.widget().findChildren(QWidget)):
+            if widget.layout() is not None:  # sizes cached at the old text scale
+                widget.layout().invalidate()
+            widget.updateGeometry()
+        width = scroll.widget().sizeHint().width()
+        scroll.setMinimumWidth(width + 24)
+        scroll.setMaximumWidth(width + 40)
 
     def _plot_column(self) -> QWidget:
         split = QSplitter(Qt.Orientation.Vertical)
@@ -133,6 +147,8 @@ class SignalsPanel(LabPanel):
                           self.batch_plots, self.step):
             self.follow_theme(component.restyle)
             component.restyle()
+        # after the new fonts reached the widgets (they arrive by posted events)
+        self.follow_theme(lambda: QTimer.singleShot(0, self._fit_controls))
         self.signal_editor.drawing_toggled.connect(self.signal_plot.set_drawing)
         self.signal_editor.status.connect(self.status_message)
         self.kernel_editor.status.connect(self.status_message)
