@@ -44,7 +44,10 @@ from .operation import OperationForm
 from .plots import KernelPlot, ModesStrip, OutputPlot, SignalPlot
 from .step import DerivativeTable, StepThrough
 
-__all__ = ["SignalsPanel"]
+__all__ = ["MIN_PLOT_HEIGHT", "SignalsPanel"]
+
+#: The signal, kernel and output plots never get shorter (the plot column scrolls).
+MIN_PLOT_HEIGHT = 130
 
 
 class SignalsPanel(LabPanel):
@@ -106,7 +109,9 @@ class SignalsPanel(LabPanel):
         scroll.setMinimumWidth(width + 24)
         scroll.setMaximumWidth(width + 40)
 
-    def _plot_column(self) -> QWidget:
+    def _plot_column(self) -> QScrollArea:
+        """Plots above, the step-through and derivative below, all in one splitter: on a
+        small screen every part shrinks in proportion (and the user can drag the edges)."""
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
         split.addWidget(self.signal_plot.widget)
@@ -117,7 +122,6 @@ class SignalsPanel(LabPanel):
         split.addWidget(row)
         split.addWidget(self.modes)
         split.addWidget(self.batch_plots)
-        split.setSizes([300, 260, 200, 240])
 
         step_row = QWidget()
         step_layout = QHBoxLayout(step_row)
@@ -126,17 +130,23 @@ class SignalsPanel(LabPanel):
         self.derivative_tabs = QTabWidget()
         self.derivative_tabs.addTab(self.derivative, "This row: ∂z_i/∂w_j")
         self.derivative_tabs.addTab(self.jacobian, "Whole Jacobian ∂z/∂w")
-        self.derivative_tabs.setMaximumHeight(230)
         self.derivative_tabs.tabBar().setAccessibleName("Derivative: this row or the whole "
                                                         "Jacobian")
         step_layout.addWidget(self.derivative_tabs, 1)
-
-        column = QWidget()
-        col = QVBoxLayout(column)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.addWidget(split, 1)
-        col.addWidget(step_row)
-        return column
+        split.addWidget(step_row)
+        for index, stretch in enumerate((3, 3, 2, 2, 2)):
+            split.setStretchFactor(index, stretch)
+        split.setSizes([300, 260, 200, 240, 220])
+        for plot in (self.signal_plot.widget, self.kernel_plot.widget, self.output_plot.widget):
+            plot.setMinimumHeight(MIN_PLOT_HEIGHT)
+        # below the plots' minimum the column scrolls: nothing is squeezed unreadable
+        scroll = QScrollArea()
+        scroll.setWidget(split)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return scroll
 
     def _wire(self) -> None:
         for component in (self.signal_plot, self.kernel_plot, self.output_plot, self.modes,
