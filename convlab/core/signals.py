@@ -18,6 +18,7 @@ range, help text), so a menu and its parameter fields can be built from them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -51,6 +52,16 @@ DIFFERENCE: NDArray[np.float64] = np.array([1.0, -1.0])
 CENTRAL_DIFFERENCE: NDArray[np.float64] = np.array([-0.5, 0.0, 0.5])
 #: ``[1, -2, 1]``: discrete second derivative, zero on straight lines.
 LAPLACIAN: NDArray[np.float64] = np.array([1.0, -2.0, 1.0])
+
+
+def _short(value: object) -> str:
+    """``value`` for a message: a huge whole number by its digit count, not its digits."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        digits = len(str(abs(int(value))))
+        if digits > 15:
+            return f"a {digits}-digit number"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
 
 
 def _finite(value: float, name: str) -> float:
@@ -266,6 +277,39 @@ class Param:
         """``int`` or ``float``: the type of the value."""
         return type(self.default)
 
+    def check(self, value: object, owner: str) -> int | float:
+        """``value`` as this parameter's type, if it is one and lies in its range.
+
+        Raises
+        ------
+        ValueError
+            Naming the parameter, its owner (``owner``, e.g. ``"sine"``) and the
+            allowed range, e.g. ``parameter length of sine must be a whole number
+            from 1 to 500, got a 31-digit number``.
+
+        >>> Param("k", 3, 1, 31).check(4.0, "moving average")
+        4
+        """
+        whole = self.kind is int
+        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, (bool, np.bool_))
+        number = math.nan
+        if ok:
+            try:
+                number = float(value)
+            except OverflowError:  # an int beyond the float range
+                number = math.inf
+            ok = math.isfinite(number) and (not whole or number.is_integer())
+        low = -math.inf if self.minimum is None else self.minimum
+        high = math.inf if self.maximum is None else self.maximum
+        if not ok or not low <= number <= high:
+            what = "a whole number" if whole else "a number"
+            bounds = (f"{int(low):,} to {int(high):,}" if whole and math.isfinite(low + high)
+                      else f"{low:g} to {high:g}")
+            raise ValueError(f"parameter {self.name} of {owner} must be {what} from {bounds}, "
+                             f"got {_short(value)}")
+        return int(value) if whole else number
+
 
 @dataclass(frozen=True)
 class Generator:
@@ -284,10 +328,14 @@ class Generator:
         return {p.name: p.default for p in self.params}
 
     def __call__(self, **kwargs: int | float) -> NDArray:
+        """The signal (or kernel) for ``kwargs``; ``ValueError`` naming a parameter that is
+        unknown, of the wrong type or outside its range."""
         unknown = set(kwargs) - {p.name for p in self.params}
         if unknown:
             raise ValueError(f"{self.name} has no parameter(s) {', '.join(sorted(unknown))}")
-        return self.func(**{**self.defaults(), **kwargs})
+        checked = {p.name: p.check(kwargs[p.name], self.name)
+                   for p in self.params if p.name in kwargs}
+        return self.func(**{**self.defaults(), **checked})
 
 
 _LENGTH = Param("length", 20, 1, 500, "number of samples")

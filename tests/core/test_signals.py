@@ -118,7 +118,8 @@ def test_registry_passes_parameters_and_positions():
         (lambda: cc.moving_average(0), "k .number of taps. must be at least 1"),
         (lambda: cc.gaussian_kernel(3, sigma=0), "sigma must be positive"),
         (lambda: cc.SIGNAL_GENERATORS["step"](lenght=4), "has no parameter.*lenght"),
-        (lambda: cc.SIGNAL_GENERATORS["step"](where=2.0), "where must be a fraction"),
+        (lambda: cc.SIGNAL_GENERATORS["step"](where=2.0),
+         "parameter where of step must be a number from 0 to 1, got 2.0"),
     ],
 )
 def test_errors(call, message):

@@ -109,11 +109,13 @@ def test_generator_form_edits_set_the_generator_and_its_parameters(qtbot, state)
     editor.form.combo.setCurrentText("sine")
     assert state.generator == "sine"
     assert state.generator_params == cc.SIGNAL_GENERATORS["sine"].defaults()
+    # picking a type applies it at once (no stale "sine" over another signal)
+    np.testing.assert_array_equal(state.x, np.round(cc.sine(32), 2))
     editor.form.field("period").setValue(8.25)
     assert state.generator_params["period"] == 8.25
-    editor.generate()
-    np.testing.assert_allclose(state.x, np.round(cc.sine(32, 8.25), 4))
+    np.testing.assert_array_equal(state.x, np.round(cc.sine(32, 8.25), 2))
     assert editor.edit.value().tolist() == state.x
+    assert not editor.form.is_custom()
 
 
 def test_a_loaded_generator_shows_in_the_form(qtbot, state):
@@ -152,9 +154,11 @@ def test_kernel_editor_preset_and_text(qtbot, state):
     editor.status.connect(messages.append)
     editor.form.combo.setCurrentText("moving average")
     editor.form.field("k").setValue(4)
-    editor.apply_preset()
     assert state.w == [0.25] * 4 and editor.edit.text() == "0.25, 0.25, 0.25, 0.25"
-    assert messages == ["Kernel: moving average = [0.25, 0.25, 0.25, 0.25]"]
+    assert messages == ["Kernel: moving average = [0.3333, 0.3333, 0.3333]",
+                        "Kernel: moving average = [0.25, 0.25, 0.25, 0.25]"]
+    editor.apply_preset()
+    assert state.w == [0.25] * 4
     editor.edit.setText("1, 2")
     editor.edit.textEdited.emit("1, 2")
     assert state.w == [1.0, 2.0]
@@ -276,7 +280,7 @@ def test_panel_and_components_hold_few_attributes(qtbot):
         objects = {"panel": panel, "live": panel.live}
         objects.update({name: obj for name, obj in vars(panel).items()
                         if type(obj).__module__.startswith("convlab.labs.signals")})
-        assert len(objects) == 14  # the panel, its model, the live view and 11 components
+        assert len(objects) == 16  # the panel, its model, the live view and 13 components
         counts = {name: len(vars(obj)) for name, obj in objects.items()}
         assert max(counts.values()) <= MAX_ATTRIBUTES, counts
     finally:

@@ -313,6 +313,8 @@ def test_generator_menu_builds_signal_with_parameters(panel, qtbot):
             for r in range(1, layout.rowCount())] == ["length", "where", "low", "high"]
     form.field("length").setValue(6)
     form.field("high").setValue(2.5)
+    assert panel.state.x == [0, 0, 0, 2.5, 2.5, 2.5]  # applied as the fields change
+    panel.state.x = [1.0, 2.0]
     qtbot.mouseClick(panel.signal_editor.generate_button, Qt.MouseButton.LeftButton)
     assert panel.state.x == [0, 0, 0, 2.5, 2.5, 2.5]
     assert panel.state.generator == "step"
@@ -320,8 +322,7 @@ def test_generator_menu_builds_signal_with_parameters(panel, qtbot):
     form.combo.setCurrentText("noise")
     form.field("seed").setValue(7)
     form.field("length").setValue(12)
-    panel.signal_editor.generate()
-    np.testing.assert_allclose(panel.state.x, np.round(cc.noise(12, 1.0, seed=7), 4))
+    np.testing.assert_array_equal(panel.state.x, np.round(cc.noise(12, 1.0, seed=7), 2))
     panel.refresh()
     np.testing.assert_allclose(plotted_output(panel), cc.conv1d(panel.state.x, panel.state.w))
 
@@ -371,7 +372,9 @@ def test_drag_a_kernel_stem(panel, qtbot):
     assert w[0] == 1.0
     assert w[1] == pytest.approx(0.5, abs=0.05)
     assert panel.kernel_editor.edit.value()[1] == w[1]
-    assert panel.kernel_plot.box.autoRangeEnabled()[1]  # the y range follows the taps again
+    assert not panel.kernel_plot.value_range.frozen  # the y range follows the taps again
+    y0, y1 = panel.kernel_plot.box.viewRange()[1]
+    assert y0 <= min(w) and max(w) <= y1
     panel.refresh()
     np.testing.assert_allclose(plotted_output(panel), cc.conv1d(panel.state.x, w))
     # a drag that starts between the stems pans the plot and leaves the kernel alone
@@ -403,7 +406,6 @@ def test_draw_on_the_signal_plot(panel, qtbot):
 
 
 def test_state_round_trip(panel, qtbot):
-    type_into(qtbot, panel.signal_editor.edit, "1, 5, 2, 8")
     panel.operation.mode_combo.setCurrentText("full")
     panel.operation.flip_combo.setCurrentIndex(1)
     panel.operation.stride_spin.setValue(2)
@@ -415,6 +417,7 @@ def test_state_round_trip(panel, qtbot):
     panel.kernel_editor.form.combo.setCurrentText("gaussian")
     panel.kernel_editor.form.field("k").setValue(7)
     panel.kernel_editor.form.field("sigma").setValue(0.5)
+    type_into(qtbot, panel.signal_editor.edit, "1, 5, 2, 8")  # custom, after the generator
     state = panel.get_state()
     assert state["preset_params"] == {"k": 7, "sigma": 0.5}
     state = json.loads(json.dumps(state))  # what a saved session holds
@@ -431,6 +434,8 @@ def test_state_round_trip(panel, qtbot):
         assert other.batch_editor.check.isChecked()
         assert other.step.slider.value() == 1
         assert other.signal_editor.form.name() == "noise"
+        assert other.signal_editor.form.combo.currentText() == "custom"
+        assert other.kernel_editor.form.combo.currentText() == "gaussian"
         assert other.signal_editor.form.values()["seed"] == 4
         assert other.kernel_editor.form.name() == "gaussian"
         assert other.kernel_editor.form.values() == {"k": 7, "sigma": 0.5}

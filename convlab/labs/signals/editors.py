@@ -13,10 +13,19 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 import convlab.core as cc
-from convlab.gui.widgets import ArrayEdit
+from convlab.gui.theme import ERROR_COLOR
+from convlab.gui.widgets import ArrayEdit, format_array
 
 from .model import SignalsState, check_kernel, check_signal, fmt
 from .widgets import GeneratorForm
@@ -28,6 +37,30 @@ def _show_array(edit: ArrayEdit, values: list[float]) -> None:
     """Put the model's ``values`` in ``edit`` unless it shows them already (its own edit)."""
     if not np.array_equal(edit.value(), values):
         edit.setValue(values)
+
+
+def _describe(values: np.ndarray) -> str:
+    """The last valid value, short: a long signal is not listed over the plot."""
+    if values.size <= 8:
+        return format_array(values)
+    return f"the last valid {values.size} values ({format_array(values[:3])}, …)"
+
+
+class _ErrorLine(QLabel):
+    """Under a text field: what is wrong with its text, in red (hidden when nothing is)."""
+
+    def __init__(self, edit: ArrayEdit) -> None:
+        super().__init__()
+        self._edit = edit
+        self.setWordWrap(True)
+        self.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.setVisible(False)
+        edit.check.describe = _describe
+        edit.textEdited.connect(self.follow)  # after the field checked its text
+
+    def follow(self) -> None:
+        self.setText(self._edit.error)
+        self.setVisible(bool(self._edit.error))
 
 
 class SignalEditor(QGroupBox):
@@ -44,14 +77,20 @@ class SignalEditor(QGroupBox):
         layout = QVBoxLayout(self)
         self.edit = ArrayEdit(state.x, check_signal,
                               "The signal's samples x_0, x_1, … separated by commas or spaces")
+        self.edit.setAccessibleName("Signal x samples")
         layout.addWidget(self.edit)
-        self.form = GeneratorForm(cc.SIGNAL_GENERATORS)
+        self.error_label = _ErrorLine(self.edit)
+        layout.addWidget(self.error_label)
+        self.form = GeneratorForm(cc.SIGNAL_GENERATORS, "signal")
         self.form.set_selection(state.generator, state.generator_params)
+        self.form.set_custom(not state.signal_is_generated())
         layout.addWidget(self.form)
         row = QHBoxLayout()
         self.generate_button = QPushButton("&Generate")
         self.generate_button.setToolTip("Replace the signal by the chosen generator's (Ctrl+G)")
+        self.generate_button.setAccessibleName("Generate signal")
         self.draw_check = QCheckBox("&Draw with the mouse")
+        self.draw_check.setAccessibleName("Draw the signal with the mouse")
         self.draw_check.setToolTip("Drag on the signal plot to set the samples under the "
                                    "pointer (Ctrl+D)")
         row.addWidget(self.generate_button)
@@ -84,8 +123,10 @@ class SignalEditor(QGroupBox):
         self._state.x = values
 
     def _on_form_edited(self) -> None:
+        """A type or parameter picked: take it, and apply it to the signal at once."""
         self._state.update({"generator": self.form.name(),
                             "generator_params": self.form.values()})
+        self.generate()
 
     def _on_draw_toggled(self, on: bool) -> None:
         self.drawing_toggled.emit(on)
@@ -94,12 +135,16 @@ class SignalEditor(QGroupBox):
 
     def _on_x_changed(self, new: list[float], old: Any = None) -> None:
         _show_array(self.edit, new)
+        self.error_label.follow()
+        self.form.set_custom(not self._state.signal_is_generated())
 
     def _on_generator_changed(self, new: str, old: Any = None) -> None:
         self.form.set_selection(new, self._state.generator_params)
+        self.form.set_custom(not self._state.signal_is_generated())
 
     def _on_generator_params_changed(self, new: dict, old: Any = None) -> None:
         self.form.set_selection(self._state.generator, new)
+        self.form.set_custom(not self._state.signal_is_generated())
 
 
 class KernelEditor(QGroupBox):
@@ -114,12 +159,17 @@ class KernelEditor(QGroupBox):
         layout = QVBoxLayout(self)
         self.edit = ArrayEdit(state.w, check_kernel,
                               "The kernel's taps w_0, w_1, …; or drag a stem in the kernel plot")
+        self.edit.setAccessibleName("Kernel w taps")
         layout.addWidget(self.edit)
-        self.form = GeneratorForm(cc.KERNEL_PRESETS)
+        self.error_label = _ErrorLine(self.edit)
+        layout.addWidget(self.error_label)
+        self.form = GeneratorForm(cc.KERNEL_PRESETS, "kernel")
         self.form.set_selection(state.preset, state.preset_params)
+        self.form.set_custom(not state.kernel_is_preset())
         layout.addWidget(self.form)
         self.preset_button = QPushButton("Use &preset")
         self.preset_button.setToolTip("Replace the kernel by the chosen preset (Ctrl+K)")
+        self.preset_button.setAccessibleName("Use kernel preset")
         layout.addWidget(self.preset_button)
 
         self.edit.valueChanged.connect(self._on_edit)
@@ -143,13 +193,19 @@ class KernelEditor(QGroupBox):
         self._state.w = values
 
     def _on_form_edited(self) -> None:
+        """A preset or parameter picked: take it, and apply it to the kernel at once."""
         self._state.update({"preset": self.form.name(), "preset_params": self.form.values()})
+        self.apply_preset()
 
     def _on_w_changed(self, new: list[float], old: Any = None) -> None:
         _show_array(self.edit, new)
+        self.error_label.follow()
+        self.form.set_custom(not self._state.kernel_is_preset())
 
     def _on_preset_changed(self, new: str, old: Any = None) -> None:
         self.form.set_selection(new, self._state.preset_params)
+        self.form.set_custom(not self._state.kernel_is_preset())
 
     def _on_preset_params_changed(self, new: dict, old: Any = None) -> None:
         self.form.set_selection(self._state.preset, new)
+        self.form.set_custom(not self._state.kernel_is_preset())

@@ -29,16 +29,22 @@ from convlab.core.validation import as_finite_array, check_choice
 from convlab.state import LabState, check_bool, check_int, check_number
 
 __all__ = [
+    "MAX_BATCH_ROWS",
+    "MAX_BATCH_VALUES",
     "MAX_DILATION",
     "MAX_KERNEL",
+    "MAX_MAGNITUDE",
     "MAX_SIGNAL",
     "MAX_STEP",
     "MAX_STRIDE",
     "PARAM_DECIMALS",
+    "SIGNAL_DECIMALS",
+    "JacobianCells",
     "SignalsState",
     "SignalsView",
     "StepView",
     "check_batch",
+    "check_batch_shape",
     "check_kernel",
     "check_params",
     "check_signal",
@@ -46,6 +52,8 @@ __all__ = [
     "csv_series",
     "default_batch",
     "fmt",
+    "generated_signal",
+    "jacobian_cells",
     "length_formula",
     "param_range",
     "step_view",
@@ -56,11 +64,21 @@ MAX_SIGNAL = 500
 MAX_KERNEL = 64
 MAX_STRIDE = 16
 MAX_DILATION = 16
+#: Most signals a batch holds, and most numbers in all: what its stacked plots can show
+#: (row labels still readable) and what re-checking the text on every keystroke affords.
+MAX_BATCH_ROWS = 100
+MAX_BATCH_VALUES = 20_000
+#: Largest magnitude of a sample or tap: a product of two is at most 1e300 and a sum of
+#: the longest signal's products stays far below the float maximum (1.8e308), so no
+#: square, product or sum the lab computes (or the plots' range arithmetic) overflows.
+MAX_MAGNITUDE = 1e150
 #: The last output index any allowed setting has (full mode, longest signal and kernel,
 #: widest dilation): the largest step the slider can reach.
 MAX_STEP = cc.output_length(MAX_SIGNAL, MAX_KERNEL, "full", 1, MAX_DILATION) - 1
 #: Decimals of a generator's real-valued parameters (what its spin box shows).
 PARAM_DECIMALS = 2
+#: Decimals of a generated signal: the start signal, Generate and drawing all give 2.
+SIGNAL_DECIMALS = 2
 #: Bounds of a generator parameter that has none of its own (its spin box's range).
 _OPEN_BOUND = 1e6
 
@@ -72,34 +90,69 @@ def default_batch(length: int = 8, per_class: int = 3, seed: int = 0) -> NDArray
     return np.stack(rows)
 
 
+def generated_signal(name: str, params: Mapping[str, int | float]) -> NDArray[np.float64]:
+    """Generator ``name``'s signal for ``params``, rounded to :data:`SIGNAL_DECIMALS`."""
+    return np.round(cc.SIGNAL_GENERATORS[name](**params), SIGNAL_DECIMALS)
+
+
 def _default_x() -> list[float]:
-    return np.round(cc.updown_line(8, rising=True, seed=0), 2).tolist()
+    return generated_signal("rising line", {}).tolist()
 
 
 # ---------------------------------------------------------------------------- field checks
-def _check_samples(value: Any, name: str, limit: int, unit: str) -> list[float]:
+def _check_magnitude(arr: NDArray[np.float64], name: str, where: str) -> None:
+    """``ValueError`` naming the first value of ``arr`` beyond :data:`MAX_MAGNITUDE`."""
+    big = np.flatnonzero(np.abs(arr.ravel()) > MAX_MAGNITUDE)
+    if big.size:
+        at = np.unravel_index(int(big[0]), arr.shape)
+        raise ValueError(f"{name}: {where.format(*at)} = {arr[at]:.3g} is too large; values must "
+                         f"lie within ±{MAX_MAGNITUDE:.0e} so that their products and sums "
+                         f"stay finite")
+
+
+def _check_samples(value: Any, name: str, limit: int, unit: str, symbol: str) -> list[float]:
     arr = as_finite_array(value, name)
     if arr.size > limit:
         raise ValueError(f"{name} takes at most {limit} {unit}, got {arr.size}")
+    _check_magnitude(arr, name, symbol + "_{}")
     return arr.tolist()
 
 
 def check_signal(value: Any) -> list[float]:
     """The signal as a list of floats: 1 to :data:`MAX_SIGNAL` finite samples."""
-    return _check_samples(value, "the signal x", MAX_SIGNAL, "samples")
+    return _check_samples(value, "the signal x", MAX_SIGNAL, "samples", "x")
 
 
 def check_kernel(value: Any) -> list[float]:
     """The kernel as a list of floats: 1 to :data:`MAX_KERNEL` finite taps."""
-    return _check_samples(value, "the kernel w", MAX_KERNEL, "taps")
+    return _check_samples(value, "the kernel w", MAX_KERNEL, "taps", "w")
 
 
 def check_batch(value: Any) -> list[list[float]]:
-    """The batch as rows of floats: at least one row, all of 1 to :data:`MAX_SIGNAL` samples."""
+    """The batch as rows of floats: 1 to :data:`MAX_BATCH_ROWS` rows of 1 to
+    :data:`MAX_SIGNAL` samples, at most :data:`MAX_BATCH_VALUES` numbers in all."""
+    if isinstance(value, (list, tuple)):  # refuse a huge batch before converting it
+        check_batch_shape((len(value), 1))
     arr = as_finite_array(value, "the batch", ndims=(2,))
-    if arr.shape[1] > MAX_SIGNAL:
-        raise ValueError(f"batch signals take at most {MAX_SIGNAL} samples, got {arr.shape[1]}")
+    check_batch_shape(arr.shape)
+    _check_magnitude(arr, "the batch", "row {}, sample {}")
     return arr.tolist()
+
+
+def check_batch_shape(shape: tuple[int, ...]) -> None:
+    """``ValueError`` if a batch of this shape is more than the lab shows (checked before
+    the numbers are read: a pasted 2000-row batch is refused at once)."""
+    if len(shape) != 2:
+        return  # as_finite_array names the wrong dimension
+    rows, samples = shape
+    if rows > MAX_BATCH_ROWS:
+        raise ValueError(f"the batch takes at most {MAX_BATCH_ROWS} signals (one per line), "
+                         f"got {rows}")
+    if samples > MAX_SIGNAL:
+        raise ValueError(f"batch signals take at most {MAX_SIGNAL} samples, got {samples}")
+    if rows * samples > MAX_BATCH_VALUES:
+        raise ValueError(f"the batch takes at most {MAX_BATCH_VALUES:,} numbers in all, got "
+                         f"{rows} signals × {samples} samples = {rows * samples:,}")
 
 
 def param_range(param: Param) -> tuple[float, float]:
@@ -129,6 +182,7 @@ def check_params(generator: Generator, params: Any) -> dict[str, int | float]:
         param = known[name]
         low, high = param_range(param)
         what = f"parameter {name} of {generator.name}"
+        param.check(value, generator.name)  # a short message for a 400-digit number
         if param.kind is int:
             checked[name] = check_int(value, what, int(low), int(high))
         else:
@@ -227,9 +281,23 @@ class SignalsState(LabState):
         super().update(changes)
 
     def generated_signal(self) -> NDArray[np.float64]:
-        """The selected generator's signal, rounded to 4 decimals (``ValueError`` if the
-        parameters do not go together)."""
-        return np.round(cc.SIGNAL_GENERATORS[self.generator](**self.generator_params), 4)
+        """The selected generator's signal, rounded to :data:`SIGNAL_DECIMALS` like the start
+        signal and drawn samples (``ValueError`` if the parameters do not go together)."""
+        return generated_signal(self.generator, self.generator_params)
+
+    def signal_is_generated(self) -> bool:
+        """Whether ``x`` is the selected generator's signal (False: typed or drawn)."""
+        try:
+            return bool(np.array_equal(self.x, self.generated_signal()))
+        except ValueError:
+            return False
+
+    def kernel_is_preset(self) -> bool:
+        """Whether ``w`` is the selected preset's kernel (False: typed or dragged)."""
+        try:
+            return bool(np.array_equal(self.w, self.preset_kernel()))
+        except ValueError:
+            return False
 
     def preset_kernel(self) -> NDArray[np.float64]:
         """The selected preset's kernel (``ValueError`` if the parameters do not go together)."""
@@ -271,6 +339,7 @@ class SignalsView:
     batch_x: NDArray[np.float64] | None = None  # (rows, t) when the batch is shown
     batch_z: NDArray[np.float64] | None = None  # (rows, m') when it could be computed
     batch_error: str = ""
+    settings: cc.Conv1dSettings = field(default_factory=cc.Conv1dSettings)
 
     @property
     def n(self) -> int:
@@ -341,7 +410,8 @@ def compute_view(state: SignalsState) -> SignalsView:
     empty = np.zeros(0)
     view = SignalsView(x, w, state.flip, state.padding_mode, left, right, m, empty, pad_pos,
                        np.zeros(pad_pos.size),
-                       length_formula(n, k, state.mode, state.stride, state.dilation), None)
+                       length_formula(n, k, state.mode, state.stride, state.dilation), None,
+                       settings=cc.Conv1dSettings(*args))
     if state.batch:
         view.batch_x = np.asarray(state.batch_x, dtype=float)
         try:
@@ -358,6 +428,11 @@ def compute_view(state: SignalsState) -> SignalsView:
         view.padded_positions = np.zeros(0, dtype=np.intp)
         view.padded_values = empty
         return view
+    if not np.all(np.isfinite(view.z)):  # unreachable with checked inputs; never draw inf
+        view.error = "the output overflows: make the signal or the kernel smaller"
+        view.z = np.zeros(0)
+        view.m = 0
+        return view
     if m == 0:
         view.error = (f"the kernel spans {state.dilation * (k - 1) + 1} samples but the signal "
                       f"has {n}: in valid mode there is no output. Try same or full.")
@@ -370,6 +445,32 @@ def compute_view(state: SignalsState) -> SignalsView:
             except ValueError:
                 view.all_modes[mode] = empty
     return view
+
+
+@dataclass
+class JacobianCells:
+    """The whole Jacobian ``∂z_i/∂w_j`` (rows i, columns j) and where each entry comes from."""
+
+    values: NDArray[np.float64]  # (m, k) the entries: the sample tap j multiplies for z_i
+    sources: NDArray[np.intp]  # (m, k) which x_t that is, -1 for a zero of the padding
+    padded: NDArray[np.bool_]  # (m, k) the tap sits on a padding sample
+
+
+def jacobian_cells(x: NDArray[np.float64], k: int, settings: cc.Conv1dSettings) -> JacobianCells:
+    """The Jacobian of ``settings.conv1d(x, w)`` with respect to ``w`` (``k`` taps), cell by cell.
+
+    ``values`` is ``settings.jacobian(x, k)``; ``sources`` and ``padded`` say which
+    sample each entry is (``x_{i+j}`` in valid cross-correlation) and whether it is padding.
+    ``ValueError`` when the settings cannot be applied to ``x`` (as ``conv1d`` would).
+    """
+    n = x.size
+    m = settings.output_length(n, k)
+    rows = np.arange(m)
+    positions = cc.window_positions(rows, n, k, settings.mode, settings.flip, settings.stride,
+                                    settings.dilation).reshape(m, k)
+    return JacobianCells(settings.jacobian(x, k).reshape(m, k),
+                         settings.receptive_field(rows, n, k).reshape(m, k),
+                         (positions < 0) | (positions >= n))
 
 
 def csv_series(view: SignalsView) -> dict[str, Any]:

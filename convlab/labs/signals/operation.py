@@ -11,13 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 from PyQt6.QtCore import QSignalBlocker, Qt
-from PyQt6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QSpinBox, QWidget
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QWidget,
+)
 
 import convlab.core as cc
+from convlab.gui.theme import ERROR_COLOR
 
 from .model import MAX_DILATION, MAX_STRIDE, SignalsState
+from .widgets import RangeSpinBox
 
-__all__ = ["FLIP_ITEMS", "OperationForm"]
+__all__ = ["FLIP_ITEMS", "KIND_NOTES", "OperationForm"]
 
 _MODE_TIPS = {
     "valid": "no padding: only positions where the whole kernel fits (the notebook's choice)",
@@ -39,9 +48,21 @@ FLIP_ITEMS = (
 )
 
 
-def _combo(items: list[tuple[str, str]], tooltip: str) -> QComboBox:
-    """A menu of ``(text, item tooltip)`` pairs."""
+#: The sentence under the Kind menu, by ``flip``: what changes, and which one CNNs compute.
+KIND_NOTES = {
+    False: "<i>w</i> slides as it is: z<sub>i</sub> = Σ<sub>j</sub> w<sub>j</sub>·x<sub>i+j</sub>."
+           " This is what deep-learning libraries (PyTorch, TensorFlow) compute and call "
+           "“convolution”.",
+    True: "The kernel is flipped before it slides (grey dashed stems in the kernel plot): "
+          "z<sub>i</sub> = Σ<sub>j</sub> w<sub>k−1−j</sub>·x<sub>i+j</sub>. "
+          "Deep-learning libraries compute cross-correlation instead.",
+}
+
+
+def _combo(items: list[tuple[str, str]], name: str, tooltip: str) -> QComboBox:
+    """A menu of ``(text, item tooltip)`` pairs, called ``name`` by a screen reader."""
     combo = QComboBox()
+    combo.setAccessibleName(name)
     for i, (text, tip) in enumerate(items):
         combo.addItem(text)
         combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
@@ -49,10 +70,11 @@ def _combo(items: list[tuple[str, str]], tooltip: str) -> QComboBox:
     return combo
 
 
-def _spin(maximum: int, tooltip: str) -> QSpinBox:
-    spin = QSpinBox()
+def _spin(maximum: int, name: str, tooltip: str) -> RangeSpinBox:
+    spin = RangeSpinBox()
+    spin.setAccessibleName(name)
     spin.setRange(1, maximum)
-    spin.setToolTip(tooltip)
+    spin.setToolTip(f"{tooltip} (1 to {maximum})")
     return spin
 
 
@@ -67,20 +89,35 @@ class OperationForm(QGroupBox):
         super().__init__("Operation", parent)
         self._state = state
         form = QFormLayout(self)
-        self.flip_combo = _combo(list(FLIP_ITEMS),
+        self.flip_combo = _combo(list(FLIP_ITEMS), "Kind",
                                  "Cross-correlation (CNNs) or true convolution (Ctrl+F)")
         form.addRow("Kind", self.flip_combo)
-        self.mode_combo = _combo([(m, _MODE_TIPS[m]) for m in cc.MODES],
+        self.kind_note = QLabel()
+        self.kind_note.setWordWrap(True)
+        self.kind_note.setTextFormat(Qt.TextFormat.RichText)
+        form.addRow(self.kind_note)
+        self.mode_combo = _combo([(m, _MODE_TIPS[m]) for m in cc.MODES], "Mode",
                                  "How much padding: valid, same or full (Ctrl+M cycles)")
         form.addRow("Mode", self.mode_combo)
-        self.stride_spin = _spin(MAX_STRIDE, "Keep every s-th output, starting with z_0")
+        self.stride_spin = _spin(MAX_STRIDE, "Stride s",
+                                 "Keep every s-th output, starting with z_0")
         form.addRow("Stride s", self.stride_spin)
-        self.dilation_spin = _spin(MAX_DILATION, "Spacing d between the samples the taps read")
+        self.dilation_spin = _spin(MAX_DILATION, "Dilation d",
+                                   "Spacing d between the samples the taps read")
         form.addRow("Dilation d", self.dilation_spin)
-        self.padding_combo = _combo([(p, _PADDING_TIPS[p]) for p in cc.PADDING_MODES],
+        self.padding_combo = _combo([(p, _PADDING_TIPS[p]) for p in cc.PADDING_MODES], "Padding",
                                     "What the padded samples hold (same and full modes)")
         form.addRow("Padding", self.padding_combo)
+        self.range_note = QLabel()  # what a spin box refused ("Stride s takes 1 to 16 …")
+        self.range_note.setWordWrap(True)
+        self.range_note.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.range_note.setVisible(False)
+        form.addRow(self.range_note)
+        for spin in (self.stride_spin, self.dilation_spin):
+            spin.refused.connect(self._on_refused)
+            spin.valueChanged.connect(lambda _value: self.range_note.setVisible(False))
         self.all_modes_check = QCheckBox("Show valid, same, full side by side")
+        self.all_modes_check.setAccessibleName("Show valid, same and full side by side")
         self.all_modes_check.setToolTip("Compare the three modes' outputs (Ctrl+Shift+A)")
         form.addRow(self.all_modes_check)
 
@@ -123,6 +160,10 @@ class OperationForm(QGroupBox):
     def _on_padding_edited(self, padding_mode: str) -> None:
         self._state.padding_mode = padding_mode
 
+    def _on_refused(self, message: str) -> None:
+        self.range_note.setText(message)
+        self.range_note.setVisible(True)
+
     def _on_all_modes_edited(self, on: bool) -> None:
         self._state.show_all_modes = on
 
@@ -130,6 +171,7 @@ class OperationForm(QGroupBox):
     def _on_flip_changed(self, new: bool, old: Any = None) -> None:
         with QSignalBlocker(self.flip_combo):
             self.flip_combo.setCurrentIndex(int(new))
+        self.kind_note.setText(KIND_NOTES[bool(new)])
 
     def _on_mode_changed(self, new: str, old: Any = None) -> None:
         with QSignalBlocker(self.mode_combo):

@@ -21,21 +21,33 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import (
+    QHBoxLayout,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from convlab.exports import write_signals_csv
 from convlab.gui.base import DataExport, LabPanel
 
 from .batch import BatchEditor, BatchPlots
 from .editors import KernelEditor, SignalEditor
+from .jacobian import JacobianMatrix
 from .live import LiveView
 from .model import SignalsState, SignalsView, compute_view, csv_series
+from .notebook_code import NotebookCode
 from .operation import OperationForm
 from .plots import KernelPlot, ModesStrip, OutputPlot, SignalPlot
 from .step import DerivativeTable, StepThrough
 
-__all__ = ["SignalsPanel"]
+__all__ = ["MIN_PLOT_HEIGHT", "SignalsPanel"]
+
+#: The signal, kernel and output plots never get shorter (the plot column scrolls).
+MIN_PLOT_HEIGHT = 130
 
 
 class SignalsPanel(LabPanel):
@@ -56,6 +68,8 @@ class SignalsPanel(LabPanel):
         self.batch_plots = BatchPlots()
         self.step = StepThrough(self.state)
         self.derivative = DerivativeTable()
+        self.jacobian = JacobianMatrix(self.state)
+        self.notebook_code = NotebookCode(self.state)
 
         layout = QHBoxLayout(self)
         layout.addWidget(self._control_column())
@@ -69,18 +83,35 @@ class SignalsPanel(LabPanel):
         controls = QWidget()
         col = QVBoxLayout(controls)
         for group in (self.signal_editor, self.kernel_editor, self.operation,
-                      self.batch_editor):
+                      self.batch_editor, self.notebook_code):
             col.addWidget(group)
         col.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(controls)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(controls.sizeHint().width() + 24)
-        scroll.setMaximumWidth(controls.sizeHint().width() + 40)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no keys of its own: not a Tab stop
+        self._controls = scroll
+        self._fit_controls()
         return scroll
 
-    def _plot_column(self) -> QWidget:
+    def _fit_controls(self) -> None:
+        """The control column as wide as its widgets want at the current text scale
+        (presentation mode widens it; turning it off returns the normal width)."""
+        scroll = self._controls
+        if self._shut_down:
+            return
+        for widget in (scroll.widget(), *scroll.widget().findChildren(QWidget)):
+            if widget.layout() is not None:  # sizes cached at the old text scale
+                widget.layout().invalidate()
+            widget.updateGeometry()
+        width = scroll.widget().sizeHint().width()
+        scroll.setMinimumWidth(width + 24)
+        scroll.setMaximumWidth(width + 40)
+
+    def _plot_column(self) -> QScrollArea:
+        """Plots above, the step-through and derivative below, all in one splitter: on a
+        small screen every part shrinks in proportion (and the user can drag the edges)."""
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
         split.addWidget(self.signal_plot.widget)
@@ -91,29 +122,43 @@ class SignalsPanel(LabPanel):
         split.addWidget(row)
         split.addWidget(self.modes)
         split.addWidget(self.batch_plots)
-        split.setSizes([300, 260, 200, 240])
 
         step_row = QWidget()
         step_layout = QHBoxLayout(step_row)
         step_layout.setContentsMargins(0, 0, 0, 0)
         step_layout.addWidget(self.step, 1)
-        step_layout.addWidget(self.derivative, 1)
-
-        column = QWidget()
-        col = QVBoxLayout(column)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.addWidget(split, 1)
-        col.addWidget(step_row)
-        return column
+        self.derivative_tabs = QTabWidget()
+        self.derivative_tabs.addTab(self.derivative, "This row: ∂z_i/∂w_j")
+        self.derivative_tabs.addTab(self.jacobian, "Whole Jacobian ∂z/∂w")
+        self.derivative_tabs.tabBar().setAccessibleName("Derivative: this row or the whole "
+                                                        "Jacobian")
+        step_layout.addWidget(self.derivative_tabs, 1)
+        split.addWidget(step_row)
+        for index, stretch in enumerate((3, 3, 2, 2, 2)):
+            split.setStretchFactor(index, stretch)
+        split.setSizes([300, 260, 200, 240, 220])
+        for plot in (self.signal_plot.widget, self.kernel_plot.widget, self.output_plot.widget):
+            plot.setMinimumHeight(MIN_PLOT_HEIGHT)
+        # below the plots' minimum the column scrolls: nothing is squeezed unreadable
+        scroll = QScrollArea()
+        scroll.setWidget(split)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return scroll
 
     def _wire(self) -> None:
         for component in (self.signal_plot, self.kernel_plot, self.output_plot, self.modes,
-                          self.batch_plots, self.step, self.derivative, self.batch_editor):
+                          self.batch_plots, self.step, self.derivative, self.jacobian,
+                          self.batch_editor):
             self.live.changed.connect(component.show_view)
         for component in (self.signal_plot, self.kernel_plot, self.output_plot, self.modes,
                           self.batch_plots, self.step):
             self.follow_theme(component.restyle)
             component.restyle()
+        # after the new fonts reached the widgets (they arrive by posted events)
+        self.follow_theme(lambda: QTimer.singleShot(0, self._fit_controls))
         self.signal_editor.drawing_toggled.connect(self.signal_plot.set_drawing)
         self.signal_editor.status.connect(self.status_message)
         self.kernel_editor.status.connect(self.status_message)

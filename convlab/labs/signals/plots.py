@@ -11,38 +11,24 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QWidget
 
 import convlab.core as cc
 from convlab.gui.plots import Stems, make_plot
 from convlab.gui.theme import series_color, theme_manager
 
+from .axes import IndexAxis, SteadyRange, cache_axes
 from .model import SignalsState, SignalsView
-from .widgets import editable_plot
+from .widgets import editable_plot, no_tab_stop, set_title
 
-__all__ = ["KernelPlot", "ModesStrip", "OutputPlot", "SignalPlot", "draw_stroke"]
+__all__ = ["FLIPPED_TITLE", "MIN_STRIP_HEIGHT", "KernelPlot", "ModesStrip", "OutputPlot",
+           "SignalPlot", "draw_stroke"]
 
-_MAX_LABELLED_TICKS = 24  # up to this many samples, label every index on the x axis
-
-
-class _IndexTicks:
-    """Whole-number ticks (one per sample) on a short stem plot, automatic ones on long.
-
-    Set only when they change: new ticks make pyqtgraph redraw the axis.
-    """
-
-    def __init__(self, plot: pg.PlotWidget) -> None:
-        self._axis = plot.getPlotItem().getAxis("bottom")
-        self._shown: tuple[int, int] | None = None
-
-    def show(self, count: int, start: int = 0) -> None:
-        if self._shown == (count, start):
-            return
-        self._shown = (count, start)
-        if 0 < count <= _MAX_LABELLED_TICKS:
-            self._axis.setTicks([[(i, str(i)) for i in range(start, start + count)], []])
-        else:
-            self._axis.setTicks(None)
+#: The side-by-side strips are never squeezed below this (the plot column scrolls instead).
+MIN_STRIP_HEIGHT = 120
+#: The kernel plot's title when convolving: names the grey stems.
+FLIPPED_TITLE = "Kernel w — grey ◇ dashed: w flipped (what convolution slides)"
 
 
 def _set_points(item: Stems | pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:
@@ -100,7 +86,8 @@ class SignalPlot:
         item.addItem(self.pad_points)
         self.window_points = pg.ScatterPlotItem(size=14, symbol="o")
         item.addItem(self.window_points)
-        self._ticks = _IndexTicks(self.widget)
+        self._ticks = IndexAxis(self.widget)
+        cache_axes(self.widget)
         self.widget.setToolTip("The signal x. Shaded: the samples under the kernel for z_i; "
                                "hollow: padding samples. Tick 'Draw with the mouse' to drag "
                                "new values in; right-click → Export… saves PNG or SVG")
@@ -156,21 +143,34 @@ class KernelPlot:
         self.widget, self.box = editable_plot("Kernel w", "tap j", "w_j")
         self.box.editor = self._on_edit
         item = self.widget.getPlotItem()
-        self.flipped_stems = Stems(item, series_color(6), size=6, width=1)
+        # the flipped kernel: grey, and also dashed with hollow diamonds (not colour alone)
+        self.flipped_stems = Stems(item, series_color(6), symbol="d", size=9, width=1.5)
         self.w_stems = Stems(item, series_color(1), size=11)
-        self._ticks = _IndexTicks(self.widget)
+        self._ticks = IndexAxis(self.widget)
+        self.value_range = SteadyRange(self.widget)
+        cache_axes(self.widget)
+        self._flip: bool | None = None  # the title shown is for this kind
         self.widget.setToolTip("Drag a stem up or down (or click at a height) to set that "
-                               "tap; grey stems show the kernel reversed when convolving")
+                               "tap; when convolving, the grey dashed stems with hollow "
+                               "diamonds are the flipped kernel, the one that slides")
 
     def restyle(self) -> None:
         self.w_stems.set_color(series_color(1))
-        self.flipped_stems.set_color(theme_manager().theme.muted)
+        muted = theme_manager().theme.muted
+        self.flipped_stems.set_color(muted)
+        self.flipped_stems.lines.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DashLine))
+        self.flipped_stems.heads.setBrush(pg.mkBrush(None))
+        self.flipped_stems.heads.setPen(pg.mkPen(muted, width=2))
 
     def show_view(self, view: SignalsView) -> None:
         _set_points(self.w_stems, np.arange(view.k), view.w)
+        if view.flip != self._flip:
+            self._flip = view.flip
+            set_title(self.widget.getPlotItem(), FLIPPED_TITLE if view.flip else "Kernel w")
         self.flipped_stems.setVisible(view.flip)
         _set_points(self.flipped_stems, np.arange(view.k) + 0.15, view.w[::-1])
         self._ticks.show(view.k)
+        self.value_range.fit(view.w)
 
     def _on_edit(self, t: float, y: float, phase: str) -> bool:
         """Dragging (or clicking) a stem sets that tap to the pointer's height.
@@ -184,12 +184,12 @@ class KernelPlot:
             if self._tap is None:
                 return False
             if phase == "start":
-                self.box.disableAutoRange(pg.ViewBox.YAxis)
+                self.value_range.frozen = True  # the axis stays put under the pointer
         if self._tap is None:
             return False
         w[self._tap] = round(y, 2)
         if phase in ("finish", "click"):
-            self.box.enableAutoRange(pg.ViewBox.YAxis)
+            self.value_range.frozen = False
             self._tap = None
         self._state.w = w
         return True
@@ -199,12 +199,14 @@ class OutputPlot:
     """The output ``z``, the ``z_i`` being stepped through ringed."""
 
     def __init__(self) -> None:
-        self.widget = make_plot("Output z", "output index i", "z_i")
+        self.widget = no_tab_stop(make_plot("Output z", "output index i", "z_i"))
         item = self.widget.getPlotItem()
         self.z_stems = Stems(item, series_color(2), size=8)
         self.current = pg.ScatterPlotItem(size=16, symbol="o")
         item.addItem(self.current)
-        self._ticks = _IndexTicks(self.widget)
+        self._ticks = IndexAxis(self.widget)
+        self.value_range = SteadyRange(self.widget)
+        cache_axes(self.widget)
         self.widget.setToolTip("The output z; the ringed sample is the z_i being stepped "
                                "through below")
 
@@ -215,6 +217,7 @@ class OutputPlot:
     def show_view(self, view: SignalsView) -> None:
         _set_points(self.z_stems, np.arange(view.z.size), view.z)
         self._ticks.show(view.z.size)
+        self.value_range.fit(view.z)
         if view.step is None:
             _set_points(self.current, np.zeros(0), np.zeros(0))
         else:
@@ -230,10 +233,14 @@ class ModesStrip(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.plots: dict[str, pg.PlotWidget] = {}
         self.stems: dict[str, Stems] = {}
+        self._axes: dict[str, tuple[IndexAxis, SteadyRange]] = {}
         for i, mode in enumerate(cc.MODES):
-            plot = make_plot(mode, "output index i", "z_i")
+            plot = no_tab_stop(make_plot(mode, "output index i", "z_i"))
+            plot.setMinimumHeight(MIN_STRIP_HEIGHT)
+            cache_axes(plot)
             self.plots[mode] = plot
             self.stems[mode] = Stems(plot.getPlotItem(), series_color(2 + i), size=6)
+            self._axes[mode] = (IndexAxis(plot), SteadyRange(plot))
             layout.addWidget(plot)
 
     def restyle(self) -> None:
@@ -242,6 +249,14 @@ class ModesStrip(QWidget):
 
     def show_view(self, view: SignalsView) -> None:
         self.setVisible(bool(view.all_modes))
+        # one value range for the three: their outputs compare at a glance
+        shared = [z for z in view.all_modes.values()]
         for mode, z in view.all_modes.items():
             _set_points(self.stems[mode], np.arange(z.size), z)
-            self.plots[mode].getPlotItem().setTitle(f"{mode}: m = {z.size}")
+            ticks, values = self._axes[mode]
+            ticks.show(z.size)
+            values.fit(*shared)
+            title = f"{mode}: m = {z.size}"
+            item = self.plots[mode].getPlotItem()
+            if item.property("convlab_title") != title:
+                set_title(item, title)

@@ -55,8 +55,10 @@ class StepThrough(QGroupBox):
         line = QHBoxLayout()
         self.play_button = QPushButton("▶ Play")
         self.play_button.setCheckable(True)
+        self.play_button.setAccessibleName("Play the step-through")
         self.play_button.setToolTip("Slide the window along the signal (Space)")
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setAccessibleName("Output index i")
         self.slider.setToolTip("Which output z_i to take apart (Alt+← / Alt+→)")
         self.step_label = QLabel()
         self.step_label.setMinimumWidth(90)
@@ -143,7 +145,10 @@ class DerivativeTable(QGroupBox):
         self.table.setToolTip(
             "z_i is linear in the kernel: its derivative with respect to w_j is the sample "
             "tap j multiplies (0 on zero padding) — the gradient a CNN uses to learn w")
+        self.table.setAccessibleName("Derivative of z_i with respect to each tap w_j")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Tab and Shift+Tab leave the table (arrow keys move between its cells)
+        self.table.setTabKeyNavigation(False)
         header = self.table.horizontalHeader()
         header.setMinimumSectionSize(header.fontMetrics().horizontalAdvance("∂z_i/∂w_j") + 12)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
