@@ -19,7 +19,7 @@ from PyQt6 import sip
 from . import svg_export
 from .theme import theme_manager
 
-__all__ = ["Stems", "make_plot", "register_view", "style_plot"]
+__all__ = ["Stems", "make_plot", "register_view", "set_title", "style_plot"]
 
 pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
 svg_export.install()
@@ -86,13 +86,25 @@ def make_plot(
     return widget
 
 
+def set_title(plot: pg.PlotItem, title: str) -> None:
+    """Change a styled plot's title; it keeps the theme's colour and size, also after a restyle."""
+    plot.setProperty("convlab_title", title)
+    _set_title(plot)
+
+
+def _set_title(plot: pg.PlotItem) -> None:
+    mgr = theme_manager()
+    title = plot.property("convlab_title") or ""
+    size = f"{10.0 * mgr.scale * 1.15:.0f}pt"
+    plot.setTitle(title or None, color=mgr.theme.foreground, size=size)
+
+
 def _restyle_plot(plot: pg.PlotItem) -> None:
     mgr = theme_manager()
     theme = mgr.theme
     fg = theme.foreground
     label_pt = 10.0 * mgr.scale
-    title = plot.property("convlab_title") or ""
-    plot.setTitle(title or None, color=fg, size=f"{label_pt * 1.15:.0f}pt")
+    _set_title(plot)
     tick_font = mgr.plot_font(0.9)
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)

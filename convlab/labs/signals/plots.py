@@ -15,12 +15,12 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QWidget
 
 import convlab.core as cc
-from convlab.gui.plots import Stems, make_plot
+from convlab.gui.plots import Stems, make_plot, set_title
 from convlab.gui.theme import series_color, theme_manager
 
 from .axes import IndexAxis, SteadyRange, cache_axes
 from .model import SignalsState, SignalsView
-from .widgets import editable_plot, no_tab_stop, set_title
+from .widgets import editable_plot, no_tab_stop
 
 __all__ = ["FLIPPED_TITLE", "MIN_STRIP_HEIGHT", "KernelPlot", "ModesStrip", "OutputPlot",
            "SignalPlot", "draw_stroke"]

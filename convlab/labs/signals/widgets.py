@@ -21,13 +21,12 @@ from PyQt6.QtWidgets import (
 
 from convlab.core.signals import Generator, Param
 from convlab.gui.plots import register_view, style_plot
-from convlab.gui.theme import theme_manager
 from convlab.gui.widgets import InputCheck, format_array, parse_array
 
 from .model import PARAM_DECIMALS, param_range
 
 __all__ = ["CUSTOM", "EditViewBox", "GeneratorForm", "MatrixEdit", "RangeSpinBox",
-           "editable_plot", "no_tab_stop", "set_title"]
+           "editable_plot", "no_tab_stop"]
 
 _SPLIT = re.compile(r"[,\s;]+")  # the separators parse_array accepts
 
@@ -86,13 +85,6 @@ def no_tab_stop(plot: pg.GraphicsView) -> pg.GraphicsView:
     for widget in (plot, plot.viewport()):
         widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return plot
-
-
-def set_title(plot: pg.PlotItem, title: str) -> None:
-    """Change a themed plot's title (kept by the next restyle, in the theme's colour and size)."""
-    plot.setProperty("convlab_title", title)
-    mgr = theme_manager()
-    plot.setTitle(title, color=mgr.theme.foreground, size=f"{10.0 * mgr.scale * 1.15:.0f}pt")
 
 
 def editable_plot(title: str, x_label: str, y_label: str, parent: QWidget | None = None
