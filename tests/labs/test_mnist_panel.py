@@ -381,7 +381,8 @@ def test_bad_folder_shows_error_and_keeps_data(fresh, qtbot, tmp_path):
     box.load_source(tmp_path)
     qtbot.waitUntil(lambda: not fresh.tasks.busy, timeout=5000)
     assert box.error_label.isVisible()
-    assert str(info.value) in box.error_text()
+    assert str(info.value) in box.error_details().replace("\n", "; ")
+    assert box.error_text().startswith("Could not load: ") and "\n" not in box.error_text()
     assert fresh.data.dataset is before
     assert fresh.model.data_source is None
     assert "bundled sample" in box.source_label.text()
@@ -453,7 +454,7 @@ def test_download_runs_in_background_then_loads(fresh, qtbot, tmp_path, monkeypa
     monkeypatch.setattr(cc, "download_mnist", failing_download)
     fresh.data_box.download_button.click()
     qtbot.waitUntil(lambda: fresh.data_box.error_label.isVisible(), timeout=5000)
-    assert "every mirror failed" in fresh.data_box.error_text()
+    assert "every mirror failed" in fresh.data_box.error_details()
     assert fresh.data.size("train") == 50
 
 

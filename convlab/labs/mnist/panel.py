@@ -122,6 +122,7 @@ class MnistPanel(LabPanel):
 
     def _wire(self) -> None:
         self.follow_theme(self.figure_view.restyle_texts)
+        self.follow_theme(self.data_box.restyle)
         self.live.changed.connect(self.inspector.set_figure)
         self.figure_view.hovered.connect(self.inspector.show_pixel)
         self.data_box.loaded.connect(self.selection.use_dataset)
