@@ -9,6 +9,8 @@ from PyQt6.QtCore import Qt
 
 import convlab.core as cc
 from convlab.gui.digits import DigitData
+from convlab.gui.theme import theme_manager
+from convlab.labs.mnist.colors import contrast_ratio
 from convlab.labs.mnist.data import DOWNLOAD_FAILED
 from convlab.labs.mnist.detectors import THRESHOLD_SLIDER_RANGE, THRESHOLD_STEP
 from convlab.labs.mnist.panel import MnistPanel
@@ -98,3 +100,84 @@ def test_the_download_bar_shows_percent_and_megabytes(panel):
     assert box.progress.isTextVisible()
     assert box.progress.text() == "31 % · 3.1 of 9.9 MB"
     box._set_busy(False)
+
+
+# -- issue 16 §10, issue 21 §6: frames and the mark's contrast ------------------------------
+@pytest.mark.parametrize("look", ["light", "dark"])
+def test_every_image_is_framed_and_the_marks_contrast(panel, qtbot, look):
+    theme_manager().set_mode(look)
+    try:
+        background = theme_manager().theme.background
+        view = panel.figure_view
+        images = [view.digit_image] + [im for d in view.detectors
+                                       for im in (d.kernel_image, d.response_image)]
+        for image in images:
+            assert image.border is not None
+            assert contrast_ratio(image.border.color().name(), background) >= 3.0
+        # an all-white mask (threshold far below every response) on a white figure
+        panel.model.threshold = -8.6
+        assert all(view.displayed(i).min() == 1.0 for i in range(4))
+        grab = view.grab().toImage()
+        d = view.detectors[0]
+        rect = d.response_image.mapRectToScene(d.response_image.boundingRect())
+        left = view.mapFromScene(rect.topLeft()).x()
+        middle = view.mapFromScene(rect.center()).y()
+        inside = grab.pixelColor(left + 6, middle).name()
+        if look == "light":
+            assert contrast_ratio(inside, background) < 1.1  # white mask on the white figure
+        edge = max(contrast_ratio(grab.pixelColor(x, middle).name(), background)
+                   for x in range(left - 2, left + 3))
+        assert edge >= 3.0  # the frame is drawn where the image ends
+        for box in [view.window_box] + [d.pixel_box for d in view.detectors]:
+            color = box.pen().color().name()
+            for under in ("#ffffff", "#000000", background):
+                assert contrast_ratio(color, under) >= 3.0, (color, under)
+    finally:
+        theme_manager().set_mode("light")
+
+
+# -- issue 16 §17: titles claim a fixed width ------------------------------------------------
+def test_the_grid_stays_put_when_titles_change_width(panel, qtbot):
+    view = panel.figure_view
+    qtbot.wait(20)
+
+    def geometry():
+        return [(round(d.response_plot.sceneBoundingRect().x()),
+                 round(d.kernel_plot.sceneBoundingRect().x()),
+                 round(d.response_plot.getViewBox().sceneBoundingRect().width()))
+                for d in view.detectors]
+
+    before = geometry()
+    titles = []
+    for level in (-7.5, 0.05, 1.5, 123.25):
+        panel.model.threshold = level
+        view.ci.layout.activate()
+        qtbot.wait(5)
+        titles.append(view.detectors[0].response_plot.titleLabel.text)
+        assert geometry() == before, level
+    assert titles[0] != titles[-1] and "123.25" in titles[-1]
+
+
+# -- issue 16 §2: the figure exports as SVG and PNG -----------------------------------------
+def test_the_figure_exports_as_svg_and_png(panel, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from PyQt6.QtGui import QImage
+
+    view = panel.figure_view
+    view.export(tmp_path / "figure.svg")
+    root = ET.parse(tmp_path / "figure.svg").getroot()
+    assert root.tag.endswith("svg") and len(list(root.iter())) > 20
+    view.export(tmp_path / "figure.png")
+    image = QImage(str(tmp_path / "figure.png"))
+    assert image.width() > 100 and image.height() > 100
+    with pytest.raises(ValueError, match=r"svg or \.png"):
+        view.export(tmp_path / "figure.bmp")
+    menu = view.context_menu()
+    assert [a.text() for a in menu.actions()] == ["Export figure as SVG…",
+                                                  "Export figure as PNG…"]
+    labels = [e.label for e in panel.data_exports()]
+    assert "Figure as SVG…" in labels and "Figure as PNG…" in labels
+    export = next(e for e in panel.data_exports() if e.label == "Figure as SVG…")
+    export.write(tmp_path / "menu.svg")
+    ET.parse(tmp_path / "menu.svg")

@@ -3,29 +3,49 @@
 :class:`DetectorFigureView` shows the :class:`~convlab.labs.mnist.live.LiveFigure`'s
 :class:`convlab.core.DetectorFigure` as the model's ``display`` asks (mask, raw
 response, or mask over the digit) and reports the response pixel under the
-mouse. All image items are created once and updated with ``setImage``.
+mouse. All image items are created once and updated with ``setImage``; each is
+framed, so an all-white mask shows on a white figure. Titles claim a fixed width,
+so the grid stays put when they change. Right-click (or File → Export Data) saves
+the figure as SVG (:class:`convlab.gui.svg_export.QtSvgExporter`) or PNG.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PyQt6.QtCore import QPointF, QRectF, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QPen
-from PyQt6.QtWidgets import QGraphicsRectItem, QWidget
+from PyQt6.QtGui import QContextMenuEvent, QFont
+from PyQt6.QtWidgets import QFileDialog, QGraphicsRectItem, QMenu, QMessageBox, QWidget
+from pyqtgraph.exporters import ImageExporter
 
 import convlab.core as cc
 from convlab.gui.plots import register_view
+from convlab.gui.svg_export import QtSvgExporter
 from convlab.gui.theme import theme_manager
 
 from .live import LiveFigure
 from .model import MnistState
-from .plotting import DIVERGING, GREY_LUT, MASK_COLOR, diverging_lut, image_plot, set_title
+from .plotting import (
+    DIVERGING,
+    GREY_LUT,
+    MASK_COLOR,
+    diverging_lut,
+    frame,
+    image_plot,
+    mark_pen,
+    set_title,
+    title_width,
+)
 
-__all__ = ["DetectorFigureView", "digit_offset", "mask_overlay", "padding"]
+__all__ = ["EXPORT_FORMATS", "DetectorFigureView", "digit_offset", "mask_overlay", "padding"]
 
-_HIGHLIGHT = "#FFB000"  # the hovered pixel and the kernel's window on the digit
+#: What the figure can be saved as: suffix → file-dialog filter.
+EXPORT_FORMATS = {".svg": "SVG drawing (*.svg)", ".png": "PNG image (*.png)"}
+#: The widest response title the grid makes room for (wider ones may overlap a neighbour).
+_TITLE_TEMPLATE = "0000 px > 0.00"
 
 
 def mask_overlay(digit: NDArray, mask: NDArray, top: int, left: int) -> NDArray:
@@ -70,6 +90,7 @@ class _DetectorPlots:
 
     def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, name: str) -> None:
         self.kernel_plot = image_plot(layout, row, col, name)
+        self.name = name
         self.kernel_image = pg.ImageItem(axisOrder="row-major")
         self.kernel_image.setLookupTable(diverging_lut())
         self.kernel_plot.addItem(self.kernel_image)
@@ -78,9 +99,18 @@ class _DetectorPlots:
         self.response_image = pg.ImageItem(axisOrder="row-major")
         self.response_plot.addItem(self.response_image)
         self.pixel_box = QGraphicsRectItem()
-        self.pixel_box.setPen(QPen(QColor(_HIGHLIGHT), 0))
         self.pixel_box.setVisible(False)
         self.response_plot.addItem(self.pixel_box)
+        self.reserve = 0.0
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Frames, mark and reserved title widths in the current look and text scale."""
+        frame(self.kernel_image)
+        frame(self.response_image)
+        self.pixel_box.setPen(mark_pen())
+        self.reserve = max(title_width(_TITLE_TEMPLATE), title_width(self.name))
+        set_title(self.kernel_plot, self.name, self.reserve)
 
     def set_kernel(self, kernel: NDArray) -> None:
         """Show ``kernel`` (n, n) with its weights written in the cells."""
@@ -125,7 +155,7 @@ class _DetectorPlots:
             title = "response"
         else:
             title = f"{int(figure.masks[i].sum())} px > {figure.level:g}"
-        set_title(self.response_plot, title)
+        set_title(self.response_plot, title, self.reserve)
 
     def mark(self, r: int, c: int) -> None:
         """Outline response pixel ``(r, c)``; ``r < 0`` hides the outline."""
@@ -166,7 +196,6 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
         self.digit_image.setLookupTable(GREY_LUT)
         self.digit_plot.addItem(self.digit_image)
         self.window_box = QGraphicsRectItem()
-        self.window_box.setPen(QPen(QColor(_HIGHLIGHT), 0))
         self.window_box.setVisible(False)
         self.digit_plot.addItem(self.window_box)
         for r in range(rows + 1):
@@ -175,8 +204,9 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
             layout.layout.setColumnStretchFactor(c, 1)
         self.setToolTip(
             "Each detector's kernel (values in the cells) beside its response; "
-            "hover a pixel to see the sum that makes it"
+            "hover a pixel to see the sum that makes it. Right-click: export as SVG or PNG"
         )
+        self._restyle_frames()
         self.scene().sigMouseMoved.connect(self._on_mouse)
         live.changed.connect(self.set_figure)
         model.events.display.connect(self._on_display_changed)
@@ -210,8 +240,15 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
         for i, plots in enumerate(self.detectors):
             plots.set_response(fig, i, self.display, bound)
 
+    def _restyle_frames(self) -> None:
+        for plots in self.detectors:
+            plots.restyle()
+        frame(self.digit_image)
+        self.window_box.setPen(mark_pen())
+
     def restyle_texts(self) -> None:
-        """Rewrite the kernels' cell values in the current theme's text size."""
+        """Rewrite the kernels' cell values, titles and frames in the current look and size."""
+        self._restyle_frames()
         if self.figure is not None:
             for plots, kernel in zip(self.detectors, self.figure.kernels, strict=True):
                 plots.set_kernel(kernel)
@@ -229,6 +266,46 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
         """The text written in cell ``(row, col)`` of kernel ``i``."""
         n = self.figure.kernels.shape[1]
         return self.detectors[i].texts[row * n + col].textItem.toPlainText()
+
+    # -- export ----------------------------------------------------------------
+    def export(self, path: str | Path) -> None:
+        """Save the figure as drawn now: SVG (by Qt) or PNG, by ``path``'s suffix.
+
+        ``ValueError`` for another suffix; ``OSError`` if the file cannot be written.
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".svg":
+            QtSvgExporter(self.ci).export(str(path))
+        elif suffix == ".png":
+            if not ImageExporter(self.ci).export(str(path)):
+                raise OSError(f"could not write {path}")
+        else:
+            raise ValueError(f"export as .svg or .png, not {path.suffix or 'no suffix'!r}")
+
+    def export_dialog(self, suffix: str) -> None:
+        """Ask for a file name, then :meth:`export` (a failure is shown, not raised)."""
+        start = str(Path.home() / f"convlab-detectors{suffix}")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the figure", start,
+                                              EXPORT_FORMATS[suffix])
+        if path:
+            if not path.lower().endswith(suffix):
+                path += suffix
+            try:
+                self.export(path)
+            except OSError as exc:
+                QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")
+
+    def context_menu(self) -> QMenu:
+        """The right-click menu: export as SVG or PNG."""
+        menu = QMenu(self)
+        menu.addAction("Export figure as SVG…", lambda: self.export_dialog(".svg"))
+        menu.addAction("Export figure as PNG…", lambda: self.export_dialog(".png"))
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent | None) -> None:
+        if event is not None:
+            self.context_menu().exec(event.globalPos())
 
     # -- hover ---------------------------------------------------------------
     def _on_mouse(self, pos: QPointF) -> None:

@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 import convlab.core as cc
 from convlab.exports import save_detector_npz
@@ -36,7 +43,7 @@ from .browser import DigitBrowser
 from .data import DataSourceBox
 from .detectors import DetectorControls, use_notebook_settings
 from .drawing import DrawingBox
-from .figure import DetectorFigureView
+from .figure import EXPORT_FORMATS, DetectorFigureView
 from .inspector import Inspector
 from .kernels import KernelEditor
 from .layout import group
@@ -59,6 +66,8 @@ class MnistPanel(LabPanel):
     def __init__(self, parent: QWidget | None = None, data: DigitData | None = None) -> None:
         """``data``: the digits to work on (default: the application's, shared by the labs)."""
         super().__init__(parent)
+        # take the height the window offers (not share it with the strip above the lab)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.model = MnistState()
         self.data = shared_digits() if data is None else data
         self.selection = DigitSelection(self.model, self.data)
@@ -149,7 +158,11 @@ class MnistPanel(LabPanel):
     # -- LabPanel API --------------------------------------------------------
     def data_exports(self) -> list[DataExport]:
         return [DataExport("Responses and masks as NumPy .npz…", "NumPy arrays (*.npz)",
-                           "convlab-detectors.npz", self.save_npz)]
+                           "convlab-detectors.npz", self.save_npz),
+                DataExport("Figure as SVG…", EXPORT_FORMATS[".svg"], "convlab-detectors.svg",
+                           self.figure_view.export),
+                DataExport("Figure as PNG…", EXPORT_FORMATS[".png"], "convlab-detectors.png",
+                           self.figure_view.export)]
 
     def save_npz(self, path: Path) -> None:
         """Save the current digit, kernels, responses and masks (see ``save_detector_npz``)."""
