@@ -564,7 +564,8 @@ def test_theme_switch_keeps_the_figure(panel):
 
 def test_save_npz_writes_the_figure_shown(panel, tmp_path):
     panel.controls.threshold_spin.setValue(0.5)
-    (export,) = panel.data_exports()
+    export = panel.data_exports()[0]
+    assert export.file_filter == "NumPy arrays (*.npz)"
     export.write(tmp_path / "d.npz")
     with np.load(tmp_path / "d.npz") as saved:
         np.testing.assert_array_equal(saved["masks"], panel.figure.masks)
