@@ -222,7 +222,8 @@ def test_label_filter_shows_only_that_label(panel):
     assert len(seen) >= 2
     browser.position_slider.setValue(n_sevens - 1)
     assert panel.model.index == int(np.flatnonzero(labels == 7)[-1])
-    assert browser.position_spin.value() == n_sevens - 1
+    assert browser.position_spin.value() == n_sevens
+    assert browser.position_spin.text() == f"{n_sevens} of {n_sevens}"
     assert browser.label_label.text() == "label 7"
     np.testing.assert_array_equal(panel.figure.digit, SAMPLE.train_images[panel.model.index] / 255)
 
@@ -230,7 +231,7 @@ def test_label_filter_shows_only_that_label(panel):
 def test_browser_split_spin_and_thumbnail_click(panel):
     browser = panel.browser
     browser.split_combo.setCurrentIndex(browser.split_combo.findData("test"))
-    browser.position_spin.setValue(5)
+    browser.position_spin.setValue(6)
     assert panel.model.split == "test" and panel.model.index == 5
     np.testing.assert_array_equal(panel.figure.digit, SAMPLE.test_images[5] / 255)
     assert panel.thumbnails.positions == list(range(15))
@@ -239,7 +240,7 @@ def test_browser_split_spin_and_thumbnail_click(panel):
     assert panel.model.index == last == 14
     assert browser.position_slider.value() == 14
     assert panel.selection.current_label() == int(SAMPLE.test_labels[14])
-    assert browser.index_label.text() == "test digit #14 of 1,000"
+    assert browser.index_label.text() == "test digit 15 of 1,000 (index 14)"
 
 
 def _draw(qtbot, canvas, points):
@@ -490,7 +491,8 @@ def test_state_round_trip_and_bad_state(panel, qtbot):
 def test_an_index_past_the_split_is_clamped_on_restore(panel):
     panel.set_state({**DEFAULTS, "index": 10**6})
     assert panel.model.index == 999
-    assert panel.browser.index_label.text() == "train digit #999 of 1,000"
+    assert panel.browser.index_label.text() == "train digit 1,000 of 1,000 (index 999)"
+    assert panel.browser.position_spin.text() == "1,000 of 1,000"
 
 
 def test_revision_changes_with_the_state_only(panel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QApplication
 
 import convlab.core as cc
 from convlab.gui.digits import DigitData
@@ -181,3 +182,38 @@ def test_the_figure_exports_as_svg_and_png(panel, tmp_path):
     export = next(e for e in panel.data_exports() if e.label == "Figure as SVG…")
     export.write(tmp_path / "menu.svg")
     ET.parse(tmp_path / "menu.svg")
+
+
+# -- issue 16 §12: positions counted from 1 -------------------------------------------------
+def test_digits_are_numbered_from_one_for_people(panel):
+    browser = panel.browser
+    panel.selection.go_to_position(0)
+    assert browser.position_spin.text() == "1 of 1,000"
+    assert browser.index_label.text() == "train digit 1 of 1,000 (index 0)"
+    browser.position_spin.setValue(1000)
+    assert panel.model.index == 999 and browser.position_spin.text() == "1,000 of 1,000"
+    browser.position_spin.setValue(0)  # below the range: the first
+    assert browser.position_spin.value() == 1 and panel.model.index == 0
+
+
+# -- issue 16 §16: a readable hover read-out ------------------------------------------------
+@pytest.mark.parametrize("scale", [1.0, 1.6])
+def test_the_hover_readout_is_readable_and_needs_no_sideways_scrolling(panel, qtbot, scale):
+    theme_manager().set_scale(scale)
+    try:
+        panel.resize(1366 if scale == 1.0 else 1920, 800)
+        qtbot.wait(20)
+        inspector = panel.inspector
+        panel.figure_view.show_pixel(10, 12)
+        qtbot.wait(20)
+        label = inspector.label()
+        app_font = label.font().pointSizeF()
+        assert app_font == pytest.approx(QApplication.font().pointSizeF())  # the app's, scaled
+        assert not inspector.horizontalScrollBar().isVisible()
+        assert label.width() <= inspector.viewport().width()
+        assert "Output pixel (row 10, column 12)" in inspector.text()
+        assert label.mapTo(inspector.viewport(), label.rect().topLeft()).y() >= 0
+        assert inspector.columns() >= 1
+    finally:
+        theme_manager().set_scale(1.0)
+

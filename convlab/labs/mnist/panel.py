@@ -93,8 +93,9 @@ class MnistPanel(LabPanel):
         figure_tab = QSplitter(Qt.Orientation.Vertical)
         figure_tab.addWidget(self.figure_view)
         figure_tab.addWidget(self.inspector)
-        figure_tab.setStretchFactor(0, 4)
-        figure_tab.setStretchFactor(1, 1)
+        figure_tab.setStretchFactor(0, 3)
+        figure_tab.setStretchFactor(1, 2)
+        figure_tab.setSizes([600, 400])  # the read-out shows a 3×3 sum without scrolling
         figure_page = QWidget()
         fl = QVBoxLayout(figure_page)
         fl.setContentsMargins(0, 0, 0, 0)
@@ -132,7 +133,9 @@ class MnistPanel(LabPanel):
     def _wire(self) -> None:
         self.follow_theme(self.figure_view.restyle_texts)
         self.follow_theme(self.data_box.restyle)
+        self.follow_theme(self.inspector.restyle)
         self.live.changed.connect(self.inspector.set_figure)
+        self.inspector.set_figure(self.live.figure)  # hovering works before the first change
         self.figure_view.hovered.connect(self.inspector.show_pixel)
         self.data_box.loaded.connect(self.selection.use_dataset)
         self.data_box.message.connect(self.status_message)
