@@ -4,6 +4,7 @@ numbering, presentation mode and small screens, accessible names and focus."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QApplication
@@ -217,3 +218,79 @@ def test_the_hover_readout_is_readable_and_needs_no_sideways_scrolling(panel, qt
     finally:
         theme_manager().set_scale(1.0)
 
+
+
+# -- issue 18 §1: a folder with no digits is refused; what is reachable reopens -------------
+def _write_idx_folder(folder, train, test):
+    folder.mkdir(exist_ok=True)
+    for name, arr in (("train-images-idx3-ubyte", train[0]), ("train-labels-idx1-ubyte", train[1]),
+                      ("t10k-images-idx3-ubyte", test[0]), ("t10k-labels-idx1-ubyte", test[1])):
+        cc.write_idx(folder / name, arr)
+
+
+@pytest.mark.parametrize("empty", ["train", "test", "both"])
+def test_a_folder_with_no_digits_is_refused_with_a_message(panel, qtbot, tmp_path, empty):
+    none = (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    some = (SAMPLE.train_images[:3], SAMPLE.train_labels[:3])
+    _write_idx_folder(tmp_path, none if empty in ("train", "both") else some,
+                      none if empty in ("test", "both") else some)
+    loaded = cc.load_mnist(tmp_path)  # the core reads it: the lab must refuse it
+    assert min(len(loaded.train_labels), len(loaded.test_labels)) == 0
+    panel.model.index = 7
+    before = panel.get_state()
+    panel.data_box.load_source(tmp_path)
+    qtbot.waitUntil(lambda: not panel.tasks.busy, timeout=5000)
+    assert panel.data_box.error_text().startswith("Could not load: no ")
+    assert "0 images" in panel.data_box.error_text()
+    assert panel.get_state() == before and panel.data.size("train") == 1000
+    # the same folder named by a session: the settings apply, the digits stay
+    panel.set_state({**before, "data_source": str(tmp_path), "threshold": 0.5})
+    qtbot.waitUntil(lambda: not panel.tasks.busy, timeout=5000)
+    state = panel.get_state()
+    assert state["data_source"] is None and state["index"] == 7 and state["threshold"] == 0.5
+    panel.set_state(state)  # what is shown can be saved and reopened
+
+
+def test_every_state_the_browser_reaches_reopens(panel, qtbot, tmp_path):
+    _write_idx_folder(tmp_path, (SAMPLE.train_images[:1], SAMPLE.train_labels[:1]),
+                      (SAMPLE.test_images[:2], SAMPLE.test_labels[:2]))
+    panel.data_box.load_source(tmp_path)
+    qtbot.waitUntil(lambda: panel.model.data_source == str(tmp_path) and not panel.tasks.busy,
+                    timeout=5000)
+    missing = next(c for c in range(10) if c != SAMPLE.train_labels[0])
+    for action in (panel.selection.next, panel.selection.previous, panel.selection.random_digit,
+                   lambda: panel.selection.set_label_filter(missing),  # no digit matches
+                   panel.selection.next, lambda: panel.selection.set_split("test"),
+                   panel.selection.next, panel.selection.next):
+        action()
+        state = panel.get_state()
+        assert 0 <= state["index"] < panel.data.size(state["split"])
+        panel.set_state(state)
+        assert panel.get_state() == state
+
+
+# -- issue 18 §7: refusals name the field -----------------------------------------------------
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("label_filter", 3.0, "label filter"),
+    ("label_filter", "3", "label filter"),
+    ("index", 2.0, "digit index"),
+    ("index", -1, "digit index"),
+    ("threshold", "1.5", "threshold"),
+    ("threshold", float("nan"), "threshold"),
+    ("split", 1, "split"),
+    ("mode", ["full"], "mode"),
+    ("flip", "yes", "flip"),
+    ("display", None, "display"),
+    ("kernels", [[[1.0]]], "kernels"),
+    ("drawing", [[0.5] * 28] * 27, "drawing"),
+    ("digit_source", "camera", "digit source"),
+])
+def test_a_bad_session_value_is_refused_in_words_naming_the_field(panel, field, value, words):
+    before = panel.get_state()
+    with pytest.raises(ValueError) as info:
+        panel.set_state({**before, field: value})
+    message = str(info.value)
+    assert words in message
+    for python in ("(self", "argument 1", "unexpected type"):
+        assert python not in message
+    assert panel.get_state() == before

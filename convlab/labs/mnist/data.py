@@ -166,7 +166,7 @@ class DataSourceBox(QGroupBox):
         self._task = self._tasks.start(
             cc.load_mnist,
             None if source is None else str(source),
-            on_result=lambda data: self.loaded.emit(data, source, index),
+            on_result=lambda data: self._on_loaded(data, source, index),
             on_error=self._on_error,
             on_progress=self._on_progress,
             on_cancelled=lambda: self.message.emit("Loading cancelled"),
@@ -236,6 +236,21 @@ class DataSourceBox(QGroupBox):
         self.error_label.setStyleSheet(f"color: {color};")
 
     # -- task callbacks ----------------------------------------------------------
+    def _on_loaded(self, dataset: cc.MnistDataset, source: str | Path | None,
+                   index: int | None) -> None:
+        """Announce ``dataset``, unless a split holds no digit (there is nothing to show)."""
+        empty = [name for name, split in (("training", "train"), ("test", "test"))
+                 if len(dataset.split(split)[1]) == 0]
+        if empty:
+            which = " and ".join(empty)
+            self._show_error(
+                f"Could not load: no {which} digits there (0 images)",
+                f"{source} holds no {which} digits: the lab needs at least one digit "
+                "in each split. The current digits stay.",
+            )
+            return
+        self.loaded.emit(dataset, source, index)
+
     def _on_downloaded(self, folder: Path) -> None:
         QTimer.singleShot(0, lambda: self.load_source(folder))
 
