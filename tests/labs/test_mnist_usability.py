@@ -294,3 +294,29 @@ def test_a_bad_session_value_is_refused_in_words_naming_the_field(panel, field, 
     for python in ("(self", "argument 1", "unexpected type"):
         assert python not in message
     assert panel.get_state() == before
+
+
+# -- issue 16 §4/§18: small screens and presentation mode -----------------------------------
+@pytest.mark.parametrize("scale", [1.0, 1.6])
+def test_the_lab_fits_a_1024_wide_screen_and_kernel_values_show_only_where_they_fit(
+        panel, qtbot, scale):
+    theme_manager().set_scale(scale)
+    try:
+        qtbot.wait(10)
+        assert panel.minimumSizeHint().width() <= 1024
+        assert panel.minimumSizeHint().height() <= 600 - 150  # menus, tabs, strip, status
+        panel.resize(1024, 450)
+        qtbot.wait(20)
+        view = panel.figure_view
+        for d in view.detectors:
+            shown = [t for t in d.texts if t.isVisible()]
+            cell = 1 / d.kernel_plot.getViewBox().viewPixelSize()[0]
+            assert all(t.textItem.boundingRect().width() <= cell for t in shown)
+        panel.resize(1920, 1000)
+        qtbot.wait(20)
+        assert all(len([t for t in d.texts if t.isVisible()]) == 9 for d in view.detectors)
+        # the side panels are wide enough for their content at this text size
+        for side in (panel.left_scroll, panel.right_scroll):
+            assert side.width() >= side.widget().minimumSizeHint().width()
+    finally:
+        theme_manager().set_scale(1.0)

@@ -131,12 +131,28 @@ class _DetectorPlots:
                 text.setFont(font)
                 text.setColor("w" if abs(value) > 0.6 * bound else "k")
                 text.setPos(c + 0.5, r + 0.5)
-                text.setVisible(True)
+                text.setProperty("cell", True)
             else:
+                text.setProperty("cell", False)
                 text.setVisible(False)
         self.kernel_plot.getViewBox().setRange(
             xRange=(0, kernel.shape[1]), yRange=(0, kernel.shape[0]), padding=0.02
         )
+        self.fit_texts()
+
+    def fit_texts(self) -> bool:
+        """Show the cell values only if each fits in its cell as drawn now; True if shown."""
+        cells = self._cells()
+        view_per_pixel = self.kernel_plot.getViewBox().viewPixelSize()[0]
+        cell = 1.0 / view_per_pixel if view_per_pixel > 0 else 0.0  # one kernel cell, in px
+        fits = bool(cells) and all(t.textItem.boundingRect().width() <= 0.95 * cell
+                                   for t in cells)
+        for t in cells:
+            t.setVisible(fits)
+        return fits
+
+    def _cells(self) -> list[pg.TextItem]:
+        return [t for t in self.texts if t.property("cell")]
 
     def set_response(self, figure: cc.DetectorFigure, i: int, display: str, bound: float) -> None:
         """Show detector ``i``'s mask, response (levels ±``bound``) or mask over the digit."""
@@ -245,6 +261,14 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
             plots.restyle()
         frame(self.digit_image)
         self.window_box.setPen(mark_pen())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not hasattr(self, "detectors"):  # a resize while pyqtgraph builds the view
+            return
+        self.ci.layout.activate()
+        for plots in self.detectors:
+            plots.fit_texts()
 
     def restyle_texts(self) -> None:
         """Rewrite the kernels' cell values, titles and frames in the current look and size."""

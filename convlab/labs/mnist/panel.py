@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
+    QFrame,
     QScrollArea,
     QSizePolicy,
     QSplitter,
@@ -95,7 +96,7 @@ class MnistPanel(LabPanel):
         figure_tab.addWidget(self.inspector)
         figure_tab.setStretchFactor(0, 3)
         figure_tab.setStretchFactor(1, 2)
-        figure_tab.setSizes([600, 400])  # the read-out shows a 3×3 sum without scrolling
+        figure_tab.setSizes([700, 300])  # the read-out shows a 3×3 sum without scrolling
         figure_page = QWidget()
         fl = QVBoxLayout(figure_page)
         fl.setContentsMargins(0, 0, 0, 0)
@@ -114,16 +115,22 @@ class MnistPanel(LabPanel):
         rl.addWidget(self.controls)
         rl.addWidget(group("Kernels", self.kernel_editor))
         rl.addStretch(1)
+        self.left_scroll, self.right_scroll = _side_scroll(left), _side_scroll(right)
         splitter = QSplitter()
-        splitter.addWidget(_side_scroll(left))
+        splitter.addWidget(self.left_scroll)
         splitter.addWidget(self.tabs)
-        splitter.addWidget(_side_scroll(right))
+        splitter.addWidget(self.right_scroll)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([splitter.widget(0).minimumWidth(), FIGURE_TAB_WIDTH,
                            splitter.widget(2).minimumWidth()])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addWidget(splitter)
+
+    def _fit_sides(self) -> None:
+        """Side panels as wide as their content at the current text size (presentation mode)."""
+        for scroll in (self.left_scroll, self.right_scroll):
+            _fit_width(scroll)
 
     def _build_statistics_page(self) -> StatisticsPage:
         page = StatisticsPage(self.model, self.statistics)
@@ -134,6 +141,8 @@ class MnistPanel(LabPanel):
         self.follow_theme(self.figure_view.restyle_texts)
         self.follow_theme(self.data_box.restyle)
         self.follow_theme(self.inspector.restyle)
+        # after the new font has reached the widgets (their size hints follow it then)
+        self.follow_theme(lambda: QTimer.singleShot(0, self._fit_sides))
         self.live.changed.connect(self.inspector.set_figure)
         self.inspector.set_figure(self.live.figure)  # hovering works before the first change
         self.figure_view.hovered.connect(self.inspector.show_pixel)
@@ -221,6 +230,14 @@ def _side_scroll(side: QWidget) -> QScrollArea:
     scroll.setWidget(side)
     scroll.setWidgetResizable(True)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its controls take the focus, not the area
+    _fit_width(scroll)
+    return scroll
+
+
+def _fit_width(scroll: QScrollArea) -> None:
+    side = scroll.widget()
+    side.layout().activate()
     scroll.setMinimumWidth(side.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
                            + 4)
-    return scroll
