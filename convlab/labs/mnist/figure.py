@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
+from PyQt6 import sip
 from PyQt6.QtCore import QPointF, QRectF, pyqtSignal
 from PyQt6.QtGui import QContextMenuEvent, QFont
 from PyQt6.QtWidgets import QFileDialog, QGraphicsRectItem, QMenu, QMessageBox, QWidget
@@ -264,7 +265,8 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if not hasattr(self, "detectors"):  # a resize while pyqtgraph builds the view
+        # a resize while pyqtgraph builds the view, or while the window is torn down
+        if not hasattr(self, "detectors") or sip.isdeleted(self.ci.layout):
             return
         self.ci.layout.activate()
         for plots in self.detectors:
