@@ -320,3 +320,31 @@ def test_the_lab_fits_a_1024_wide_screen_and_kernel_values_show_only_where_they_
             assert side.width() >= side.widget().minimumSizeHint().width()
     finally:
         theme_manager().set_scale(1.0)
+
+
+# -- issue 15 §4: the notebook's code beside ConvLab's ---------------------------------------
+@pytest.mark.parametrize("changes", [{}, {"threshold": 0.75, "mode": "same", "flip": False,
+                                          "split": "test", "index": 9}])
+def test_the_notebook_code_computes_the_masks_the_lab_shows(panel, qtbot, changes):
+
+    from convlab.labs.mnist.notebook_code import FIGURE_MARK
+
+    panel.set_state({**panel.get_state(), **changes})
+    dialog = panel.notebook_code.show_code()
+    qtbot.addWidget(dialog)
+    assert dialog.isVisible()
+    notebook, ours = panel.notebook_code.texts()
+    assert f"> {panel.model.threshold!r}" in notebook
+    assert "cc.detector_figure(digit, kernels" in ours
+    # run the notebook's computation (numpy and scipy only) and ConvLab's
+    space = {"X_train": SAMPLE.train_images, "X_test": SAMPLE.test_images}
+    exec(notebook.split(FIGURE_MARK)[0], space)
+    np.testing.assert_array_equal(np.array(space["masks"]), panel.figure.masks)
+    assert ("convolve2d" if panel.model.flip else "correlate2d") in notebook
+    theirs = {}
+    exec(ours.replace("cc.load_mnist()", "SAMPLE"), {"SAMPLE": SAMPLE}, theirs)
+    np.testing.assert_array_equal(theirs["fig"].masks, panel.figure.masks)
+    # the window follows the settings
+    panel.model.threshold = 2.25
+    assert "> 2.25" in panel.notebook_code.texts()[0]
+    dialog.close()

@@ -15,7 +15,8 @@ part binds to the model (:class:`~.model.MnistState`) on its own:
 * :mod:`.data`, :mod:`.browser`, :mod:`.drawing`, :mod:`.detectors`,
   :mod:`.kernels` — the control boxes;
 * :mod:`.figure`, :mod:`.inspector`, :mod:`.thumbnails`, :mod:`.stats_view` — the views
-  (the statistics tab is built when first shown).
+  (the statistics tab is built when first shown);
+* :mod:`.notebook_code` — the notebook's code beside ConvLab's, in a window of its own.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from .layout import group
 from .lazy import LazyPage
 from .live import LiveFigure
 from .model import MnistState
+from .notebook_code import NotebookCodeButton
 from .selection import DigitSelection
 from .stats import StatisticsRun
 from .stats_view import StatisticsPage
@@ -80,6 +82,7 @@ class MnistPanel(LabPanel):
         self.drawing = DrawingBox(self.selection)
         self.controls = DetectorControls(self.model)
         self.kernel_editor = KernelEditor(self.model)
+        self.notebook_code = NotebookCodeButton(self.model)
         self.figure_view = DetectorFigureView(self.model, self.live)
         self.inspector = Inspector()
         self.thumbnails = ThumbnailStrip(self.selection)
@@ -114,6 +117,7 @@ class MnistPanel(LabPanel):
         rl = QVBoxLayout(right)
         rl.addWidget(self.controls)
         rl.addWidget(group("Kernels", self.kernel_editor))
+        rl.addWidget(self.notebook_code)
         rl.addStretch(1)
         self.left_scroll, self.right_scroll = _side_scroll(left), _side_scroll(right)
         splitter = QSplitter()
