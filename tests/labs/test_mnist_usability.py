@@ -348,3 +348,109 @@ def test_the_notebook_code_computes_the_masks_the_lab_shows(panel, qtbot, change
     panel.model.threshold = 2.25
     assert "> 2.25" in panel.notebook_code.texts()[0]
     dialog.close()
+
+
+# -- issue 21 §4/§5: every control named, every focus stop visible and useful ------------------
+def _focus_stops(panel):
+    from PyQt6.QtWidgets import QWidget
+
+    return [w for w in panel.findChildren(QWidget)
+            if w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.isVisibleTo(panel)
+            and w.focusProxy() is None]
+
+
+@pytest.mark.parametrize("tab", [0, 1])
+def test_every_control_has_an_accessible_name(panel, qtbot, tab):
+    from PyQt6.QtWidgets import QAbstractButton, QAbstractScrollArea, QTabBar
+
+    panel.statistics_page()
+    panel.tabs.setCurrentIndex(tab)
+    qtbot.wait(10)
+    stops = _focus_stops(panel)
+    unnamed = [f"{type(w).__name__}: {w.toolTip()[:40]}" for w in stops
+               if not (w.accessibleName()
+                       or (isinstance(w, QAbstractButton) and w.text())
+                       or (isinstance(w, QTabBar) and w.tabText(0)))]
+    assert unnamed == []
+    if tab == 0:
+        weights = [w for w in stops if w.accessibleName().startswith("Kernel weight")]
+        assert len(weights) == 9 and len({w.accessibleName() for w in weights}) == 9
+        names = {w.accessibleName() for w in stops}
+        assert {"Threshold slider", "Threshold", "Drawing canvas, 28 by 28 pixels"} <= names
+    # all 49 weights are named, shown or not
+    cells = [box for row in panel.kernel_editor.cells for box in row]
+    assert len({box.accessibleName() for box in cells}) == 49
+    # no focus stop is a bare scroll area or plot that does nothing with keys
+    keyed = (panel.figure_view, panel.thumbnails, panel.drawing.canvas)
+    for w in stops:
+        if isinstance(w, QAbstractScrollArea):
+            assert w in keyed, type(w).__name__
+
+
+def _looks_focused(qtbot, widget):
+    """The widget is drawn differently with the keyboard focus than without."""
+    widget.clearFocus()
+    qtbot.wait(5)
+    plain = widget.grab().toImage()
+    widget.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(widget.hasFocus)
+    qtbot.wait(5)
+    return widget.grab().toImage() != plain
+
+
+def test_the_figure_shows_focus_and_arrow_keys_walk_the_explained_pixel(panel, qtbot):
+    panel.window().activateWindow()
+    view = panel.figure_view
+    assert _looks_focused(qtbot, view)
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    out_h, out_w = panel.figure.responses.shape[1:]
+    assert view.pixel == (out_h // 2, out_w // 2)
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    qtbot.keyClick(view, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    r, c = out_h // 2 + 1, out_w // 2 - 5
+    assert view.pixel == (r, c)
+    want = panel.figure.responses[0, r, c]
+    assert f"Output pixel (row {r}, column {c})" in panel.inspector.text()
+    assert f"Σ = {want:.3f}" in panel.inspector.text()
+    assert f"vertical {want:.3f}" in view.accessibleDescription()  # read out too
+    for _ in range(40):
+        qtbot.keyClick(view, Qt.Key.Key_Up)
+    assert view.pixel == (0, c)  # stays inside
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    assert view.pixel is None and not view.window_box.isVisible()
+
+
+def test_the_thumbnails_show_focus_and_arrow_keys_browse(panel, qtbot):
+    strip = panel.thumbnails
+    assert _looks_focused(qtbot, strip)
+    assert panel.model.index == 2
+    qtbot.keyClick(strip, Qt.Key.Key_Right)
+    assert panel.model.index == 3
+    qtbot.keyClick(strip, Qt.Key.Key_Left)
+    qtbot.keyClick(strip, Qt.Key.Key_Left)
+    assert panel.model.index == 1
+    qtbot.keyClick(strip, Qt.Key.Key_End)
+    assert panel.model.index == 999
+    qtbot.keyClick(strip, Qt.Key.Key_Home)
+    assert panel.model.index == 0
+
+
+def test_the_canvas_is_reachable_and_draws_with_the_keyboard(panel, qtbot):
+    canvas = panel.drawing.canvas
+    assert canvas.focusPolicy() & Qt.FocusPolicy.TabFocus
+    assert _looks_focused(qtbot, canvas)
+    assert panel.drawing.keyboard.cursor == (14, 14)
+    qtbot.keyClick(canvas, Qt.Key.Key_Space)
+    ink = np.array(panel.model.drawing)
+    assert panel.model.digit_source == "drawing"
+    assert ink[14, 14] == 1.0 and ink[14, 20] == 0.0
+    qtbot.keyClick(canvas, Qt.Key.Key_Up)  # moves without drawing
+    assert np.array(panel.model.drawing)[12, 14] == pytest.approx(ink[12, 14])
+    for _ in range(6):
+        qtbot.keyClick(canvas, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    ink = np.array(panel.model.drawing)
+    assert panel.drawing.keyboard.cursor == (13, 20)
+    assert all(ink[13, c] == 1.0 for c in range(14, 21))  # a line along row 13
+    qtbot.keyClick(canvas, Qt.Key.Key_Delete)
+    assert np.array(panel.model.drawing)[13, 20] == 0.0
+    qtbot.waitUntil(lambda: np.array_equal(panel.figure.digit, np.array(panel.model.drawing)))

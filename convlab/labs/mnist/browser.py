@@ -61,6 +61,10 @@ class DigitBrowser(QGroupBox):
             self.index_label,
             row(self.prev_button, self.random_button, self.next_button),
         )
+        for widget, text in ((self.split_combo, "Split"), (self.filter_combo, "Label filter"),
+                             (self.position_spin, "Digit number"),
+                             (self.position_slider, "Scroll through the digits")):
+            widget.setAccessibleName(text)
         self._bind()
 
     def _bind(self) -> None:

@@ -107,6 +107,7 @@ class DataSourceBox(QGroupBox):
         self.copies.setToolTip("Copies of MNIST found on this computer (Keras, torchvision)")
         self.copies.setPlaceholderText("no copies found")
         self.copies.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.copies.setAccessibleName("Copies of MNIST found on this computer")
         self.use_copy = button("Use", "Load the selected copy", self.load_selected_copy)
         self.use_copy.setEnabled(False)
         self.download_button = button(
@@ -121,6 +122,7 @@ class DataSourceBox(QGroupBox):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.setFormat("%p %")
+        self.progress.setAccessibleName("Loading progress")
         self.progress.hide()
         details_row = row(self.details_button)
         details_row.addStretch(1)

@@ -86,6 +86,11 @@ class DetectorControls(QGroupBox):
             "Threshold 1.5, full mode, true convolution, the four line detectors",
             lambda: use_notebook_settings(model),
         )
+        for widget, text in ((self.display_combo, "Show"),
+                             (self.threshold_slider, "Threshold slider"),
+                             (self.threshold_spin, "Threshold"), (self.mode_combo, "Mode"),
+                             (self.flip_combo, "Operation")):
+            widget.setAccessibleName(text)
         form = QFormLayout()
         form.addRow("Show", self.display_combo)
         form.addRow("Threshold", row(self.threshold_slider, self.threshold_spin, stretch=0))

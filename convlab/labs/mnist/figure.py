@@ -17,8 +17,8 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PyQt6 import sip
-from PyQt6.QtCore import QPointF, QRectF, pyqtSignal
-from PyQt6.QtGui import QContextMenuEvent, QFont
+from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QContextMenuEvent, QFont, QKeyEvent
 from PyQt6.QtWidgets import QFileDialog, QGraphicsRectItem, QMenu, QMessageBox, QWidget
 from pyqtgraph.exporters import ImageExporter
 
@@ -27,6 +27,7 @@ from convlab.gui.plots import register_view
 from convlab.gui.svg_export import QtSvgExporter
 from convlab.gui.theme import theme_manager
 
+from .layout import focus_frame
 from .live import LiveFigure
 from .model import MnistState
 from .plotting import (
@@ -221,9 +222,12 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
             layout.layout.setColumnStretchFactor(c, 1)
         self.setToolTip(
             "Each detector's kernel (values in the cells) beside its response; "
-            "hover a pixel to see the sum that makes it. Right-click: export as SVG or PNG"
+            "hover a pixel (or use the arrow keys) to see the sum that makes it. "
+            "Right-click: export as SVG or PNG"
         )
         self._restyle_frames()
+        self.pixel: tuple[int, int] | None = None  # the response pixel explained now
+        focus_frame(self, "Detector figure: arrow keys move the explained pixel")
         self.scene().sigMouseMoved.connect(self._on_mouse)
         live.changed.connect(self.set_figure)
         model.events.display.connect(self._on_display_changed)
@@ -275,6 +279,8 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
     def restyle_texts(self) -> None:
         """Rewrite the kernels' cell values, titles and frames in the current look and size."""
         self._restyle_frames()
+        self.pixel: tuple[int, int] | None = None  # the response pixel explained now
+        focus_frame(self, "Detector figure: arrow keys move the explained pixel")
         if self.figure is not None:
             for plots, kernel in zip(self.detectors, self.figure.kernels, strict=True):
                 plots.set_kernel(kernel)
@@ -361,8 +367,28 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
                 return
         self.show_pixel(-1, -1)
 
+    def keyPressEvent(self, event: QKeyEvent | None) -> None:
+        """Arrow keys move the explained pixel (Shift: 5 at a time), Escape hides the mark."""
+        if event is None or self.figure is None:
+            return
+        key = event.key()
+        step = 5 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
+        moves = {Qt.Key.Key_Left: (0, -step), Qt.Key.Key_Right: (0, step),
+                 Qt.Key.Key_Up: (-step, 0), Qt.Key.Key_Down: (step, 0)}
+        if key in moves and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            out_h, out_w = self.figure.responses.shape[1:]
+            r, c = self.pixel if self.pixel is not None else (out_h // 2 - moves[key][0],
+                                                               out_w // 2 - moves[key][1])
+            dr, dc = moves[key]
+            self.show_pixel(min(max(r + dr, 0), out_h - 1), min(max(c + dc, 0), out_w - 1))
+        elif key == Qt.Key.Key_Escape and self.pixel is not None:
+            self.show_pixel(-1, -1)
+        else:
+            super().keyPressEvent(event)
+
     def show_pixel(self, r: int, c: int) -> None:
         """Outline response pixel ``(r, c)`` and the kernel's window on the digit."""
+        self.pixel = (r, c) if r >= 0 else None
         for plots in self.detectors:
             plots.mark(r, c)
         visible = r >= 0 and self.figure is not None

@@ -106,10 +106,28 @@ class Inspector(QScrollArea):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumHeight(120)
         self.setAccessibleName("How the hovered pixel is computed")
+        # not a focus stop: the figure's arrow keys choose the pixel explained here, and the
+        # figure's accessible description carries the sums (summary())
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def text(self) -> str:
         """The read-out shown (rich text)."""
         return self._label.text()
+
+    def summary(self) -> str:
+        """The sums of the pixel explained, in one plain line (for screen readers)."""
+        if self._pixel is None or self._figure is None:
+            return ""
+        r, c = self._pixel
+        fig = self._figure
+        if not (r < fig.responses.shape[1] and c < fig.responses.shape[2]):
+            return ""
+        sums = "; ".join(
+            f"{name} {float(fig.responses[i, r, c]):.3f}, "
+            f"{'above' if fig.masks[i, r, c] else 'not above'} {fig.level:g}"
+            for i, name in enumerate(fig.names)
+        )
+        return f"Output pixel row {r}, column {c}: {sums}"
 
     def label(self) -> QLabel:
         """The label holding the read-out (for tests and the accessibility walk)."""

@@ -88,6 +88,7 @@ class MnistPanel(LabPanel):
         self.thumbnails = ThumbnailStrip(self.selection)
         self.stats_tab = LazyPage(self._build_statistics_page)
         self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Figure or statistics")
         self._lay_out()
         self._wire()
         self.data_box.search_copies()
@@ -150,6 +151,9 @@ class MnistPanel(LabPanel):
         self.live.changed.connect(self.inspector.set_figure)
         self.inspector.set_figure(self.live.figure)  # hovering works before the first change
         self.figure_view.hovered.connect(self.inspector.show_pixel)
+        self.figure_view.hovered.connect(
+            lambda _r, _c: self.figure_view.setAccessibleDescription(self.inspector.summary())
+        )
         self.data_box.loaded.connect(self.selection.use_dataset)
         self.data_box.message.connect(self.status_message)
         self.statistics.message.connect(self.status_message)

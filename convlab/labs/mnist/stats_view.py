@@ -70,6 +70,7 @@ class StatisticsView(QWidget):
         self.stats: cc.DetectorStats | None = None
         self.grid = pg.GraphicsLayoutWidget()
         register_view(self.grid)
+        self.grid.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to do with keys there
         self.grid.setToolTip(
             "Mean response of each detector over all digits of each class "
             "(red: positive, blue: negative)"
@@ -81,6 +82,7 @@ class StatisticsView(QWidget):
         self.bars_plot = make_plot(
             "Pixels above threshold", "digit class", "% of response pixels", legend=True
         )
+        self.bars_plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.bars: list[pg.BarGraphItem] = []
         self._build_bars(names)
         self.summary = QLabel()
@@ -183,6 +185,7 @@ class StatisticsPage(QWidget):
         for key, text in STATS_SPLITS.items():
             self.split_combo.addItem(text, key)
         self.split_combo.setToolTip("Which digits to summarize")
+        self.split_combo.setAccessibleName("Digits to summarize")
         self.compute_button = button(
             "Compute",
             "Convolve every digit with the four kernels and summarize per class, "
@@ -194,6 +197,7 @@ class StatisticsPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFormat("%p %")
+        self.progress.setAccessibleName("Statistics progress")
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
