@@ -454,3 +454,16 @@ def test_the_canvas_is_reachable_and_draws_with_the_keyboard(panel, qtbot):
     qtbot.keyClick(canvas, Qt.Key.Key_Delete)
     assert np.array(panel.model.drawing)[13, 20] == 0.0
     qtbot.waitUntil(lambda: np.array_equal(panel.figure.digit, np.array(panel.model.drawing)))
+
+
+def test_statistics_images_are_framed_and_weight_boxes_fit_their_text(panel, qtbot):
+    page = panel.statistics_page()
+    assert all(img.border is not None for row in page.view.images for img in row)
+    theme_manager().set_scale(1.6)
+    try:
+        qtbot.wait(20)
+        box = panel.kernel_editor.cells[0][0]
+        box.setValue(-99.0)
+        assert box.maximumWidth() >= box.fontMetrics().horizontalAdvance("-99.00") + 12
+    finally:
+        theme_manager().set_scale(1.0)

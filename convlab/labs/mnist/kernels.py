@@ -101,6 +101,14 @@ class KernelEditor(QWidget):
         box.valueChanged.connect(lambda v, r=r, c=c: self._on_cell(r, c, v))
         return box
 
+    def restyle(self) -> None:
+        """Weight boxes wide enough for "-99.00" at the current text size (presentation mode)."""
+        width = self.fontMetrics().horizontalAdvance("-99.00") + 12
+        for row in self.cells:
+            for box in row:
+                box.setMinimumWidth(min(40, width))
+                box.setMaximumWidth(max(64, width))
+
     def _lay_out(self) -> None:
         grid = QGridLayout()
         grid.setSpacing(2)

@@ -146,6 +146,7 @@ class MnistPanel(LabPanel):
         self.follow_theme(self.figure_view.restyle_texts)
         self.follow_theme(self.data_box.restyle)
         self.follow_theme(self.inspector.restyle)
+        self.follow_theme(lambda: QTimer.singleShot(0, self.kernel_editor.restyle))
         # after the new font has reached the widgets (their size hints follow it then)
         self.follow_theme(lambda: QTimer.singleShot(0, self._fit_sides))
         self.live.changed.connect(self.inspector.set_figure)

@@ -30,7 +30,7 @@ from convlab.gui.theme import series_color, theme_manager
 
 from .layout import button
 from .model import STATS_SPLITS, MnistState
-from .plotting import DIVERGING, diverging_lut, image_plot
+from .plotting import DIVERGING, diverging_lut, frame, image_plot
 from .stats import StatisticsRun
 
 __all__ = ["StatisticsPage", "StatisticsView", "summary_html"]
@@ -146,6 +146,9 @@ class StatisticsView(QWidget):
             label.setText(label.text, color=fg)
         for j, bar in enumerate(self.bars):
             bar.setOpts(brush=series_color(j), pen=pg.mkPen(None))
+        for row in self.images:
+            for img in row:
+                frame(img)  # a white (zero) mean map still shows its edge
 
     def set_stats(self, stats: cc.DetectorStats) -> None:
         """Show ``stats``: mean-response maps, bars, summary."""
