@@ -308,6 +308,12 @@ def test_the_lab_fits_a_1024_wide_screen_and_kernel_values_show_only_where_they_
         panel.resize(1024, 450)
         qtbot.wait(20)
         view = panel.figure_view
+        # nothing of the figure is cut: its last column ends inside the view
+        right = max(d.response_plot.sceneBoundingRect().right() for d in view.detectors)
+        assert right <= view.width()
+        # the side panels scroll rather than squeeze their content
+        for side in (panel.left_scroll, panel.right_scroll):
+            assert side.widget().width() >= side.widget().minimumSizeHint().width()
         for d in view.detectors:
             shown = [t for t in d.texts if t.isVisible()]
             cell = 1 / d.kernel_plot.getViewBox().viewPixelSize()[0]

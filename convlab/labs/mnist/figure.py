@@ -48,6 +48,7 @@ __all__ = ["EXPORT_FORMATS", "DetectorFigureView", "digit_offset", "mask_overlay
 EXPORT_FORMATS = {".svg": "SVG drawing (*.svg)", ".png": "PNG image (*.png)"}
 #: The widest response title the grid makes room for (wider ones may overlap a neighbour).
 _TITLE_TEMPLATE = "0000 px > 0.00"
+_COMPACT_TEMPLATE = "0000 px"  # the titles of a narrow figure (the threshold is in its box)
 
 
 def mask_overlay(digit: NDArray, mask: NDArray, top: int, left: int) -> NDArray:
@@ -104,6 +105,7 @@ class _DetectorPlots:
         self.pixel_box.setVisible(False)
         self.response_plot.addItem(self.pixel_box)
         self.reserve = 0.0
+        self.compact = False  # short titles ("36 px"), for a narrow figure
         self.restyle()
 
     def restyle(self) -> None:
@@ -111,8 +113,10 @@ class _DetectorPlots:
         frame(self.kernel_image)
         frame(self.response_image)
         self.pixel_box.setPen(mark_pen())
-        self.reserve = max(title_width(_TITLE_TEMPLATE), title_width(self.name))
-        set_title(self.kernel_plot, self.name, self.reserve)
+        template = _COMPACT_TEMPLATE if self.compact else _TITLE_TEMPLATE
+        scaled = not self.compact
+        self.reserve = max(title_width(template, scaled), title_width(self.name, scaled))
+        set_title(self.kernel_plot, self.name, self.reserve, scaled)
 
     def set_kernel(self, kernel: NDArray) -> None:
         """Show ``kernel`` (n, n) with its weights written in the cells."""
@@ -172,8 +176,10 @@ class _DetectorPlots:
         if display == "response":
             title = "response"
         else:
-            title = f"{int(figure.masks[i].sum())} px > {figure.level:g}"
-        set_title(self.response_plot, title, self.reserve)
+            title = f"{int(figure.masks[i].sum())} px"
+            if not self.compact:
+                title += f" > {figure.level:g}"
+        set_title(self.response_plot, title, self.reserve, not self.compact)
 
     def mark(self, r: int, c: int) -> None:
         """Outline response pixel ``(r, c)``; ``r < 0`` hides the outline."""
@@ -272,9 +278,20 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
         # a resize while pyqtgraph builds the view, or while the window is torn down
         if not hasattr(self, "detectors") or sip.isdeleted(self.ci.layout):
             return
+        compact = self.width() < self.wide_enough()
+        if compact != self.detectors[0].compact:
+            for plots in self.detectors:
+                plots.compact = compact
+                plots.restyle()
+            self.update_responses()
         self.ci.layout.activate()
         for plots in self.detectors:
             plots.fit_texts()
+
+    def wide_enough(self) -> float:
+        """The width (pixels) under which the figure writes short titles ("36 px")."""
+        widest = max(title_width(_TITLE_TEMPLATE), *(title_width(n) for n in cc.LINE_DETECTORS))
+        return 4 * (widest + 8) + 40  # four columns, and the colour bar
 
     def restyle_texts(self) -> None:
         """Rewrite the kernels' cell values, titles and frames in the current look and size."""

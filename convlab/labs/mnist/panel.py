@@ -61,6 +61,10 @@ from .thumbnails import ThumbnailStrip
 __all__ = ["MnistPanel", "MnistState"]
 
 FIGURE_TAB_WIDTH = 640
+#: Narrowest figure the side panels leave when the window is small: they scroll sideways
+#: first (each down to SIDE_MIN_WIDTH).
+FIGURE_MIN_WIDTH = 420
+SIDE_MIN_WIDTH = 300
 
 
 class MnistPanel(LabPanel):
@@ -121,7 +125,7 @@ class MnistPanel(LabPanel):
         rl.addWidget(self.notebook_code)
         rl.addStretch(1)
         self.left_scroll, self.right_scroll = _side_scroll(left), _side_scroll(right)
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(self.left_scroll)
         splitter.addWidget(self.tabs)
         splitter.addWidget(self.right_scroll)
@@ -133,9 +137,35 @@ class MnistPanel(LabPanel):
         outer.addWidget(splitter)
 
     def _fit_sides(self) -> None:
-        """Side panels as wide as their content at the current text size (presentation mode)."""
-        for scroll in (self.left_scroll, self.right_scroll):
+        """Side panels as wide as their content at the current text size (presentation
+        mode), as long as the figure keeps FIGURE_MIN_WIDTH; narrower ones scroll sideways."""
+        sides = (self.left_scroll, self.right_scroll)
+        for scroll in sides:
             _fit_width(scroll)
+        total = self.splitter.width()
+        if total <= 0:
+            return
+        want = [_content_width(scroll) for scroll in sides]
+        room = max(total - FIGURE_MIN_WIDTH, 0)
+        if sum(want) > room:  # squeeze both sides alike, down to their minimum
+            over = sum(want) - room
+            want = [max(scroll.minimumWidth(), w - over // 2) for scroll, w in zip(sides, want,
+                                                                                  strict=True)]
+        self.splitter.setSizes([want[0], max(total - sum(want), 0), want[1]])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # a smaller window: the sides give way first; a larger one: they get their room back
+        squeezed = any(s.width() < _content_width(s) for s in (self.left_scroll,
+                                                                self.right_scroll))
+        if self.splitter.sizes()[1] < FIGURE_MIN_WIDTH or squeezed:
+            QTimer.singleShot(0, self._fit_sides)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_fitted", False):
+            self._fitted = True
+            QTimer.singleShot(0, self._fit_sides)
 
     def _build_statistics_page(self) -> StatisticsPage:
         page = StatisticsPage(self.model, self.statistics)
@@ -238,15 +268,22 @@ def _side_scroll(side: QWidget) -> QScrollArea:
     scroll = QScrollArea()
     scroll.setWidget(side)
     scroll.setWidgetResizable(True)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its controls take the focus, not the area
     _fit_width(scroll)
     return scroll
 
 
+def _content_width(scroll: QScrollArea) -> int:
+    """The width ``scroll`` needs to show its side panel whole (with a vertical scroll bar)."""
+    bar = scroll.verticalScrollBar().sizeHint().width()
+    return scroll.widget().minimumSizeHint().width() + bar + 4
+
+
 def _fit_width(scroll: QScrollArea) -> None:
+    """The scroll area's minimum: its content's, up to SIDE_MIN_WIDTH (then it scrolls sideways)."""
     side = scroll.widget()
     side.layout().activate()
-    scroll.setMinimumWidth(side.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
-                           + 4)
+    side.setMinimumWidth(side.minimumSizeHint().width())  # scroll rather than squeeze
+    scroll.setMinimumWidth(min(_content_width(scroll), SIDE_MIN_WIDTH))

@@ -48,26 +48,30 @@ def image_plot(layout: pg.GraphicsLayout, row: int, col: int, title: str, **kw) 
 TITLE_POINTS = 11.5  # the figure's titles, before the presentation scale
 
 
-def _title_font() -> QFont:
+def _title_points(scaled: bool) -> float:
+    return round(TITLE_POINTS * (theme_manager().scale if scaled else 1.0))
+
+
+def title_width(text: str, scaled: bool = True) -> float:
+    """Width in pixels of ``text`` written as a figure title (at the presentation scale,
+    unless ``scaled`` is false)."""
     font = QFont()
-    font.setPointSizeF(round(TITLE_POINTS * theme_manager().scale))
-    return font
+    font.setPointSizeF(_title_points(scaled))
+    return QFontMetricsF(font).horizontalAdvance(text)
 
 
-def title_width(text: str) -> float:
-    """Width in pixels of ``text`` written as a figure title at the current scale."""
-    return QFontMetricsF(_title_font()).horizontalAdvance(text)
-
-
-def set_title(plot: pg.PlotItem, title: str, reserve: float | None = None) -> None:
+def set_title(plot: pg.PlotItem, title: str, reserve: float | None = None,
+              scaled: bool = True) -> None:
     """Change a styled plot's title (kept when the theme changes).
 
     ``reserve``: the width (pixels) the title claims in the layout whatever its
     text, so a grid of plots does not shift when titles change width.
+    ``scaled=False`` writes it at the normal size even in presentation mode
+    (a figure too narrow for the larger text).
     """
     plot.setProperty("convlab_title", title)
     mgr = theme_manager()
-    plot.setTitle(title, color=mgr.theme.foreground, size=f"{TITLE_POINTS * mgr.scale:.0f}pt")
+    plot.setTitle(title, color=mgr.theme.foreground, size=f"{_title_points(scaled):.0f}pt")
     if reserve is not None:
         label = plot.titleLabel
         label.setMinimumWidth(reserve)
