@@ -106,6 +106,7 @@ class _DetectorPlots:
         self.response_plot.addItem(self.pixel_box)
         self.reserve = 0.0
         self.compact = False  # short titles ("36 px"), for a narrow figure
+        self.base_font = QFont()  # the cell values' font before fitting them to the cells
         self.restyle()
 
     def restyle(self) -> None:
@@ -125,6 +126,7 @@ class _DetectorPlots:
         n = kernel.shape[0]
         font = QFont()
         font.setPointSizeF(max(6.0, 13.0 - 1.2 * n) * theme_manager().scale)
+        self.base_font = font
         while len(self.texts) < n * n:
             text = pg.TextItem("", anchor=(0.5, 0.5), color="k")
             self.kernel_plot.addItem(text)
@@ -147,12 +149,27 @@ class _DetectorPlots:
         self.fit_texts()
 
     def fit_texts(self) -> bool:
-        """Show the cell values only if each fits in its cell as drawn now; True if shown."""
+        """Fit the cell values to their cells as drawn now: a smaller font if needed (down
+        to 6 pt), hidden if even that does not fit; True if shown."""
         cells = self._cells()
         view_per_pixel = self.kernel_plot.getViewBox().viewPixelSize()[0]
         cell = 1.0 / view_per_pixel if view_per_pixel > 0 else 0.0  # one kernel cell, in px
-        fits = bool(cells) and all(t.textItem.boundingRect().width() <= 0.95 * cell
-                                   for t in cells)
+        if not cells or cell <= 0:
+            return False
+        font = QFont(self.base_font)
+
+        def widest() -> float:  # the widest value as drawn (with its text margins)
+            for t in cells:
+                t.setFont(font)
+            return max(t.textItem.boundingRect().width() for t in cells)
+
+        width = widest()
+        margin = 2 * cells[0].textItem.document().documentMargin()
+        if width > 0.9 * cell and width > margin:
+            ratio = max(0.9 * cell - margin, 0.0) / (width - margin)
+            font.setPointSizeF(max(6.0, font.pointSizeF() * ratio))
+            width = widest()
+        fits = width <= 0.95 * cell
         for t in cells:
             t.setVisible(fits)
         return fits
