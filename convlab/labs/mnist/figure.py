@@ -5,8 +5,8 @@
 response, or mask over the digit) and reports the response pixel under the
 mouse. All image items are created once and updated with ``setImage``; each is
 framed, so an all-white mask shows on a white figure. Titles claim a fixed width,
-so the grid stays put when they change. Right-click (or File → Export Data) saves
-the figure as SVG (:class:`convlab.gui.svg_export.QtSvgExporter`) or PNG.
+so the grid stays put when they change. Right-click (or the Menu key when the figure
+has the focus) saves it as SVG (:class:`convlab.gui.svg_export.QtSvgExporter`) or PNG.
 """
 
 from __future__ import annotations

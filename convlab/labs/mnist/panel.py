@@ -45,7 +45,7 @@ from .browser import DigitBrowser
 from .data import DataSourceBox
 from .detectors import DetectorControls, use_notebook_settings
 from .drawing import DrawingBox
-from .figure import EXPORT_FORMATS, DetectorFigureView
+from .figure import DetectorFigureView
 from .inspector import Inspector
 from .kernels import KernelEditor
 from .layout import group
@@ -209,11 +209,7 @@ class MnistPanel(LabPanel):
     # -- LabPanel API --------------------------------------------------------
     def data_exports(self) -> list[DataExport]:
         return [DataExport("Responses and masks as NumPy .npz…", "NumPy arrays (*.npz)",
-                           "convlab-detectors.npz", self.save_npz),
-                DataExport("Figure as SVG…", EXPORT_FORMATS[".svg"], "convlab-detectors.svg",
-                           self.figure_view.export),
-                DataExport("Figure as PNG…", EXPORT_FORMATS[".png"], "convlab-detectors.png",
-                           self.figure_view.export)]
+                           "convlab-detectors.npz", self.save_npz)]
 
     def save_npz(self, path: Path) -> None:
         """Save the current digit, kernels, responses and masks (see ``save_detector_npz``)."""
