@@ -134,28 +134,81 @@ def plot(results: dict, plt) -> None:
     return _header("Signals & Kernels", summary) + body + _MAIN
 
 
+def _mnist_source_name(source: str) -> str:
+    """The last part of a data-source path (a folder or a .npz name), never the full path."""
+    import pathlib
+
+    return pathlib.PurePath(source.replace("\\", "/")).name or "mnist"
+
+
+def _data_source_code(source: str | None) -> str:
+    """``DATA_SOURCE = …`` and ``data_source()`` for a script that loads MNIST like the lab.
+
+    A data folder is named by its last part only (the full path would reveal the user's
+    folders when the script is shared); the script looks for it next to itself, and
+    says how to point it elsewhere.
+    """
+    if source is None:
+        declaration = "DATA_SOURCE = None  # None: the sample bundled with ConvLab"
+    else:
+        declaration = (
+            "# The lab read the digits from a folder (or Keras .npz) called "
+            f"{_mnist_source_name(source)!r};\n"
+            "# its full path is not written here, so the script can be shared. Put that folder\n"
+            "# next to this script, or set DATA_SOURCE to where the four MNIST files are\n"
+            "# (None: the sample bundled with ConvLab).\n"
+            f"DATA_SOURCE = {_mnist_source_name(source)!r}"
+        )
+    return declaration + '''
+
+
+def data_source():
+    """DATA_SOURCE as load_mnist takes it: a relative path is taken from this script's folder."""
+    if DATA_SOURCE is None:
+        return None
+    path = Path(DATA_SOURCE).expanduser()
+    if not path.is_absolute():
+        path = Path(__file__).resolve().parent / path
+    if not path.exists():
+        raise SystemExit(f"No MNIST at {path}: set DATA_SOURCE at the top of this script to "
+                         "the folder with the four MNIST files (or None for the bundled sample).")
+    return str(path)
+'''
+
+
 def mnist_script(state: dict[str, Any]) -> str:
-    """Script for the MNIST Detectors lab: the same digit, kernels, responses and masks."""
+    """Script for the MNIST Detectors lab: the same digit, kernels, responses and masks.
+
+    The figure is drawn in the notebook's layout, as the lab shows it: two
+    kernel | response pairs a row, then the digit. A data folder is named
+    by its last part only (the full path would reveal the user's folders when
+    the script is shared); the script looks for it next to itself, and says
+    how to point it elsewhere.
+    """
     import convlab.core as cc
 
     names = list(cc.LINE_DETECTORS)
     kernels = dict(zip(names, state["kernels"], strict=True))
+    source_code = _data_source_code(state["data_source"])
     if state["digit_source"] == "drawing":
         digit_code = f"    return np.array({_literal(state['drawing'])})  # your drawing, in [0, 1]"
         where = "a digit drawn in the lab"
     else:
-        source = state["data_source"]
         digit_code = (
-            f"    data = cc.load_mnist({source!r})  # None: the sample bundled with ConvLab\n"
+            "    data = cc.load_mnist(data_source())\n"
             f"    images, labels = data.split({state['split']!r})\n"
             f"    return images[{int(state['index'])}]"
         )
         where = f"{state['split']} digit #{int(state['index'])}"
-    body = f'''KERNELS = {{
+    body = f'''from pathlib import Path
+
+KERNELS = {{
 {"".join(f"    {name!r}: np.array({_literal(k)}),{chr(10)}" for name, k in kernels.items())}}}
 LEVEL = {float(state["threshold"])!r}
 MODE = {state["mode"]!r}
 FLIP = {bool(state["flip"])!r}  # True: convolution (scipy.signal.convolve2d); False: correlation
+DISPLAY = {state["display"]!r}  # what the response images show: "mask", "response" or "overlay"
+{source_code}
 
 
 def digit() -> np.ndarray:
@@ -178,16 +231,54 @@ def report(results: dict) -> None:
         print(f"{{name:>12}}: {{int(np.sum(mask))}} pixels > {{LEVEL}}")
 
 
+def response_image(results: dict, j: int) -> tuple:
+    """What response image j shows (as DISPLAY says): (array, imshow options), and its title."""
+    mask = np.array(results["masks"][j], dtype=bool)
+    if DISPLAY == "response":
+        response = np.array(results["responses"][j])
+        bound = float(np.abs(np.array(results["responses"])).max()) or 1.0
+        return response, {{"cmap": "coolwarm", "vmin": -bound, "vmax": bound}}, "response"
+    title = f"{{int(mask.sum())}} px > {{LEVEL:g}}"
+    if DISPLAY == "overlay":  # the digit in grey, the mask in orange, as the lab draws it
+        kh, kw = np.array(KERNELS[results["names"][j]]).shape
+        grey = np.zeros(mask.shape)
+        top, left = cc.conv2d_padding(kh, MODE, FLIP)[0], cc.conv2d_padding(kw, MODE, FLIP)[0]
+        if FLIP:
+            top, left = top - kh // 2, left - kw // 2
+        else:
+            top, left = top - (kh - 1) // 2, left - (kw - 1) // 2
+        d = np.array(results["digit"])
+        r0, c0 = max(0, top), max(0, left)
+        r1, c1 = min(mask.shape[0], top + d.shape[0]), min(mask.shape[1], left + d.shape[1])
+        grey[r0:r1, c0:c1] = d[r0 - top : r1 - top, c0 - left : c1 - left]
+        rgb = np.repeat(grey[..., None] * 150 / 255, 3, axis=2)
+        rgb[mask] = (1.0, 140 / 255, 0.0)
+        return rgb, {{}}, title
+    return mask.astype(float), {{"cmap": "gray", "vmin": 0, "vmax": 1}}, title
+
+
 def plot(results: dict, plt) -> None:
-    n = len(results["names"])
-    fig, axes = plt.subplots(3, n, figsize=(2.6 * n, 7), constrained_layout=True)
-    for j, name in enumerate(results["names"]):
-        axes[0, j].imshow(KERNELS[name], cmap="coolwarm")
-        axes[0, j].set_title(name)
-        axes[1, j].imshow(results["masks"][j], cmap="gray")
-        axes[1, j].set_title(f"response > {{LEVEL}}")
-        axes[2, j].imshow(results["digit"], cmap="gray")
-    for ax in axes.ravel():
+    """The notebook's figure, as the lab lays it out: two kernel | response pairs a row,
+    then the digit."""
+    names = results["names"]
+    rows = (len(names) + 1) // 2
+    fig = plt.figure(figsize=(9, 2.6 * (rows + 1)), constrained_layout=True)
+    grid = fig.add_gridspec(rows + 1, 4)
+    for j, name in enumerate(names):
+        r, c = divmod(j, 2)
+        kernel = np.array(KERNELS[name])
+        bound = float(np.abs(kernel).max()) or 1.0
+        ax = fig.add_subplot(grid[r, 2 * c])
+        ax.imshow(kernel, cmap="coolwarm", vmin=-bound, vmax=bound)
+        ax.set_title(name)
+        image, options, title = response_image(results, j)
+        ax = fig.add_subplot(grid[r, 2 * c + 1])
+        ax.imshow(image, **options)
+        ax.set_title(title)
+    ax = fig.add_subplot(grid[rows, 1:3])
+    ax.imshow(results["digit"], cmap="gray", vmin=0, vmax=1)
+    ax.set_title("digit")
+    for ax in fig.axes:
         ax.set_xticks([])
         ax.set_yticks([])
 '''
@@ -314,16 +405,18 @@ def cnn_script(state: dict[str, Any]) -> str:
         steps = int(run["trainer"]["step_count"])
         options = {**run["options"], "learning_rate": float(run["initial_learning_rate"])}
         source = _mnist_path(run["data"]["source"])
-    body = f'''ARCHITECTURE = {_literal(spec)}
+    body = f'''from pathlib import Path
+
+ARCHITECTURE = {_literal(spec)}
 OPTIONS = {_literal(options)}  # cc.CNNTrainer's settings; the seed also seeds the weights
 LEARNING_RATE_CHANGES = {_literal(changes)}  # [step, new rate] made during the run
 STEPS = {steps}
-MNIST = {source!r}  # None: the 2,000-digit sample bundled with ConvLab
+{_data_source_code(source)}
 
 
 def compute() -> dict:
     """Build the network, train it STEPS batches with the same seed, evaluate the test set."""
-    data = cc.load_mnist(MNIST)
+    data = cc.load_mnist(data_source())
     net = cc.build_network(ARCHITECTURE, seed=OPTIONS["seed"])
     trainer = cc.CNNTrainer(net, (data.train_images, data.train_labels), **OPTIONS)
     for step, rate in LEARNING_RATE_CHANGES:

@@ -66,14 +66,15 @@ def test_browser_binds_both_ways(qtbot, selection):
     model = selection.model
     browser = DigitBrowser(selection)
     qtbot.addWidget(browser)
-    assert browser.position_spin.value() == 2 and browser.label_label.text() == "label 4"
+    assert browser.position_spin.value() == 3 and browser.label_label.text() == "label 4"
+    assert browser.position_spin.text() == "3 of 1,000"  # counted from 1, for people
     browser.split_combo.setCurrentIndex(browser.split_combo.findData("test"))
     assert model.split == "test" and model.index == 2
-    browser.position_spin.setValue(9)
+    browser.position_spin.setValue(10)
     assert model.index == 9 and browser.position_slider.value() == 9
     model.update({"split": "train", "index": 11})
     assert browser.split_combo.currentData() == "train"
-    assert browser.position_spin.value() == browser.position_slider.value() == 11
+    assert browser.position_spin.value() - 1 == browser.position_slider.value() == 11
     assert browser.label_label.text() == f"label {SAMPLE.train_labels[11]}"
     model.label_filter = 0
     zeros = np.flatnonzero(SAMPLE.train_labels == 0)

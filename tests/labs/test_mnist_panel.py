@@ -228,7 +228,8 @@ def test_label_filter_shows_only_that_label(panel):
     assert len(seen) >= 2
     browser.position_slider.setValue(n_sevens - 1)
     assert panel.model.index == int(np.flatnonzero(labels == 7)[-1])
-    assert browser.position_spin.value() == n_sevens - 1
+    assert browser.position_spin.value() == n_sevens
+    assert browser.position_spin.text() == f"{n_sevens} of {n_sevens}"
     assert browser.label_label.text() == "label 7"
     np.testing.assert_array_equal(panel.figure.digit, SAMPLE.train_images[panel.model.index] / 255)
 
@@ -236,7 +237,7 @@ def test_label_filter_shows_only_that_label(panel):
 def test_browser_split_spin_and_thumbnail_click(panel):
     browser = panel.browser
     browser.split_combo.setCurrentIndex(browser.split_combo.findData("test"))
-    browser.position_spin.setValue(5)
+    browser.position_spin.setValue(6)
     assert panel.model.split == "test" and panel.model.index == 5
     np.testing.assert_array_equal(panel.figure.digit, SAMPLE.test_images[5] / 255)
     assert panel.thumbnails.positions == list(range(15))
@@ -245,7 +246,7 @@ def test_browser_split_spin_and_thumbnail_click(panel):
     assert panel.model.index == last == 14
     assert browser.position_slider.value() == 14
     assert panel.selection.current_label() == int(SAMPLE.test_labels[14])
-    assert browser.index_label.text() == "test digit #14 of 1,000"
+    assert browser.index_label.text() == "test digit 15 of 1,000 (index 14)"
 
 
 def _draw(qtbot, canvas, points):
@@ -387,7 +388,8 @@ def test_bad_folder_shows_error_and_keeps_data(fresh, qtbot, tmp_path):
     box.load_source(tmp_path)
     qtbot.waitUntil(lambda: not fresh.tasks.busy, timeout=5000)
     assert box.error_label.isVisible()
-    assert str(info.value) in box.error_text()
+    assert str(info.value) in box.error_details().replace("\n", "; ")
+    assert box.error_text().startswith("Could not load: ") and "\n" not in box.error_text()
     assert fresh.data.dataset is before
     assert fresh.model.data_source is None
     assert "bundled sample" in box.source_label.text()
@@ -459,7 +461,7 @@ def test_download_runs_in_background_then_loads(fresh, qtbot, tmp_path, monkeypa
     monkeypatch.setattr(cc, "download_mnist", failing_download)
     fresh.data_box.download_button.click()
     qtbot.waitUntil(lambda: fresh.data_box.error_label.isVisible(), timeout=5000)
-    assert "every mirror failed" in fresh.data_box.error_text()
+    assert "every mirror failed" in fresh.data_box.error_details()
     assert fresh.data.size("train") == 50
 
 
@@ -495,7 +497,8 @@ def test_state_round_trip_and_bad_state(panel, qtbot):
 def test_an_index_past_the_split_is_clamped_on_restore(panel):
     panel.set_state({**DEFAULTS, "index": 10**6})
     assert panel.model.index == 999
-    assert panel.browser.index_label.text() == "train digit #999 of 1,000"
+    assert panel.browser.index_label.text() == "train digit 1,000 of 1,000 (index 999)"
+    assert panel.browser.position_spin.text() == "1,000 of 1,000"
 
 
 def test_revision_changes_with_the_state_only(panel):
@@ -569,7 +572,8 @@ def test_theme_switch_keeps_the_figure(panel):
 
 def test_save_npz_writes_the_figure_shown(panel, tmp_path):
     panel.controls.threshold_spin.setValue(0.5)
-    (export,) = panel.data_exports()
+    export = panel.data_exports()[0]
+    assert export.file_filter == "NumPy arrays (*.npz)"
     export.write(tmp_path / "d.npz")
     with np.load(tmp_path / "d.npz") as saved:
         np.testing.assert_array_equal(saved["masks"], panel.figure.masks)

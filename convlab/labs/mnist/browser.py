@@ -2,7 +2,9 @@
 
 :class:`DigitBrowser` drives :class:`~convlab.labs.mnist.selection.DigitSelection`
 and shows the model's ``split``, ``label_filter``, ``index`` and
-``digit_source`` in small per-field slots.
+``digit_source`` in small per-field slots. Positions are counted from 1 for
+people ("1 of 1,000" … "1,000 of 1,000"); the data-set index (from 0, as in
+Python and the notebook's ``X_train[2]``) is shown beside it.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ class DigitBrowser(QGroupBox):
             self.filter_combo.addItem(f"only {c}s", c)
         self.filter_combo.setToolTip("Show only digits with this label")
         self.position_spin = QSpinBox()
-        self.position_spin.setPrefix("#")
-        self.position_spin.setToolTip("Position in the (filtered) list of digits")
+        self.position_spin.setGroupSeparatorShown(True)
+        self.position_spin.setToolTip(
+            "Which digit of the (filtered) list, counted from 1; type a number or use the arrows"
+        )
         self.position_slider = QSlider(Qt.Orientation.Horizontal)
         self.position_slider.setToolTip("Scroll through the digits")
         self.label_label = QLabel()
@@ -57,6 +61,10 @@ class DigitBrowser(QGroupBox):
             self.index_label,
             row(self.prev_button, self.random_button, self.next_button),
         )
+        for widget, text in ((self.split_combo, "Split"), (self.filter_combo, "Label filter"),
+                             (self.position_spin, "Digit number"),
+                             (self.position_slider, "Scroll through the digits")):
+            widget.setAccessibleName(text)
         self._bind()
 
     def _bind(self) -> None:
@@ -67,7 +75,7 @@ class DigitBrowser(QGroupBox):
         self.filter_combo.currentIndexChanged.connect(
             lambda _i: sel.set_label_filter(self.filter_combo.currentData())
         )
-        self.position_spin.valueChanged.connect(sel.go_to_position)
+        self.position_spin.valueChanged.connect(lambda v: sel.go_to_position(v - 1))
         self.position_slider.valueChanged.connect(sel.go_to_position)
         events = sel.model.events
         events.split.connect(self._on_split_changed)
@@ -104,7 +112,7 @@ class DigitBrowser(QGroupBox):
         count = len(self._selection.filtered())
         last = max(count - 1, 0)
         with QSignalBlocker(self.position_spin):
-            self.position_spin.setRange(0, last)
+            self.position_spin.setRange(1 if count else 0, count)
             self.position_spin.setSuffix(f" of {count:,}")
         with QSignalBlocker(self.position_slider):
             self.position_slider.setRange(0, last)
@@ -113,7 +121,7 @@ class DigitBrowser(QGroupBox):
     def _show_position(self) -> None:
         position = self._selection.position()
         with QSignalBlocker(self.position_spin):
-            self.position_spin.setValue(position)
+            self.position_spin.setValue(position + 1 if len(self._selection.filtered()) else 0)
         with QSignalBlocker(self.position_slider):
             self.position_slider.setValue(position)
         self._show_label()
@@ -123,10 +131,12 @@ class DigitBrowser(QGroupBox):
         split, index = sel.model.split, sel.index()
         if sel.model.digit_source == "drawing":
             self.label_label.setText("your drawing")
-            self.index_label.setText(f"(browsing {split} digit #{index:,})")
+            self.index_label.setText(f"(browsing {split} digit {index + 1:,}, index {index:,})")
         elif len(sel.filtered()):
             self.label_label.setText(f"label {sel.current_label()}")
-            self.index_label.setText(f"{split} digit #{index:,} of {sel.data.size(split):,}")
+            self.index_label.setText(
+                f"{split} digit {index + 1:,} of {sel.data.size(split):,} (index {index:,})"
+            )
         else:
             self.label_label.setText("—")
             self.index_label.setText(f"no digit labelled {sel.model.label_filter} in this split")

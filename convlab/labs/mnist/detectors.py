@@ -16,12 +16,14 @@ import convlab.core as cc
 from .layout import button, fill, row
 from .model import DISPLAYS, MAX_THRESHOLD, MnistState, batched, notebook_kernels
 
-__all__ = ["FLIP_CHOICES", "THRESHOLD_RANGE", "THRESHOLD_STEP", "DetectorControls",
+__all__ = ["FLIP_CHOICES", "THRESHOLD_SLIDER_RANGE", "THRESHOLD_STEP", "DetectorControls",
            "use_notebook_settings"]
 
-#: The threshold slider's step and half-range (the box beside it goes to ±MAX_THRESHOLD).
+#: The threshold slider's step and range: linear, where the masks change (responses of the
+#: notebook's kernels on digits in [0, 1] lie within about ±6). The box beside it takes any
+#: threshold from −MAX_THRESHOLD to MAX_THRESHOLD.
 THRESHOLD_STEP = 0.05
-THRESHOLD_RANGE = 10.0
+THRESHOLD_SLIDER_RANGE = (-2.0, 6.0)
 MODE_TIPS = {
     "full": "full: every overlap, output (H+k−1)×(W+k−1) — the notebook's choice",
     "same": "same: output the size of the digit",
@@ -52,14 +54,22 @@ class DetectorControls(QGroupBox):
             "(blue negative, red positive). Mask over digit: where the detector fires on the ink."
         )
         self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
-        steps = round(THRESHOLD_RANGE / THRESHOLD_STEP)
-        self.threshold_slider.setRange(-steps, steps)
-        self.threshold_slider.setToolTip("Threshold: a pixel is on when its response is above it")
+        low, high = THRESHOLD_SLIDER_RANGE
+        self.threshold_slider.setRange(round(low / THRESHOLD_STEP), round(high / THRESHOLD_STEP))
+        self.threshold_slider.setSingleStep(1)
+        self.threshold_slider.setPageStep(round(0.5 / THRESHOLD_STEP))
+        self.threshold_slider.setToolTip(
+            f"Threshold: a pixel is on when its response is above it "
+            f"({low:g} … {high:g} in steps of {THRESHOLD_STEP:g}; type any value in the box)"
+        )
         self.threshold_spin = QDoubleSpinBox()
         self.threshold_spin.setRange(-MAX_THRESHOLD, MAX_THRESHOLD)
         self.threshold_spin.setDecimals(2)
         self.threshold_spin.setSingleStep(THRESHOLD_STEP)
-        self.threshold_spin.setToolTip("Threshold (the notebook uses 1.5)")
+        self.threshold_spin.setToolTip(
+            f"Threshold (the notebook uses 1.5): type any value from {-MAX_THRESHOLD:g} "
+            f"to {MAX_THRESHOLD:g}"
+        )
         self.mode_combo = QComboBox()
         for mode in cc.CONV2D_MODES:
             self.mode_combo.addItem(mode, mode)
@@ -76,6 +86,11 @@ class DetectorControls(QGroupBox):
             "Threshold 1.5, full mode, true convolution, the four line detectors",
             lambda: use_notebook_settings(model),
         )
+        for widget, text in ((self.display_combo, "Show"),
+                             (self.threshold_slider, "Threshold slider"),
+                             (self.threshold_spin, "Threshold"), (self.mode_combo, "Mode"),
+                             (self.flip_combo, "Operation")):
+            widget.setAccessibleName(text)
         form = QFormLayout()
         form.addRow("Show", self.display_combo)
         form.addRow("Threshold", row(self.threshold_slider, self.threshold_spin, stretch=0))
@@ -117,8 +132,12 @@ class DetectorControls(QGroupBox):
     def _on_threshold_changed(self, new: float, _old: float | None) -> None:
         with QSignalBlocker(self.threshold_slider):
             self.threshold_slider.setValue(round(new / THRESHOLD_STEP))
-        with QSignalBlocker(self.threshold_spin):
-            self.threshold_spin.setValue(new)
+        # While the user types "1.5", the box's value is already 1.0 after "1": writing the
+        # value back would reformat the text ("1.00") under the cursor and eat the "." typed
+        # next. So the box is rewritten only when it shows something else.
+        if self.threshold_spin.value() != round(new, self.threshold_spin.decimals()):
+            with QSignalBlocker(self.threshold_spin):
+                self.threshold_spin.setValue(new)
 
     def _on_mode_changed(self, new: str, _old: str | None) -> None:
         with QSignalBlocker(self.mode_combo):

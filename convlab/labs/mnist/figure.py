@@ -3,29 +3,52 @@
 :class:`DetectorFigureView` shows the :class:`~convlab.labs.mnist.live.LiveFigure`'s
 :class:`convlab.core.DetectorFigure` as the model's ``display`` asks (mask, raw
 response, or mask over the digit) and reports the response pixel under the
-mouse. All image items are created once and updated with ``setImage``.
+mouse. All image items are created once and updated with ``setImage``; each is
+framed, so an all-white mask shows on a white figure. Titles claim a fixed width,
+so the grid stays put when they change. Right-click (or the Menu key when the figure
+has the focus) saves it as SVG (:class:`convlab.gui.svg_export.QtSvgExporter`) or PNG.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PyQt6.QtCore import QPointF, QRectF, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QPen
-from PyQt6.QtWidgets import QGraphicsRectItem, QWidget
+from PyQt6 import sip
+from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QContextMenuEvent, QFont, QKeyEvent
+from PyQt6.QtWidgets import QFileDialog, QGraphicsRectItem, QMenu, QMessageBox, QWidget
+from pyqtgraph.exporters import ImageExporter
 
 import convlab.core as cc
 from convlab.gui.plots import register_view
+from convlab.gui.svg_export import QtSvgExporter
 from convlab.gui.theme import theme_manager
 
+from .layout import focus_frame
 from .live import LiveFigure
 from .model import MnistState
-from .plotting import DIVERGING, GREY_LUT, MASK_COLOR, diverging_lut, image_plot, set_title
+from .plotting import (
+    DIVERGING,
+    GREY_LUT,
+    MASK_COLOR,
+    diverging_lut,
+    frame,
+    image_plot,
+    mark_pen,
+    set_title,
+    title_width,
+)
 
-__all__ = ["DetectorFigureView", "digit_offset", "mask_overlay", "padding"]
+__all__ = ["EXPORT_FORMATS", "DetectorFigureView", "digit_offset", "mask_overlay", "padding"]
 
-_HIGHLIGHT = "#FFB000"  # the hovered pixel and the kernel's window on the digit
+#: What the figure can be saved as: suffix → file-dialog filter.
+EXPORT_FORMATS = {".svg": "SVG drawing (*.svg)", ".png": "PNG image (*.png)"}
+#: The widest response title the grid makes room for (wider ones may overlap a neighbour).
+_TITLE_TEMPLATE = "0000 px > 0.00"
+_COMPACT_TEMPLATE = "0000 px"  # the titles of a narrow figure (the threshold is in its box)
 
 
 def mask_overlay(digit: NDArray, mask: NDArray, top: int, left: int) -> NDArray:
@@ -70,6 +93,7 @@ class _DetectorPlots:
 
     def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, name: str) -> None:
         self.kernel_plot = image_plot(layout, row, col, name)
+        self.name = name
         self.kernel_image = pg.ImageItem(axisOrder="row-major")
         self.kernel_image.setLookupTable(diverging_lut())
         self.kernel_plot.addItem(self.kernel_image)
@@ -78,9 +102,22 @@ class _DetectorPlots:
         self.response_image = pg.ImageItem(axisOrder="row-major")
         self.response_plot.addItem(self.response_image)
         self.pixel_box = QGraphicsRectItem()
-        self.pixel_box.setPen(QPen(QColor(_HIGHLIGHT), 0))
         self.pixel_box.setVisible(False)
         self.response_plot.addItem(self.pixel_box)
+        self.reserve = 0.0
+        self.compact = False  # short titles ("36 px"), for a narrow figure
+        self.base_font = QFont()  # the cell values' font before fitting them to the cells
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Frames, mark and reserved title widths in the current look and text scale."""
+        frame(self.kernel_image)
+        frame(self.response_image)
+        self.pixel_box.setPen(mark_pen())
+        template = _COMPACT_TEMPLATE if self.compact else _TITLE_TEMPLATE
+        scaled = not self.compact
+        self.reserve = max(title_width(template, scaled), title_width(self.name, scaled))
+        set_title(self.kernel_plot, self.name, self.reserve, scaled)
 
     def set_kernel(self, kernel: NDArray) -> None:
         """Show ``kernel`` (n, n) with its weights written in the cells."""
@@ -89,6 +126,7 @@ class _DetectorPlots:
         n = kernel.shape[0]
         font = QFont()
         font.setPointSizeF(max(6.0, 13.0 - 1.2 * n) * theme_manager().scale)
+        self.base_font = font
         while len(self.texts) < n * n:
             text = pg.TextItem("", anchor=(0.5, 0.5), color="k")
             self.kernel_plot.addItem(text)
@@ -101,12 +139,43 @@ class _DetectorPlots:
                 text.setFont(font)
                 text.setColor("w" if abs(value) > 0.6 * bound else "k")
                 text.setPos(c + 0.5, r + 0.5)
-                text.setVisible(True)
+                text.setProperty("cell", True)
             else:
+                text.setProperty("cell", False)
                 text.setVisible(False)
         self.kernel_plot.getViewBox().setRange(
             xRange=(0, kernel.shape[1]), yRange=(0, kernel.shape[0]), padding=0.02
         )
+        self.fit_texts()
+
+    def fit_texts(self) -> bool:
+        """Fit the cell values to their cells as drawn now: a smaller font if needed (down
+        to 6 pt), hidden if even that does not fit; True if shown."""
+        cells = self._cells()
+        view_per_pixel = self.kernel_plot.getViewBox().viewPixelSize()[0]
+        cell = 1.0 / view_per_pixel if view_per_pixel > 0 else 0.0  # one kernel cell, in px
+        if not cells or cell <= 0:
+            return False
+        font = QFont(self.base_font)
+
+        def widest() -> float:  # the widest value as drawn (with its text margins)
+            for t in cells:
+                t.setFont(font)
+            return max(t.textItem.boundingRect().width() for t in cells)
+
+        width = widest()
+        margin = 2 * cells[0].textItem.document().documentMargin()
+        if width > 0.9 * cell and width > margin:
+            ratio = max(0.9 * cell - margin, 0.0) / (width - margin)
+            font.setPointSizeF(max(6.0, font.pointSizeF() * ratio))
+            width = widest()
+        fits = width <= 0.95 * cell
+        for t in cells:
+            t.setVisible(fits)
+        return fits
+
+    def _cells(self) -> list[pg.TextItem]:
+        return [t for t in self.texts if t.property("cell")]
 
     def set_response(self, figure: cc.DetectorFigure, i: int, display: str, bound: float) -> None:
         """Show detector ``i``'s mask, response (levels ±``bound``) or mask over the digit."""
@@ -124,8 +193,10 @@ class _DetectorPlots:
         if display == "response":
             title = "response"
         else:
-            title = f"{int(figure.masks[i].sum())} px > {figure.level:g}"
-        set_title(self.response_plot, title)
+            title = f"{int(figure.masks[i].sum())} px"
+            if not self.compact:
+                title += f" > {figure.level:g}"
+        set_title(self.response_plot, title, self.reserve, not self.compact)
 
     def mark(self, r: int, c: int) -> None:
         """Outline response pixel ``(r, c)``; ``r < 0`` hides the outline."""
@@ -166,7 +237,6 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
         self.digit_image.setLookupTable(GREY_LUT)
         self.digit_plot.addItem(self.digit_image)
         self.window_box = QGraphicsRectItem()
-        self.window_box.setPen(QPen(QColor(_HIGHLIGHT), 0))
         self.window_box.setVisible(False)
         self.digit_plot.addItem(self.window_box)
         for r in range(rows + 1):
@@ -175,8 +245,12 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
             layout.layout.setColumnStretchFactor(c, 1)
         self.setToolTip(
             "Each detector's kernel (values in the cells) beside its response; "
-            "hover a pixel to see the sum that makes it"
+            "hover a pixel (or use the arrow keys) to see the sum that makes it. "
+            "Right-click: export as SVG or PNG"
         )
+        self._restyle_frames()
+        self.pixel: tuple[int, int] | None = None  # the response pixel explained now
+        focus_frame(self, "Detector figure: arrow keys move the explained pixel")
         self.scene().sigMouseMoved.connect(self._on_mouse)
         live.changed.connect(self.set_figure)
         model.events.display.connect(self._on_display_changed)
@@ -210,8 +284,37 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
         for i, plots in enumerate(self.detectors):
             plots.set_response(fig, i, self.display, bound)
 
+    def _restyle_frames(self) -> None:
+        for plots in self.detectors:
+            plots.restyle()
+        frame(self.digit_image)
+        self.window_box.setPen(mark_pen())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # a resize while pyqtgraph builds the view, or while the window is torn down
+        if not hasattr(self, "detectors") or sip.isdeleted(self.ci.layout):
+            return
+        compact = self.width() < self.wide_enough()
+        if compact != self.detectors[0].compact:
+            for plots in self.detectors:
+                plots.compact = compact
+                plots.restyle()
+            self.update_responses()
+        self.ci.layout.activate()
+        for plots in self.detectors:
+            plots.fit_texts()
+
+    def wide_enough(self) -> float:
+        """The width (pixels) under which the figure writes short titles ("36 px")."""
+        widest = max(title_width(_TITLE_TEMPLATE), *(title_width(n) for n in cc.LINE_DETECTORS))
+        return 4 * (widest + 8) + 40  # four columns, and the colour bar
+
     def restyle_texts(self) -> None:
-        """Rewrite the kernels' cell values in the current theme's text size."""
+        """Rewrite the kernels' cell values, titles and frames in the current look and size."""
+        self._restyle_frames()
+        self.pixel: tuple[int, int] | None = None  # the response pixel explained now
+        focus_frame(self, "Detector figure: arrow keys move the explained pixel")
         if self.figure is not None:
             for plots, kernel in zip(self.detectors, self.figure.kernels, strict=True):
                 plots.set_kernel(kernel)
@@ -229,6 +332,46 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
         """The text written in cell ``(row, col)`` of kernel ``i``."""
         n = self.figure.kernels.shape[1]
         return self.detectors[i].texts[row * n + col].textItem.toPlainText()
+
+    # -- export ----------------------------------------------------------------
+    def export(self, path: str | Path) -> None:
+        """Save the figure as drawn now: SVG (by Qt) or PNG, by ``path``'s suffix.
+
+        ``ValueError`` for another suffix; ``OSError`` if the file cannot be written.
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".svg":
+            QtSvgExporter(self.ci).export(str(path))
+        elif suffix == ".png":
+            if not ImageExporter(self.ci).export(str(path)):
+                raise OSError(f"could not write {path}")
+        else:
+            raise ValueError(f"export as .svg or .png, not {path.suffix or 'no suffix'!r}")
+
+    def export_dialog(self, suffix: str) -> None:
+        """Ask for a file name, then :meth:`export` (a failure is shown, not raised)."""
+        start = str(Path.home() / f"convlab-detectors{suffix}")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the figure", start,
+                                              EXPORT_FORMATS[suffix])
+        if path:
+            if not path.lower().endswith(suffix):
+                path += suffix
+            try:
+                self.export(path)
+            except OSError as exc:
+                QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")
+
+    def context_menu(self) -> QMenu:
+        """The right-click menu: export as SVG or PNG."""
+        menu = QMenu(self)
+        menu.addAction("Export figure as SVG…", lambda: self.export_dialog(".svg"))
+        menu.addAction("Export figure as PNG…", lambda: self.export_dialog(".png"))
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent | None) -> None:
+        if event is not None:
+            self.context_menu().exec(event.globalPos())
 
     # -- hover ---------------------------------------------------------------
     def _on_mouse(self, pos: QPointF) -> None:
@@ -258,8 +401,28 @@ class DetectorFigureView(pg.GraphicsLayoutWidget):
                 return
         self.show_pixel(-1, -1)
 
+    def keyPressEvent(self, event: QKeyEvent | None) -> None:
+        """Arrow keys move the explained pixel (Shift: 5 at a time), Escape hides the mark."""
+        if event is None or self.figure is None:
+            return
+        key = event.key()
+        step = 5 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
+        moves = {Qt.Key.Key_Left: (0, -step), Qt.Key.Key_Right: (0, step),
+                 Qt.Key.Key_Up: (-step, 0), Qt.Key.Key_Down: (step, 0)}
+        if key in moves and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            out_h, out_w = self.figure.responses.shape[1:]
+            r, c = self.pixel if self.pixel is not None else (out_h // 2 - moves[key][0],
+                                                               out_w // 2 - moves[key][1])
+            dr, dc = moves[key]
+            self.show_pixel(min(max(r + dr, 0), out_h - 1), min(max(c + dc, 0), out_w - 1))
+        elif key == Qt.Key.Key_Escape and self.pixel is not None:
+            self.show_pixel(-1, -1)
+        else:
+            super().keyPressEvent(event)
+
     def show_pixel(self, r: int, c: int) -> None:
         """Outline response pixel ``(r, c)`` and the kernel's window on the digit."""
+        self.pixel = (r, c) if r >= 0 else None
         for plots in self.detectors:
             plots.mark(r, c)
         visible = r >= 0 and self.figure is not None

@@ -76,6 +76,9 @@ class KernelEditor(QWidget):
         )
         self.cells = [[self._cell(r, c) for c in range(MAX_KERNEL_SIZE)]
                       for r in range(MAX_KERNEL_SIZE)]
+        for widget, text in ((self.which, "Detector to edit"), (self.size, "Kernel size"),
+                             (self.preset, "Preset kernel")):
+            widget.setAccessibleName(text)
         self._lay_out()
         self.which.currentIndexChanged.connect(lambda _i: self._show())
         self.size.valueChanged.connect(self._on_size)
@@ -94,8 +97,17 @@ class KernelEditor(QWidget):
         box.setMinimumWidth(40)
         box.setMaximumWidth(64)
         box.setToolTip(f"Weight in row {r + 1}, column {c + 1} (scroll or type)")
+        box.setAccessibleName(f"Kernel weight, row {r + 1}, column {c + 1}")
         box.valueChanged.connect(lambda v, r=r, c=c: self._on_cell(r, c, v))
         return box
+
+    def restyle(self) -> None:
+        """Weight boxes wide enough for "-99.00" at the current text size (presentation mode)."""
+        width = self.fontMetrics().horizontalAdvance("-99.00") + 12
+        for row in self.cells:
+            for box in row:
+                box.setMinimumWidth(min(40, width))
+                box.setMaximumWidth(max(64, width))
 
     def _lay_out(self) -> None:
         grid = QGridLayout()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -13,7 +14,11 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["button", "fill", "group", "row"]
+__all__ = ["button", "fill", "focus_frame", "group", "name", "row"]
+
+#: A 2-pixel frame in the palette's highlight colour while the view has the keyboard focus.
+_FOCUS_FRAME = ("QGraphicsView {{ border: 2px solid transparent; }}"
+                "QGraphicsView:focus {{ border: 2px solid palette(highlight); }}")
 
 
 def fill(box: QWidget, *widgets_or_layouts: QWidget | QLayout) -> QVBoxLayout:
@@ -52,3 +57,16 @@ def button(
     button.setToolTip(tip + (f" ({shortcut})" if shortcut else ""))
     button.clicked.connect(lambda _checked=False: slot())
     return button
+
+
+def focus_frame(view: QWidget, accessible_name: str) -> None:
+    """Let ``view`` (a graphics view with keys of its own) take the focus and show it."""
+    view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    view.setStyleSheet(_FOCUS_FRAME.format())
+    view.setAccessibleName(accessible_name)
+
+
+def name(widget: QWidget, accessible_name: str) -> QWidget:
+    """Give ``widget`` the name a screen reader announces; returns it."""
+    widget.setAccessibleName(accessible_name)
+    return widget

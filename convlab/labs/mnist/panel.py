@@ -15,7 +15,8 @@ part binds to the model (:class:`~.model.MnistState`) on its own:
 * :mod:`.data`, :mod:`.browser`, :mod:`.drawing`, :mod:`.detectors`,
   :mod:`.kernels` — the control boxes;
 * :mod:`.figure`, :mod:`.inspector`, :mod:`.thumbnails`, :mod:`.stats_view` — the views
-  (the statistics tab is built when first shown).
+  (the statistics tab is built when first shown);
+* :mod:`.notebook_code` — the notebook's code beside ConvLab's, in a window of its own.
 """
 
 from __future__ import annotations
@@ -24,8 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import (
+    QFrame,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 import convlab.core as cc
 from convlab.exports import save_detector_npz
@@ -43,6 +52,7 @@ from .layout import group
 from .lazy import LazyPage
 from .live import LiveFigure
 from .model import MnistState
+from .notebook_code import NotebookCodeButton
 from .selection import DigitSelection
 from .stats import StatisticsRun
 from .stats_view import StatisticsPage
@@ -51,6 +61,10 @@ from .thumbnails import ThumbnailStrip
 __all__ = ["MnistPanel", "MnistState"]
 
 FIGURE_TAB_WIDTH = 640
+#: Narrowest figure the side panels leave when the window is small: they scroll sideways
+#: first (each down to SIDE_MIN_WIDTH).
+FIGURE_MIN_WIDTH = 420
+SIDE_MIN_WIDTH = 300
 
 
 class MnistPanel(LabPanel):
@@ -59,6 +73,8 @@ class MnistPanel(LabPanel):
     def __init__(self, parent: QWidget | None = None, data: DigitData | None = None) -> None:
         """``data``: the digits to work on (default: the application's, shared by the labs)."""
         super().__init__(parent)
+        # take the height the window offers (not share it with the strip above the lab)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.model = MnistState()
         self.data = shared_digits() if data is None else data
         self.selection = DigitSelection(self.model, self.data)
@@ -70,11 +86,13 @@ class MnistPanel(LabPanel):
         self.drawing = DrawingBox(self.selection)
         self.controls = DetectorControls(self.model)
         self.kernel_editor = KernelEditor(self.model)
+        self.notebook_code = NotebookCodeButton(self.model)
         self.figure_view = DetectorFigureView(self.model, self.live)
         self.inspector = Inspector()
         self.thumbnails = ThumbnailStrip(self.selection)
         self.stats_tab = LazyPage(self._build_statistics_page)
         self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Figure or statistics")
         self._lay_out()
         self._wire()
         self.data_box.search_copies()
@@ -84,8 +102,9 @@ class MnistPanel(LabPanel):
         figure_tab = QSplitter(Qt.Orientation.Vertical)
         figure_tab.addWidget(self.figure_view)
         figure_tab.addWidget(self.inspector)
-        figure_tab.setStretchFactor(0, 4)
-        figure_tab.setStretchFactor(1, 1)
+        figure_tab.setStretchFactor(0, 3)
+        figure_tab.setStretchFactor(1, 2)
+        figure_tab.setSizes([700, 300])  # the read-out shows a 3×3 sum without scrolling
         figure_page = QWidget()
         fl = QVBoxLayout(figure_page)
         fl.setContentsMargins(0, 0, 0, 0)
@@ -103,17 +122,50 @@ class MnistPanel(LabPanel):
         rl = QVBoxLayout(right)
         rl.addWidget(self.controls)
         rl.addWidget(group("Kernels", self.kernel_editor))
+        rl.addWidget(self.notebook_code)
         rl.addStretch(1)
-        splitter = QSplitter()
-        splitter.addWidget(_side_scroll(left))
+        self.left_scroll, self.right_scroll = _side_scroll(left), _side_scroll(right)
+        self.splitter = splitter = QSplitter()
+        splitter.addWidget(self.left_scroll)
         splitter.addWidget(self.tabs)
-        splitter.addWidget(_side_scroll(right))
+        splitter.addWidget(self.right_scroll)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([splitter.widget(0).minimumWidth(), FIGURE_TAB_WIDTH,
                            splitter.widget(2).minimumWidth()])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addWidget(splitter)
+
+    def _fit_sides(self) -> None:
+        """Side panels as wide as their content at the current text size (presentation
+        mode), as long as the figure keeps FIGURE_MIN_WIDTH; narrower ones scroll sideways."""
+        sides = (self.left_scroll, self.right_scroll)
+        for scroll in sides:
+            _fit_width(scroll)
+        total = self.splitter.width()
+        if total <= 0:
+            return
+        want = [_content_width(scroll) for scroll in sides]
+        room = max(total - FIGURE_MIN_WIDTH, 0)
+        if sum(want) > room:  # squeeze both sides alike, down to their minimum
+            over = sum(want) - room
+            want = [max(scroll.minimumWidth(), w - over // 2) for scroll, w in zip(sides, want,
+                                                                                  strict=True)]
+        self.splitter.setSizes([want[0], max(total - sum(want), 0), want[1]])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # a smaller window: the sides give way first; a larger one: they get their room back
+        squeezed = any(s.width() < _content_width(s) for s in (self.left_scroll,
+                                                                self.right_scroll))
+        if self.splitter.sizes()[1] < FIGURE_MIN_WIDTH or squeezed:
+            QTimer.singleShot(0, self._fit_sides)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_fitted", False):
+            self._fitted = True
+            QTimer.singleShot(0, self._fit_sides)
 
     def _build_statistics_page(self) -> StatisticsPage:
         page = StatisticsPage(self.model, self.statistics)
@@ -122,8 +174,17 @@ class MnistPanel(LabPanel):
 
     def _wire(self) -> None:
         self.follow_theme(self.figure_view.restyle_texts)
+        self.follow_theme(self.data_box.restyle)
+        self.follow_theme(self.inspector.restyle)
+        self.follow_theme(lambda: QTimer.singleShot(0, self.kernel_editor.restyle))
+        # after the new font has reached the widgets (their size hints follow it then)
+        self.follow_theme(lambda: QTimer.singleShot(0, self._fit_sides))
         self.live.changed.connect(self.inspector.set_figure)
+        self.inspector.set_figure(self.live.figure)  # hovering works before the first change
         self.figure_view.hovered.connect(self.inspector.show_pixel)
+        self.figure_view.hovered.connect(
+            lambda _r, _c: self.figure_view.setAccessibleDescription(self.inspector.summary())
+        )
         self.data_box.loaded.connect(self.selection.use_dataset)
         self.data_box.message.connect(self.status_message)
         self.statistics.message.connect(self.status_message)
@@ -203,7 +264,22 @@ def _side_scroll(side: QWidget) -> QScrollArea:
     scroll = QScrollArea()
     scroll.setWidget(side)
     scroll.setWidgetResizable(True)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setMinimumWidth(side.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
-                           + 4)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its controls take the focus, not the area
+    _fit_width(scroll)
     return scroll
+
+
+def _content_width(scroll: QScrollArea) -> int:
+    """The width ``scroll`` needs to show its side panel whole (with a vertical scroll bar)."""
+    bar = scroll.verticalScrollBar().sizeHint().width()
+    return scroll.widget().minimumSizeHint().width() + bar + 4
+
+
+def _fit_width(scroll: QScrollArea) -> None:
+    """The scroll area's minimum: its content's, up to SIDE_MIN_WIDTH (then it scrolls sideways)."""
+    side = scroll.widget()
+    side.layout().activate()
+    side.setMinimumWidth(side.minimumSizeHint().width())  # scroll rather than squeeze
+    scroll.setMinimumWidth(min(_content_width(scroll), SIDE_MIN_WIDTH))

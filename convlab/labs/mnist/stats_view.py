@@ -30,7 +30,7 @@ from convlab.gui.theme import series_color, theme_manager
 
 from .layout import button
 from .model import STATS_SPLITS, MnistState
-from .plotting import DIVERGING, diverging_lut, image_plot
+from .plotting import DIVERGING, diverging_lut, frame, image_plot
 from .stats import StatisticsRun
 
 __all__ = ["StatisticsPage", "StatisticsView", "summary_html"]
@@ -70,6 +70,7 @@ class StatisticsView(QWidget):
         self.stats: cc.DetectorStats | None = None
         self.grid = pg.GraphicsLayoutWidget()
         register_view(self.grid)
+        self.grid.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to do with keys there
         self.grid.setToolTip(
             "Mean response of each detector over all digits of each class "
             "(red: positive, blue: negative)"
@@ -81,6 +82,7 @@ class StatisticsView(QWidget):
         self.bars_plot = make_plot(
             "Pixels above threshold", "digit class", "% of response pixels", legend=True
         )
+        self.bars_plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.bars: list[pg.BarGraphItem] = []
         self._build_bars(names)
         self.summary = QLabel()
@@ -144,6 +146,9 @@ class StatisticsView(QWidget):
             label.setText(label.text, color=fg)
         for j, bar in enumerate(self.bars):
             bar.setOpts(brush=series_color(j), pen=pg.mkPen(None))
+        for row in self.images:
+            for img in row:
+                frame(img)  # a white (zero) mean map still shows its edge
 
     def set_stats(self, stats: cc.DetectorStats) -> None:
         """Show ``stats``: mean-response maps, bars, summary."""
@@ -183,6 +188,7 @@ class StatisticsPage(QWidget):
         for key, text in STATS_SPLITS.items():
             self.split_combo.addItem(text, key)
         self.split_combo.setToolTip("Which digits to summarize")
+        self.split_combo.setAccessibleName("Digits to summarize")
         self.compute_button = button(
             "Compute",
             "Convolve every digit with the four kernels and summarize per class, "
@@ -194,6 +200,7 @@ class StatisticsPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFormat("%p %")
+        self.progress.setAccessibleName("Statistics progress")
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)

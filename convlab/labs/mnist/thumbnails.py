@@ -1,15 +1,18 @@
-"""The strip of neighbouring digits under the figure; click one to show it."""
+"""The strip of neighbouring digits under the figure; click one (or use the arrow keys) to
+show it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QKeyEvent
 from PyQt6.QtWidgets import QWidget
 
 from convlab.gui.plots import register_view
 
+from .layout import focus_frame
 from .model import DIGIT_SIDE
 from .selection import DigitSelection
 
@@ -49,7 +52,9 @@ class ThumbnailStrip(pg.GraphicsLayoutWidget):
         self._plot.addItem(self.image)
         self.setFixedHeight(74)
         self.ci.setContentsMargins(2, 2, 2, 2)
-        self.setToolTip("Neighbouring digits (with the current filter); click one to show it")
+        self.setToolTip("Neighbouring digits (with the current filter); click one to show it, "
+                        "or use the arrow keys, Home and End")
+        focus_frame(self, "Neighbouring digits: arrow keys show the previous or next")
         self.scene().sigMouseClicked.connect(self._on_click)
         self.clicked.connect(selection.go_to_position)
         events = selection.model.events
@@ -87,6 +92,20 @@ class ThumbnailStrip(pg.GraphicsLayoutWidget):
 
     def _on_browse_changed(self, *_args: object) -> None:
         self.show_neighbours()
+
+    def keyPressEvent(self, event: QKeyEvent | None) -> None:
+        """Left / Right: the previous / next digit; Home / End: the first / last."""
+        if event is None:
+            return
+        sel = self._selection
+        actions = {Qt.Key.Key_Left: sel.previous, Qt.Key.Key_Right: sel.next,
+                   Qt.Key.Key_Home: lambda: sel.go_to_position(0),
+                   Qt.Key.Key_End: lambda: sel.go_to_position(len(sel.filtered()) - 1)}
+        action = actions.get(Qt.Key(event.key()))
+        if action is not None and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            action()
+        else:
+            super().keyPressEvent(event)
 
     def _on_click(self, event) -> None:
         p = self._plot.getViewBox().mapSceneToView(event.scenePos())
