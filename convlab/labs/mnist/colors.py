@@ -7,12 +7,10 @@ backgrounds. :func:`contrast_ratio` is the WCAG formula the tests check them wit
 
 from __future__ import annotations
 
-__all__ = ["ABOVE_TEXT", "ERROR_TEXT", "FRAME", "MARK", "contrast_ratio", "lab_color"]
+__all__ = ["ABOVE_TEXT", "FRAME", "MARK", "contrast_ratio", "lab_color"]
 
 #: A sum above the threshold in the hover read-out (light look, dark look).
 ABOVE_TEXT = ("#A34400", "#FFB26B")
-#: A failed load or download in the Data box.
-ERROR_TEXT = ("#B3261E", "#FF8A80")
 #: The outline of the hovered pixel and of the kernel's window on the digit: a mid-tone
 #: orange, ≥ 3:1 against white (an all-white mask), black ink-free pixels and both backgrounds.
 MARK = ("#D55E00", "#D55E00")

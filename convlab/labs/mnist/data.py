@@ -29,11 +29,10 @@ from PyQt6.QtWidgets import (
 import convlab
 import convlab.core as cc
 from convlab.gui.digits import DigitData
-from convlab.gui.theme import theme_manager
+from convlab.gui.theme import mark_error_text
 from convlab.gui.worker import Task, TaskRunner
 from convlab.paths import user_cache_dir
 
-from .colors import ERROR_TEXT, lab_color
 from .layout import button, fill, row
 
 __all__ = ["DOWNLOAD_FAILED", "DataSourceBox", "failure_line"]
@@ -137,7 +136,7 @@ class DataSourceBox(QGroupBox):
             self.progress,
         )
         data.changed.connect(self._on_data_changed)
-        self.restyle()
+        mark_error_text(self.error_label)  # the look's error colour, ≥ 4.5:1 on the window
         self._show_source()
 
     # -- actions -------------------------------------------------------------
@@ -231,11 +230,6 @@ class DataSourceBox(QGroupBox):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.show()
         return box
-
-    def restyle(self) -> None:
-        """Colour the failure line for the current look (≥ 4.5:1 against the window)."""
-        color = lab_color(ERROR_TEXT, theme_manager().theme.dark)
-        self.error_label.setStyleSheet(f"color: {color};")
 
     # -- task callbacks ----------------------------------------------------------
     def _on_loaded(self, dataset: cc.MnistDataset, source: str | Path | None,

@@ -174,7 +174,6 @@ class MnistPanel(LabPanel):
 
     def _wire(self) -> None:
         self.follow_theme(self.figure_view.restyle_texts)
-        self.follow_theme(self.data_box.restyle)
         self.follow_theme(self.inspector.restyle)
         self.follow_theme(lambda: QTimer.singleShot(0, self.kernel_editor.restyle))
         # after the new font has reached the widgets (their size hints follow it then)

@@ -15,7 +15,7 @@ from PyQt6.QtCore import QSignalBlocker, Qt
 from PyQt6.QtWidgets import QCheckBox, QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from convlab.gui.plots import make_plot
-from convlab.gui.theme import ERROR_COLOR, series_color
+from convlab.gui.theme import mark_error_text, series_color
 
 from .axes import IndexAxis, cache_axes
 from .model import (
@@ -72,7 +72,7 @@ class BatchEditor(QGroupBox):
         layout.addWidget(self.edit)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
+        mark_error_text(self.error_label)
         self.error_label.setVisible(False)
         layout.addWidget(self.error_label)
 

@@ -24,7 +24,7 @@ from PyQt6.QtWidgets import (
 )
 
 import convlab.core as cc
-from convlab.gui.theme import ERROR_COLOR
+from convlab.gui.theme import mark_error_text
 from convlab.gui.widgets import ArrayEdit, format_array
 
 from .model import SignalsState, check_kernel, check_signal, fmt
@@ -53,7 +53,7 @@ class _ErrorLine(QLabel):
         super().__init__()
         self._edit = edit
         self.setWordWrap(True)
-        self.setStyleSheet(f"color: {ERROR_COLOR};")
+        mark_error_text(self)
         self.setVisible(False)
         edit.check.describe = _describe
         edit.textEdited.connect(self.follow)  # after the field checked its text

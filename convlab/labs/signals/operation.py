@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import (
 )
 
 import convlab.core as cc
-from convlab.gui.theme import ERROR_COLOR
+from convlab.gui.theme import mark_error_text
 
 from .model import MAX_DILATION, MAX_STRIDE, SignalsState
 from .widgets import RangeSpinBox
@@ -110,7 +110,7 @@ class OperationForm(QGroupBox):
         form.addRow("Padding", self.padding_combo)
         self.range_note = QLabel()  # what a spin box refused ("Stride s takes 1 to 16 …")
         self.range_note.setWordWrap(True)
-        self.range_note.setStyleSheet(f"color: {ERROR_COLOR};")
+        mark_error_text(self.range_note)
         self.range_note.setVisible(False)
         form.addRow(self.range_note)
         for spin in (self.stride_spin, self.dilation_spin):

@@ -26,7 +26,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from convlab.gui.theme import ERROR_COLOR
+from convlab.gui.theme import mark_error_text
 
 from .model import SignalsState, SignalsView, fmt
 
@@ -75,7 +75,7 @@ class StepThrough(QGroupBox):
         col.addWidget(self.length_label)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
+        mark_error_text(self.error_label)
         col.addWidget(self.error_label)
 
         self.play_timer.timeout.connect(self._advance)
