@@ -1,4 +1,4 @@
-"""The notebook's wrong gradients as a lesson: hand-computed values and a Trainer that follows them."""
+"""The notebook's wrong gradients as a lesson: hand-computed values, a Trainer that follows them."""
 
 import numpy as np
 import pytest
@@ -40,14 +40,14 @@ def test_chain_rule_is_the_exact_gradient_by_hand():
 
 
 def test_unknown_formula_is_refused_by_name():
-    with pytest.raises(ValueError, match="gradient formula.*chain_rule"):
+    with pytest.raises(ValueError, match=r"gradient formula.*chain_rule"):
         cc.formula_gradient(X, Y, [0.0, 0.0], formula="backprop")
     with pytest.raises(ValueError, match="gradient formula"):
         cc.Trainer(split(), gradient="nope")
 
 
 def test_notebook_gradient_on_seed_0_is_the_issue_constant():
-    (x, y), _ = cc.updown_dataset(seed=0)
+    (x, _y), _ = cc.updown_dataset(seed=0)
     g = cc.notebook_gradient(x, 2)
     np.testing.assert_allclose(g, [x[:-1].mean(), x[1:].mean()], rtol=0, atol=0)
     np.testing.assert_allclose(g, [0.178, 0.116], atol=1e-3)
