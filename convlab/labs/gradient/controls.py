@@ -22,6 +22,7 @@ from typing import Any
 
 from PyQt6.QtCore import QSignalBlocker, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -31,6 +32,7 @@ from PyQt6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QPushButton,
+    QRadioButton,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
@@ -40,6 +42,7 @@ from PyQt6.QtWidgets import (
 from convlab.gui.widgets import ArrayEdit
 
 from .model import (
+    GRADIENT_LABELS,
     MAX_BATCH,
     MAX_LENGTH,
     MAX_NOISE,
@@ -224,6 +227,22 @@ class ModelBox(_SettingsBox):
         self.batch_spin = _spin(0, MAX_BATCH, s.batch_size,
                                 "Signals per step: full batch uses all training signals; "
                                 "mini-batches walk through a shuffled epoch", "full batch")
+        # radio buttons, not a combo: the three formulas side by side are the lesson
+        self.gradient_buttons = QButtonGroup(self)
+        gradient_column = QVBoxLayout()
+        gradient_column.setSpacing(2)
+        for i, (name, label) in enumerate(GRADIENT_LABELS.items()):
+            button = QRadioButton(label)
+            button.setProperty("formula", name)
+            button.setChecked(name == s.gradient)
+            button.setToolTip(
+                "The formula each step follows. The notebook's lambdas, read as written — "
+                "(t.X[0][:-1]).mean(), (t.X[0][1:]).mean() — drop the chain rule (no (p − y) "
+                "factor) and average signals (rows) instead of window positions (columns): a "
+                "constant, so the weights walk off in a straight line. 'No chain rule, "
+                "columns fixed' keeps only the first mistake. Applies from the next step.")
+            self.gradient_buttons.addButton(button, i)
+            gradient_column.addWidget(button)
         self._form = form = QFormLayout(self)
         form.addRow("Taps", self.taps_spin)
         form.addRow("", self.bias_check)
@@ -234,6 +253,7 @@ class ModelBox(_SettingsBox):
         form.addRow("Adam β₁", self.beta1_spin)
         form.addRow("Adam β₂", self.beta2_spin)
         form.addRow("Batch size", self.batch_spin)
+        form.addRow("Gradient", gradient_column)
         self._on_race_changed(s.race, s.race)
 
         self.taps_spin.valueChanged.connect(partial(self._edit_structure, "taps"))
@@ -245,8 +265,11 @@ class ModelBox(_SettingsBox):
         for widget, name in ((self.momentum_spin, "momentum"), (self.beta1_spin, "beta1"),
                              (self.beta2_spin, "beta2"), (self.batch_spin, "batch_size")):
             widget.valueChanged.connect(partial(self._edit, name))
+        self.gradient_buttons.idToggled.connect(
+            lambda i, on: on and self._edit("gradient", list(GRADIENT_LABELS)[i]))
         self._connect(("length", "taps", "bias", "start", "learning_rates", "optimizer",
-                       "momentum", "beta1", "beta2", "batch_size", "race", "racers"))
+                       "momentum", "beta1", "beta2", "batch_size", "gradient", "race",
+                       "racers"))
 
     def _on_length_changed(self, new: int, _old: int) -> None:
         with QSignalBlocker(self.taps_spin):
@@ -279,6 +302,11 @@ class ModelBox(_SettingsBox):
 
     def _on_batch_size_changed(self, new: int, _old: int) -> None:
         show_value(self.batch_spin, new)
+
+    def _on_gradient_changed(self, new: str, _old: str) -> None:
+        button = self.gradient_buttons.button(list(GRADIENT_LABELS).index(new))
+        with QSignalBlocker(self.gradient_buttons):
+            button.setChecked(True)
 
     def _on_race_changed(self, new: bool, _old: bool) -> None:
         """In a race each contender has its own optimizer and rate."""

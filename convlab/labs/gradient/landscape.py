@@ -51,8 +51,9 @@ class Landscape(QObject):
         self.view.setToolTip(
             "The exact training loss over two parameters (colour: log₁₀ of the loss above its "
             "minimum; white lines: contours a factor √10 apart). Star: least-squares optimum; "
-            "ring: start; dot: current point; pink arrow: −∇L, the direction of steepest "
-            "descent. Click to restart from a point; drag to pan, wheel to zoom.")
+            "ring: start; dot: current point; pink arrow: where the chosen gradient formula "
+            "steps (−∇L, steepest descent, with the chain rule). Click to restart from a "
+            "point; drag to pan, wheel to zoom.")
         self.viewbox = self.plot.getViewBox()
         self.viewbox.setAspectLocked(True)
         self.viewbox.disableAutoRange()
@@ -189,9 +190,9 @@ class Landscape(QObject):
             brush=[pg.mkBrush(series_color(r.color_index)) for r in runs])
 
     def _draw_descent(self, theta: np.ndarray) -> None:
-        """−∇L: the direction of steepest descent, drawn with a fixed on-screen length."""
+        """−g: where the chosen gradient formula steps (steepest descent with the chain rule)."""
         a, b = self._model.slice_axes
-        grad = self._controller.trainer.gradient()
+        grad = self._controller.trainer.direction()
         direction = -np.array([grad[a], grad[b]])
         norm = float(np.hypot(*direction))
         (u0, u1), _ = self.viewbox.viewRange()

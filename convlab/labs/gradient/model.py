@@ -36,6 +36,7 @@ from convlab.core.validation import check_choice
 from convlab.state import LabState, check_bool, check_int, check_number
 
 __all__ = [
+    "GRADIENT_LABELS",
     "MAX_BATCH",
     "MAX_LENGTH",
     "MAX_NOISE",
@@ -43,17 +44,26 @@ __all__ = [
     "MAX_RATE",
     "MAX_REPLAY_STEPS",
     "MAX_SAMPLES",
+    "MAX_STEPS",
+    "MAX_TIMELINE",
     "N_RACERS",
     "OPTIMIZER_LABELS",
+    "RUN_FIELDS",
     "STRUCTURE_FIELDS",
     "GradientLabState",
     "RacerSpec",
     "default_racers",
     "resize_params",
+    "timeline_data",
 ]
 
 #: Optimizer names as the app shows them.
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam"}
+
+#: The gradient formulas (:data:`convlab.core.GRADIENTS`) as the app shows them.
+GRADIENT_LABELS = {"chain_rule": "chain rule (correct)",
+                   "notebook": "the notebook's, as written",
+                   "no_chain_rule": "no chain rule, columns fixed"}
 
 # Ranges the lab offers (the controls use the same limits as the validation).
 MAX_LENGTH = 20  # samples per signal (and so kernel taps)
@@ -63,11 +73,18 @@ MAX_BATCH = 5000
 MAX_RATE = 100.0  # a contender's learning rate
 MAX_PARAM = 1e6  # a start value or a per-parameter learning rate, in magnitude
 MAX_STEPS_PER_FRAME = 1_000_000
-MAX_REPLAY_STEPS = 5_000_000  # a saved run replays in a few seconds at most
+#: The furthest a run goes: training pauses there, so every step count the lab reaches can be
+#: saved and replayed (in the background, with progress and cancel, when it is long).
+MAX_STEPS = 20_000_000
+MAX_REPLAY_STEPS = MAX_STEPS  # the old name
+MAX_TIMELINE = 10_000  # changes of the run settings a timeline records
 N_RACERS = 4  # contenders the race offers (one row each)
 
 #: Fields that define the data set or the model's shape: changing one restarts training.
 STRUCTURE_FIELDS = ("n_samples", "length", "noise", "data_seed", "test_fraction", "taps", "bias")
+#: Fields that may change while a run trains (from its next step): a run's timeline records them.
+RUN_FIELDS = ("learning_rates", "optimizer", "momentum", "beta1", "beta2", "batch_size",
+              "gradient", "racers")
 
 
 @dataclass(frozen=True)
@@ -121,10 +138,14 @@ class GradientLabState(LabState):
     """Every setting of the lab; the defaults reproduce the notebook's experiment.
 
     ``batch_size`` 0 means full batch; ``steps_per_frame`` 0 means "as many as
-    fit in the frame's time budget". ``step`` is the step a saved session
-    replays to (training is deterministic, so it reopens at the same weights);
-    the live step count belongs to the run controller, which the panel's
-    ``get_state`` reads.
+    fit in the frame's time budget"; ``gradient`` is the formula each step
+    follows (:data:`GRADIENT_LABELS`). ``step`` is the step a saved session
+    replays to (training is deterministic, so it reopens at the same weights)
+    and ``timeline`` the run settings at step 0 and every change made while it
+    trained, ``((0, ((field, value), …)), (step, ((field, value),)), …)``
+    (empty in an older session: the replay then uses the fields as they are).
+    The live step count and timeline belong to the run controller, which the
+    panel's ``get_state`` reads.
     """
 
     label: ClassVar[str] = "Gradient Descent"
@@ -143,6 +164,7 @@ class GradientLabState(LabState):
     beta1: float = 0.9
     beta2: float = 0.999
     batch_size: int = 0
+    gradient: str = "chain_rule"
     steps_per_frame: int = 10
     log_loss: bool = True
     log_steps: bool = False
@@ -150,6 +172,7 @@ class GradientLabState(LabState):
     race: bool = False
     racers: tuple[RacerSpec, ...] = field(default_factory=default_racers)
     step: int = 0
+    timeline: tuple[tuple[int, tuple[tuple[str, Any], ...]], ...] = ()
 
     def __post_init__(self) -> None:
         self.validate_all()
@@ -242,6 +265,7 @@ class GradientLabState(LabState):
         for name in ("start", "learning_rates", "slice_axes"):
             data[name] = list(data[name])
         data["racers"] = [dataclasses.asdict(r) for r in self.racers]
+        data["timeline"] = timeline_data(self.timeline)
         return data
 
     # -- checks -----------------------------------------------------------------------------
@@ -325,8 +349,43 @@ class GradientLabState(LabState):
                 raise ValueError(f"bad racer {racer!r}: {exc}") from None
         return tuple(specs)
 
+    def validate_gradient(self, value: Any) -> str:
+        return check_choice(value, "gradient", tuple(GRADIENT_LABELS))
+
     def validate_step(self, value: Any) -> int:
-        return check_int(value, "step", 0, MAX_REPLAY_STEPS)
+        return check_int(value, "step", 0, MAX_STEPS)
+
+    def validate_timeline(self, value: Any) -> tuple[tuple[int, tuple[tuple[str, Any], ...]], ...]:
+        """``[{"step": 0, "set": {every run field}}, {"step": s, "set": {field: value}}, …]``."""
+        entries = _sequence(value, "timeline")
+        if len(entries) > MAX_TIMELINE + 1:
+            raise ValueError(f"timeline must hold at most {MAX_TIMELINE + 1:,} entries, "
+                             f"got {len(entries):,}")
+        checked = []
+        last = 0
+        for i, entry in enumerate(entries):
+            if isinstance(entry, (list, tuple)) and len(entry) == 2:
+                entry = {"step": entry[0], "set": dict(entry[1])}
+            if not isinstance(entry, Mapping) or set(entry) != {"step", "set"} \
+                    or not isinstance(entry["set"], Mapping):
+                raise ValueError(f"timeline entry {i} must be {{step, set}}, got {entry!r}")
+            step = check_int(entry["step"], f"timeline entry {i}'s step", last, MAX_STEPS)
+            if i == 0 and step != 0:
+                raise ValueError("the timeline must start at step 0")
+            names = set(entry["set"])
+            unknown = sorted(str(n) for n in names - set(RUN_FIELDS))
+            if unknown:
+                raise ValueError(f"timeline entry {i} sets {', '.join(unknown)}: only "
+                                 f"{', '.join(RUN_FIELDS)} change during a run")
+            if i == 0 and names != set(RUN_FIELDS):
+                raise ValueError(f"the timeline's first entry must set {', '.join(RUN_FIELDS)}")
+            if i and not names:
+                raise ValueError(f"timeline entry {i} sets nothing")
+            items = tuple((name, getattr(type(self), f"validate_{name}")(self, entry["set"][name]))
+                          for name in RUN_FIELDS if name in names)
+            checked.append((step, items))
+            last = step
+        return tuple(checked)
 
     def validate_all(self) -> None:
         """The checks that involve several fields (``ValueError`` naming them)."""
@@ -347,6 +406,32 @@ class GradientLabState(LabState):
                              f"{max(n, 2)}, got {list(self.slice_axes)}")
         if n < 2 and tuple(self.slice_axes) != (0, 1):
             raise ValueError("with one parameter the landscape axes (slice_axes) are [0, 1]")
+        if self.timeline:
+            self._check_timeline(n, names)
+
+    def _check_timeline(self, n: int, names: str) -> None:
+        """The timeline ends by the saved step, fits the model, and ends at the saved settings."""
+        if self.timeline[-1][0] > self.step:
+            raise ValueError(f"the timeline goes to step {self.timeline[-1][0]:,}, past the "
+                             f"saved step {self.step:,}")
+        settings: dict[str, Any] = {}
+        for _step, items in self.timeline:
+            settings.update(items)
+            if len(settings["learning_rates"]) != n:
+                raise ValueError(f"the timeline's learning_rates must list {n} numbers ({names})")
+        differ = [name for name in RUN_FIELDS if settings[name] != getattr(self, name)]
+        if differ:
+            raise ValueError(f"the timeline does not end at the saved {', '.join(differ)}")
+
+
+def timeline_data(entries: Sequence[tuple[int, Sequence[tuple[str, Any]]]]) -> list[dict]:
+    """A timeline as a session holds it: ``[{"step": s, "set": {field: value}}, …]``."""
+    def plain(name: str, value: Any) -> Any:
+        if name == "racers":
+            return [dataclasses.asdict(r) for r in value]
+        return list(value) if isinstance(value, tuple) else value
+    return [{"step": int(step), "set": {name: plain(name, value) for name, value in items}}
+            for step, items in entries]
 
 
 #: The fields in their declared order (events of an update are emitted in this order).

@@ -29,11 +29,11 @@ from convlab.gui.base import DataExport, LabPanel
 from .controls import AxesBox, ControlColumn, DataBox, ModelBox, RaceBox
 from .curves import StepCurves
 from .landscape import Landscape
-from .model import GradientLabState
+from .model import GradientLabState, timeline_data
 from .readouts import GradientBox
 from .runs import RunController
 from .samples import SamplePlots
-from .toolbar import StatusLine, Toolbar
+from .toolbar import ReplayProgress, StatusLine, Toolbar
 
 __all__ = ["GradientPanel"]
 
@@ -57,6 +57,7 @@ class GradientPanel(LabPanel):
                                      self.race_box, self.axes_box))
         self.toolbar = Toolbar(self.model, self.controller)
         self.status = StatusLine(self.controller)
+        self.replay_progress = ReplayProgress(self.controller, self)
         self.landscape = Landscape(self.model, self.controller, self)
         self.curves = StepCurves(self.model, self.controller, self)
         self.samples = SamplePlots(self.model, self.controller, self)
@@ -130,7 +131,9 @@ class GradientPanel(LabPanel):
 
     def get_state(self) -> dict[str, Any]:
         # a diverged run is saved as the step it blew up at, so a replay stops there too
-        return {**self.model.to_dict(), "step": self.controller.saved_step()}
+        # the run's timeline: every change of its settings, so a replay ends where it did
+        return {**self.model.to_dict(), "step": self.controller.saved_step(),
+                "timeline": timeline_data(self.controller.timeline())}
 
     def set_state(self, state: dict[str, Any]) -> None:
         new = GradientLabState.from_dict(state)  # raises ValueError before touching anything

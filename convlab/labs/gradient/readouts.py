@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGroupBox, QLabel, QVBoxLayout
 
 import convlab.core as cc
+from convlab.gui.theme import ERROR_COLOR
 
 from .maths import sgd_curvature
-from .model import GradientLabState
+from .model import GRADIENT_LABELS, GradientLabState
 from .runs import RunController
 
-__all__ = ["GradientBox", "curvature_text", "gradient_html"]
+__all__ = ["MISSING", "GradientBox", "curvature_text", "gradient_html"]
+
+#: What a wrong gradient formula leaves out: one line under the check.
+MISSING = {
+    "notebook": "The notebook's formula misses the chain rule's factor (p − y), so it ignores "
+                "the weights, and it averages signals (rows) instead of window positions.",
+    "no_chain_rule": "Without the chain rule the factor ∂L/∂p = (p − y) is missing: the "
+                     "'gradient' ignores the weights and the error.",
+}
 
 
 def curvature_text(hessian: np.ndarray, learning_rates: tuple[float, ...]) -> str:
@@ -33,8 +44,12 @@ def curvature_text(hessian: np.ndarray, learning_rates: tuple[float, ...]) -> st
     return text
 
 
-def gradient_html(check: cc.GradientCheck, names: list[str]) -> str:
-    """A table of the chain-rule gradient beside finite differences, and a verdict."""
+def gradient_html(check: cc.GradientCheck, names: list[str],
+                  formula: str = "chain_rule") -> str:
+    """A table of the formula's gradient beside finite differences, and a verdict.
+
+    A disagreement is red, with what the formula misses (:data:`MISSING`).
+    """
     rows = "".join(
         f"<tr><td>∂L/∂{n}</td><td align='right'>{a:+.5g}</td>"
         f"<td align='right'>{d:+.5g}</td></tr>"
@@ -46,8 +61,14 @@ def gradient_html(check: cc.GradientCheck, names: list[str]) -> str:
         verdict = "✓ equal within rounding noise (the gradient is nearly 0)"
     else:
         verdict = "✗ they disagree"
-    return ("<table cellspacing='4'><tr><th></th><th>chain rule</th><th>finite diff.</th></tr>"
-            f"{rows}</table>relative error {check.relative_error:.1e}: {verdict}")
+    text = f"relative error {check.relative_error:.1e}: {verdict}"
+    if verdict.startswith("✗"):
+        # wrapped by hand: a word-wrapped label would fight the column's fitted width
+        why = "<br>".join(textwrap.wrap(MISSING.get(formula, ""), 42))
+        text = f"<span style='color:{ERROR_COLOR}'>{text}<br>{why}</span>"
+    head = "chain rule" if formula == "chain_rule" else GRADIENT_LABELS[formula].split(",")[0]
+    return (f"<table cellspacing='4'><tr><th></th><th>{head}</th><th>finite diff.</th></tr>"
+            f"{rows}</table>{text}")
 
 
 class GradientBox(QGroupBox):
@@ -75,14 +96,17 @@ class GradientBox(QGroupBox):
         layout.addWidget(self.gradient_label)
         layout.addWidget(self.curvature_label)
         controller.stepped.connect(self.show_gradient)
+        controller.state_changed.connect(self.show_gradient)
         controller.runs_rebuilt.connect(self.show_curvature)
         model.events.learning_rates.connect(self.show_curvature)
 
     def show_gradient(self) -> None:
         """The chain-rule gradient at the current point beside finite differences."""
         (x, y), _ = self._controller.data
-        check = cc.check_gradient(x, y, self._controller.weights(), self._model.bias)
-        self.gradient_label.setText(gradient_html(check, self._model.names))
+        formula = self._controller.trainer.gradient_formula
+        check = cc.check_gradient(x, y, self._controller.weights(), self._model.bias,
+                                  formula=formula)
+        self.gradient_label.setText(gradient_html(check, self._model.names, formula))
         self.gradient_check = check
 
     def show_curvature(self) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from PyQt6.QtCore import QSignalBlocker, pyqtSignal
+from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QProgressDialog,
     QPushButton,
     QSizePolicy,
     QWidget,
@@ -22,7 +23,7 @@ from convlab.gui.theme import ERROR_COLOR
 from .model import GradientLabState
 from .runs import RunController, divergence_report
 
-__all__ = ["SPEEDS", "StatusLine", "Toolbar"]
+__all__ = ["SPEEDS", "ReplayProgress", "StatusLine", "Toolbar"]
 
 SPEEDS = ((1, "1 step / frame"), (10, "10 steps / frame"), (100, "100 steps / frame"),
           (1000, "1 000 steps / frame"), (10_000, "10 000 steps / frame"),
@@ -167,3 +168,27 @@ class StatusLine(QLabel):
         else:
             self.setText(self._message)
             self.setToolTip(self._message)
+
+
+class ReplayProgress(QProgressDialog):
+    """Progress of a long saved run replaying in the background, with Cancel."""
+
+    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+        super().__init__("Replaying the saved run…", "Cancel", 0, 1000, parent)
+        self._controller = controller
+        self.setWindowTitle("Opening the Gradient Descent run")
+        self.setWindowModality(Qt.WindowModality.WindowModal)  # no edits while it replays
+        self.setMinimumDuration(0)
+        self.setAutoReset(False)
+        self.setAutoClose(False)
+        self.reset()  # hidden until a replay starts
+        controller.replay_progress.connect(self._on_progress)
+        controller.replay_finished.connect(self.reset)
+        self.canceled.connect(controller.cancel_replay)
+
+    def _on_progress(self, fraction: float, text: str) -> None:
+        self.setLabelText(f"Replaying the saved run: {text}" if text.startswith("step")
+                          else text)
+        self.setValue(round(1000 * fraction))
+        if not self.isVisible():
+            self.show()
