@@ -253,6 +253,8 @@ def test_the_live_run_stops_at_the_last_savable_step(qtbot, panel, monkeypatch):
     assert not panel.controller.running
     assert "Stopped at step" in panel.status.message()
     GradientLabState.from_dict({**panel.get_state(), "step": MAX_STEPS})  # within the range
+    assert MAX_STEPS > 5_000_001  # the step the session failed at now reopens
+    GradientLabState.from_dict({"step": 5_000_001})
 
 
 def test_the_script_keeps_the_apps_history(panel, tmp_path):
@@ -274,3 +276,15 @@ def test_readable_refusals_of_racers_and_slice_axes():
     with pytest.raises(ValueError, match=r"slice_axes must be two different parameter "
                                          r"indices.*\[True, False\]"):
         GradientLabState.from_dict({"slice_axes": [True, False]})
+
+
+def test_a_click_beyond_the_savable_range_is_refused_and_the_lab_stays_savable(qtbot, panel):
+    panel.controller.step_once()
+    before = panel.get_state()
+    panel.landscape.restart_at(3e6, 0.0)  # a zoomed-out landscape reaches this far
+    assert panel.get_state() == before and panel.trainer.step_count == 1
+    assert panel.status.message().startswith("Not restarted there: start must be a number")
+    panel.landscape.restart_at(-1e6, 1e6)  # the edge of the range: fine, and it reopens
+    saved = panel.get_state()
+    assert saved["start"] == [-1e6, 1e6]
+    reopen(qtbot, saved).shutdown()

@@ -123,7 +123,7 @@ class Landscape(QObject):
         point[a], point[b] = u, v
         self._clicking = True
         try:
-            self._controller.restart_from(point)
+            self._controller.restart_or_explain(point)
         finally:
             self._clicking = False
 

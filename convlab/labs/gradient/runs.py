@@ -349,6 +349,16 @@ class RunController(QObject):
         self._model.start = start  # the runs start there already: nothing more to do
         self.message.emit(f"Restarted from ({format_array(start)})")
 
+    def restart_or_explain(self, params: ArrayLike) -> bool:
+        """:meth:`restart_from` a point the user picked; a point the lab cannot hold (beyond
+        ±1e6 on a zoomed-out landscape) is refused with a message instead. True if restarted."""
+        try:
+            self.restart_from(params)
+        except ValueError as exc:
+            self.message.emit(f"Not restarted there: {exc}")
+            return False
+        return True
+
     def request_redraw(self) -> None:
         """Ask for a :attr:`stepped` at the end of the frame (e.g. the look changed)."""
         if not self._redraw_timer.isActive() and not self._frame_timer.isActive():
