@@ -288,3 +288,52 @@ def test_a_click_beyond_the_savable_range_is_refused_and_the_lab_stays_savable(q
     saved = panel.get_state()
     assert saved["start"] == [-1e6, 1e6]
     reopen(qtbot, saved).shutdown()
+
+
+# -- the bias lesson, the data set's ranges ---------------------------------------------
+def test_the_bias_lesson_is_on_screen_and_its_action_adds_the_bias(qtbot, panel):
+    panel.resize(1366, 768)
+    panel.show()
+    qtbot.waitExposed(panel)
+    lesson = panel.bias_lesson
+    panel.controller.flush()
+    assert lesson.text.isVisible() and lesson.add_bias_button.isVisible()
+    assert lesson.text.text().startswith("No bias") and "undetermined" in lesson.text.text()
+    # under the accuracy plot, not over it
+    acc = panel.curves.acc_plot
+    assert lesson.mapTo(panel, lesson.rect().topLeft()).y() >= \
+        acc.mapTo(panel, acc.rect().bottomLeft()).y()
+    lesson.add_bias_button.click()
+    assert panel.model.bias and panel.trainer.n_params == 3
+    panel.controller._advance(3000)
+    panel.controller.flush()
+    w1, w2, b = panel.weights()
+    assert not lesson.add_bias_button.isVisible()
+    assert w2 < 0 < w1  # what the lesson says, on seed 0
+    assert f"b = {b:.3g}" in lesson.text.text() and "difference filter" in lesson.text.text()
+    assert f"w₁ − w₂ = {w1 - w2:.3g}" in lesson.text.text()
+
+
+def test_slope_and_intercept_ranges_make_the_data_and_are_saved(qtbot, panel, tmp_path):
+    box = panel.data_box
+    box.slope_spins[1].setValue(3.0)
+    box.intercept_spins[0].setValue(-2.0)
+    assert panel.model.slope_range == (1.0, 3.0)
+    assert panel.model.intercept_range == (-2.0, 0.5)
+    expected = cc.updown_dataset(50, 5, 0.5, 0, 0.2, (1.0, 3.0), (-2.0, 0.5))
+    np.testing.assert_array_equal(panel.controller.data[0][0], expected[0][0])
+    saved = panel.get_state()
+    assert saved["slope_range"] == [1.0, 3.0] and saved["intercept_range"] == [-2.0, 0.5]
+    other = reopen(qtbot, saved)
+    np.testing.assert_array_equal(other.controller.data[0][0], expected[0][0])
+    assert other.data_box.slope_spins[1].value() == 3.0
+    other.shutdown()
+    # an empty range is refused, named, and the box shows the model again
+    box.slope_spins[0].setValue(3.0)
+    assert panel.model.slope_range == (1.0, 3.0) and box.slope_spins[0].value() == 1.0
+    assert "slope_range must be [lo, hi] with 0 < lo < hi" in panel.status.message()
+    # the exported script draws the same data
+    state = {**panel.get_state(), "step": 10}
+    panel.set_state(state)
+    assert "'slope_range': [1.0, 3.0]" in gradient_script(state)
+    assert run_script(state, tmp_path)["runs"][0]["params"] == panel.weights().tolist()

@@ -31,6 +31,7 @@ from PyQt6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -48,6 +49,7 @@ from .model import (
     MAX_NOISE,
     MAX_RATE,
     MAX_SAMPLES,
+    MAX_SLOPE,
     OPTIMIZER_LABELS,
     GradientLabState,
     RacerSpec,
@@ -150,6 +152,16 @@ class DataBox(_SettingsBox):
         self.seed_spin = _spin(0, 2**31 - 1, s.data_seed,
                                "Random seed of the data (and of the mini-batch shuffling): "
                                "the same seed gives the same run")
+        self.slope_spins = (
+            _dspin(0.01, MAX_SLOPE, s.slope_range[0], 0.1, 2,
+                   "Smallest slope |a|: rising lines have a ∈ [lo, hi), falling ones "
+                   "a ∈ [−hi, −lo)"),
+            _dspin(0.02, MAX_SLOPE, s.slope_range[1], 0.1, 2, "Largest slope |a| (excluded)"))
+        self.intercept_spins = (
+            _dspin(-MAX_SLOPE, MAX_SLOPE, s.intercept_range[0], 0.1, 2,
+                   "Smallest intercept: every line starts at b ∈ [lo, hi)"),
+            _dspin(-MAX_SLOPE, MAX_SLOPE, s.intercept_range[1], 0.1, 2,
+                   "Largest intercept b (excluded)"))
         self.new_seed_button = QPushButton("New seed")
         self.new_seed_button.setToolTip("Draw a new data set (a random seed)")
         seed_row = QHBoxLayout()
@@ -160,14 +172,30 @@ class DataBox(_SettingsBox):
         form.addRow("Length", self.length_spin)
         form.addRow("Noise ±", self.noise_spin)
         form.addRow("Test fraction", self.test_spin)
+        for label, spins in (("Slopes |a|", self.slope_spins),
+                             ("Intercepts b", self.intercept_spins)):
+            row = QHBoxLayout()
+            row.addWidget(spins[0], 1)
+            row.addWidget(QLabel("to"))
+            row.addWidget(spins[1], 1)
+            form.addRow(label, row)
         form.addRow("Seed", seed_row)
 
         for widget, name in ((self.samples_spin, "n_samples"), (self.length_spin, "length"),
                              (self.noise_spin, "noise"), (self.test_spin, "test_fraction"),
                              (self.seed_spin, "data_seed")):
             widget.valueChanged.connect(partial(self._edit_structure, name))
+        for name, spins in (("slope_range", self.slope_spins),
+                            ("intercept_range", self.intercept_spins)):
+            for spin in spins:
+                spin.valueChanged.connect(partial(self._edit_range, name, spins))
         self.new_seed_button.clicked.connect(self.new_seed)
-        self._connect(("n_samples", "length", "noise", "test_fraction", "data_seed"))
+        self._connect(("n_samples", "length", "noise", "test_fraction", "data_seed",
+                       "slope_range", "intercept_range"))
+
+    def _edit_range(self, name: str, spins: tuple[QDoubleSpinBox, QDoubleSpinBox],
+                    _value: float) -> None:
+        self._edit_structure(name, (spins[0].value(), spins[1].value()))
 
     def new_seed(self) -> None:
         """A new random data set."""
@@ -187,6 +215,14 @@ class DataBox(_SettingsBox):
 
     def _on_data_seed_changed(self, new: int, _old: int) -> None:
         show_value(self.seed_spin, new)
+
+    def _on_slope_range_changed(self, new: tuple, _old: tuple) -> None:
+        for spin, value in zip(self.slope_spins, new, strict=True):
+            show_value(spin, value)
+
+    def _on_intercept_range_changed(self, new: tuple, _old: tuple) -> None:
+        for spin, value in zip(self.intercept_spins, new, strict=True):
+            show_value(spin, value)
 
 
 class ModelBox(_SettingsBox):

@@ -44,6 +44,7 @@ __all__ = [
     "MAX_RATE",
     "MAX_REPLAY_STEPS",
     "MAX_SAMPLES",
+    "MAX_SLOPE",
     "MAX_STEPS",
     "MAX_TIMELINE",
     "N_RACERS",
@@ -81,7 +82,9 @@ MAX_TIMELINE = 10_000  # changes of the run settings a timeline records
 N_RACERS = 4  # contenders the race offers (one row each)
 
 #: Fields that define the data set or the model's shape: changing one restarts training.
-STRUCTURE_FIELDS = ("n_samples", "length", "noise", "data_seed", "test_fraction", "taps", "bias")
+STRUCTURE_FIELDS = ("n_samples", "length", "noise", "data_seed", "test_fraction",
+                    "slope_range", "intercept_range", "taps", "bias")
+MAX_SLOPE = 100.0  # the slopes' and intercepts' ranges, in magnitude
 #: Fields that may change while a run trains (from its next step): a run's timeline records them.
 RUN_FIELDS = ("learning_rates", "optimizer", "momentum", "beta1", "beta2", "batch_size",
               "gradient", "racers")
@@ -132,6 +135,14 @@ def _numbers(value: Any, name: str, low: float, high: float) -> tuple[float, ...
     return tuple(check_number(v, name, low, high) for v in values)
 
 
+def _pair(value: Any, name: str, low: float, high: float) -> tuple[float, float]:
+    values = _sequence(value, name)
+    if len(values) != 2:
+        raise ValueError(f"{name} must be two numbers [lo, hi], got {value!r}")
+    lo, hi = (check_number(v, name, low, high) for v in values)
+    return lo, hi
+
+
 @evented
 @dataclass
 class GradientLabState(LabState):
@@ -155,6 +166,8 @@ class GradientLabState(LabState):
     noise: float = 0.5
     data_seed: int = 0
     test_fraction: float = 0.2
+    slope_range: tuple[float, float] = (1.0, 2.0)
+    intercept_range: tuple[float, float] = (-0.5, 0.5)
     taps: int = 2
     bias: bool = False
     start: tuple[float, ...] = (0.5, 0.5)
@@ -195,7 +208,8 @@ class GradientLabState(LabState):
     def dataset(self) -> cc.UpDownSplit:
         """The rising/falling data set these settings describe."""
         return cc.updown_dataset(
-            self.n_samples, self.length, self.noise, self.data_seed, self.test_fraction
+            self.n_samples, self.length, self.noise, self.data_seed, self.test_fraction,
+            self.slope_range, self.intercept_range,
         )
 
     # -- changes --------------------------------------------------------------------------
@@ -262,7 +276,7 @@ class GradientLabState(LabState):
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe plain data: lists for the sequences, a dict per contender."""
         data = super().to_dict()
-        for name in ("start", "learning_rates", "slice_axes"):
+        for name in ("start", "learning_rates", "slice_axes", "slope_range", "intercept_range"):
             data[name] = list(data[name])
         data["racers"] = [dataclasses.asdict(r) for r in self.racers]
         data["timeline"] = timeline_data(self.timeline)
@@ -283,6 +297,20 @@ class GradientLabState(LabState):
 
     def validate_test_fraction(self, value: Any) -> float:
         return check_number(value, "test_fraction", 0.05, 0.95)
+
+    def validate_slope_range(self, value: Any) -> tuple[float, float]:
+        """``(lo, hi)``: rising slopes a ∈ [lo, hi), falling ones a ∈ [−hi, −lo)."""
+        pair = _pair(value, "slope_range", 0.0, MAX_SLOPE)
+        if not 0 < pair[0] < pair[1]:
+            raise ValueError(f"slope_range must be [lo, hi] with 0 < lo < hi, got {list(pair)}")
+        return pair
+
+    def validate_intercept_range(self, value: Any) -> tuple[float, float]:
+        """``(lo, hi)``: intercepts b ∈ [lo, hi)."""
+        pair = _pair(value, "intercept_range", -MAX_SLOPE, MAX_SLOPE)
+        if not pair[0] <= pair[1]:
+            raise ValueError(f"intercept_range must be [lo, hi] with lo <= hi, got {list(pair)}")
+        return pair
 
     def validate_taps(self, value: Any) -> int:
         return check_int(value, "taps (kernel size)", 1, MAX_LENGTH)

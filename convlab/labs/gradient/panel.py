@@ -30,7 +30,7 @@ from .controls import AxesBox, ControlColumn, DataBox, ModelBox, RaceBox
 from .curves import StepCurves
 from .landscape import Landscape
 from .model import GradientLabState, timeline_data
-from .readouts import GradientBox
+from .readouts import BiasLesson, GradientBox
 from .runs import RunController
 from .samples import SamplePlots
 from .toolbar import ReplayProgress, StatusLine, Toolbar
@@ -61,6 +61,7 @@ class GradientPanel(LabPanel):
         self.landscape = Landscape(self.model, self.controller, self)
         self.curves = StepCurves(self.model, self.controller, self)
         self.samples = SamplePlots(self.model, self.controller, self)
+        self.bias_lesson = BiasLesson(self.model, self.controller)
         self._lay_out()
         self._wire()
         self.controller.rebuild("")
@@ -77,7 +78,11 @@ class GradientPanel(LabPanel):
         grid.setSpacing(4)
         grid.addWidget(self.landscape.view, 0, 0, 2, 2)
         grid.addWidget(self.curves.loss_plot, 0, 2, 1, 2)
-        grid.addWidget(self.curves.acc_plot, 1, 2, 1, 2)
+        accuracy = QVBoxLayout()  # the bias lesson under the accuracy
+        accuracy.setSpacing(2)
+        accuracy.addWidget(self.curves.acc_plot, 1)
+        accuracy.addWidget(self.bias_lesson)
+        grid.addLayout(accuracy, 1, 2, 1, 2)
         for col, widget in enumerate((self.samples.data_plot, self.curves.weights_plot,
                                       self.samples.kernel_plot, self.samples.pred_plot)):
             grid.addWidget(widget, 2, col)
@@ -96,7 +101,7 @@ class GradientPanel(LabPanel):
 
     def _wire(self) -> None:
         for part in (self.controller, self.toolbar, self.data_box, self.model_box,
-                     self.race_box, self.axes_box):
+                     self.race_box, self.axes_box, self.bias_lesson):
             part.message.connect(self._show_message)
         self.axes_box.fit_requested.connect(self.landscape.fit_view)
         self.add_shortcuts(((Qt.Key.Key_Space, self.toolbar.run_button.toggle),

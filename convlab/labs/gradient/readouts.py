@@ -5,8 +5,16 @@ from __future__ import annotations
 import textwrap
 
 import numpy as np
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QGroupBox, QLabel, QVBoxLayout
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 import convlab.core as cc
 from convlab.gui.theme import ERROR_COLOR
@@ -15,7 +23,8 @@ from .maths import sgd_curvature
 from .model import GRADIENT_LABELS, GradientLabState
 from .runs import RunController
 
-__all__ = ["MISSING", "GradientBox", "curvature_text", "gradient_html"]
+__all__ = ["MISSING", "BiasLesson", "GradientBox", "bias_text", "curvature_text",
+           "gradient_html"]
 
 #: What a wrong gradient formula leaves out: one line under the check.
 MISSING = {
@@ -113,3 +122,64 @@ class GradientBox(QGroupBox):
         """The valley's shape and what it means for SGD with the chosen learning rates."""
         hessian = self._controller.trainer.quadratic.hessian
         self.curvature_label.setText(curvature_text(hessian, self._model.learning_rates))
+
+
+def bias_text(theta: np.ndarray, taps: int, bias: bool) -> str:
+    """Why the model without a bias cannot separate; with one, what the kernel became."""
+    if not bias:
+        return ("No bias: p = Σ wⱼ·Fⱼ has no offset, so only the response to the slope "
+                "(1.5·w₁ + 2.5·w₂) is learned — w₁ + w₂ multiplies the random intercept, is "
+                "left undetermined along the valley, and the 0.5 threshold cannot sit "
+                "between the classes.")
+    b = theta[-1]
+    if taps == 2:
+        w1, w2 = theta[0], theta[1]
+        shape = ("a difference filter (w₂ < 0 < w₁)" if w2 < 0 < w1
+                 else "on its way to a difference filter (w₂ < 0 < w₁)")
+        return (f"With the bias b = {b:.3g} (the mean label is 0.5), the kernel became "
+                f"{shape}: w₁ − w₂ = {w1 - w2:.3g} measures the slope, "
+                f"w₁ + w₂ = {w1 + w2:.3g} stays small.")
+    kernel = ", ".join(f"{w:.3g}" for w in theta[:taps])
+    return (f"With the bias b = {b:.3g} (the mean label is 0.5), the kernel became "
+            f"w = ({kernel}): the differences between taps measure the slope.")
+
+
+class BiasLesson(QWidget):
+    """Under the accuracy: why no bias cannot separate (and "try: add a bias"), or what
+    the kernel became with one."""
+
+    #: A sentence for the status line (a refused change).
+    message = pyqtSignal(str)
+
+    def __init__(self, model: GradientLabState, controller: RunController) -> None:
+        super().__init__()
+        self._model = model
+        self._controller = controller
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.add_bias_button = QPushButton("Try: add a bias")
+        self.add_bias_button.setToolTip("Train p = mean(x ⋆ w) + b: the bias takes the mean "
+                                        "label, the kernel is free to measure the slope")
+        self.add_bias_button.setAccessibleName("Try: add a bias")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.add_bias_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.add_bias_button.clicked.connect(self.add_bias)
+        controller.stepped.connect(self.show_lesson)
+        controller.runs_rebuilt.connect(self.show_lesson)
+
+    def add_bias(self) -> None:
+        """Add the bias (training restarts at step 0)."""
+        try:
+            self._model.set_structure("bias", True)
+        except ValueError as exc:
+            self.message.emit(f"Not changed: {exc}")
+
+    def show_lesson(self) -> None:
+        s = self._model
+        self.add_bias_button.setVisible(not s.bias)
+        text = bias_text(self._controller.weights(), s.taps, s.bias)
+        if text != self.text.text():
+            self.text.setText(text)

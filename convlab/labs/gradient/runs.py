@@ -62,6 +62,7 @@ REPLAY_IN_BACKGROUND = 200_000
 
 _WHAT_CHANGED = {"n_samples": "Samples", "length": "Signal length", "data_seed": "Data seed",
                  "noise": "Noise", "test_fraction": "Test fraction", "taps": "Number of taps",
+                 "slope_range": "Slope range", "intercept_range": "Intercept range",
                  "bias": "Bias"}
 
 
