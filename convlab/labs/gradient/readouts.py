@@ -6,6 +6,7 @@ import textwrap
 
 import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -157,7 +158,8 @@ class BiasLesson(QWidget):
         self._controller = controller
         self.text = QLabel()
         self.text.setWordWrap(True)
-        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.text.setMinimumWidth(120)
         self.add_bias_button = QPushButton("Try: add a bias")
         self.add_bias_button.setToolTip("Train p = mean(x ⋆ w) + b: the bias takes the mean "
                                         "label, the kernel is free to measure the slope")
@@ -169,6 +171,24 @@ class BiasLesson(QWidget):
         self.add_bias_button.clicked.connect(self.add_bias)
         controller.stepped.connect(self.show_lesson)
         controller.runs_rebuilt.connect(self.show_lesson)
+
+    def hasHeightForWidth(self) -> bool:
+        """No: the plots' grid would share its rows out badly; the height is fitted instead."""
+        return False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as the wrapped text at the current width (a width change refits)."""
+        margins = self.layout().contentsMargins()
+        width = max(self.text.width(), self.text.minimumWidth())
+        need = max(self.text.heightForWidth(width), self.add_bias_button.sizeHint().height()
+                   if self.add_bias_button.isVisibleTo(self) else 0)
+        need += margins.top() + margins.bottom()
+        if need != self.maximumHeight():
+            self.setFixedHeight(need)
 
     def add_bias(self) -> None:
         """Add the bias (training restarts at step 0)."""
@@ -183,3 +203,4 @@ class BiasLesson(QWidget):
         text = bias_text(self._controller.weights(), s.taps, s.bias)
         if text != self.text.text():
             self.text.setText(text)
+            self._fit_height()

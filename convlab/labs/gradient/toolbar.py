@@ -5,11 +5,13 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressDialog,
@@ -23,7 +25,18 @@ from convlab.gui.theme import ERROR_COLOR
 from .model import GradientLabState
 from .runs import RunController, divergence_report
 
-__all__ = ["SPEEDS", "ReplayProgress", "StatusLine", "Toolbar"]
+__all__ = ["SPEEDS", "ReplayProgress", "StatusLine", "Toolbar", "short_count"]
+
+#: The widest the step read-out gets: its width is reserved, so it never pushes the controls.
+WIDEST_STEP_TEXT = "step 20,000,000 · 999.9k steps/s"
+
+
+def short_count(value: float) -> str:
+    """``1234567`` → ``"1.2M"``, ``15320`` → ``"15.3k"``, ``950`` → ``"950"``."""
+    for unit, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= unit:
+            return f"{value / unit:.1f}{suffix}"
+    return f"{value:.0f}"
 
 SPEEDS = ((1, "1 step / frame"), (10, "10 steps / frame"), (100, "100 steps / frame"),
           (1000, "1 000 steps / frame"), (10_000, "10 000 steps / frame"),
@@ -55,7 +68,6 @@ class Toolbar(QWidget):
             "of every 16 ms frame, so the window stays responsive"
         )
         self.step_label = QLabel()
-        self.step_label.setMinimumWidth(150)
         self.step_label.setToolTip("Optimizer steps made since the start, and the speed")
         self.log_check = QCheckBox("log loss")
         self.log_check.setToolTip("Logarithmic loss axis: shows the slow crawl along the valley")
@@ -68,13 +80,23 @@ class Toolbar(QWidget):
             "Save the training history (step, parameters, losses, accuracies) as CSV. "
             "Right-click any plot → Export to save it as PNG or SVG."
         )
-        bar = QHBoxLayout(self)
-        bar.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.step_button, self.run_button, self.reset_button, self.speed_combo,
-                       self.step_label, self.log_check, self.log_steps_check,
-                       self.export_button):
-            bar.addWidget(widget)
-        bar.addStretch(1)
+        # two groups, side by side when there is room, else one above the other (small screens)
+        self._groups = (QWidget(), QWidget())
+        for group, widgets in zip(self._groups, (
+                (self.step_button, self.run_button, self.reset_button, self.speed_combo,
+                 self.step_label),
+                (self.log_check, self.log_steps_check, self.export_button)), strict=True):
+            row = QHBoxLayout(group)
+            row.setContentsMargins(0, 0, 0, 0)
+            for widget in widgets:
+                row.addWidget(widget)
+            row.addStretch(1)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setVerticalSpacing(2)
+        self._grid.setColumnStretch(2, 1)
+        self._two_rows: bool | None = None
+        self._reserve_widths()
         self._on_steps_per_frame_changed(model.steps_per_frame, None)
         self._on_log_loss_changed(model.log_loss, None)
         self._on_log_steps_changed(model.log_steps, None)
@@ -92,6 +114,38 @@ class Toolbar(QWidget):
         model.events.steps_per_frame.connect(self._on_steps_per_frame_changed)
         model.events.log_loss.connect(self._on_log_loss_changed)
         model.events.log_steps.connect(self._on_log_steps_changed)
+
+    @property
+    def two_rows(self) -> bool:
+        """The controls are on two rows (the window is narrow)."""
+        return bool(self._two_rows)
+
+    def _reserve_widths(self) -> None:
+        """The step read-out as wide as its widest text; the bar as narrow as one group."""
+        self.step_label.setFixedWidth(
+            self.step_label.fontMetrics().horizontalAdvance(WIDEST_STEP_TEXT) + 8)
+        self.setMinimumWidth(max(g.sizeHint().width() for g in self._groups))
+        self._arrange(self.width())
+
+    def _arrange(self, width: int) -> None:
+        spacing = self._grid.horizontalSpacing()
+        two = width < sum(g.sizeHint().width() for g in self._groups) + spacing
+        if two == self._two_rows:
+            return
+        self._two_rows = two
+        self._grid.removeWidget(self._groups[1])
+        self._grid.addWidget(self._groups[0], 0, 0)
+        self._grid.addWidget(self._groups[1], *((1, 0) if two else (0, 1)))
+        self.updateGeometry()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(event.size().width())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presentation mode: measure again
+            self._reserve_widths()
 
     def export_history(self) -> None:
         """Ask for a file name and save the history as CSV."""
@@ -119,9 +173,13 @@ class Toolbar(QWidget):
 
     def _show_step(self) -> None:
         c = self._controller
-        rate = (f" · {c.steps_per_second:,.0f} steps/s, {c.frames_per_second:.0f} fps"
-                if c.running and c.steps_per_second else "")
+        running = c.running and c.steps_per_second
+        rate = f" · {short_count(c.steps_per_second)} steps/s" if running else ""
         self.step_label.setText(f"step {c.trainer.step_count:,}{rate}")
+        self.step_label.setToolTip(
+            "Optimizer steps made since the start"
+            + (f"; {c.steps_per_second:,.0f} steps/s, {c.frames_per_second:.0f} redraws/s"
+               if running else ""))
 
     def _on_steps_per_frame_changed(self, new: int, _old: int | None) -> None:
         combo = self.speed_combo
