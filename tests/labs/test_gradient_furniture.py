@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 import pytest
+from PyQt6.QtCore import Qt
 
 from convlab.labs.gradient.panel import GradientPanel
 
@@ -43,16 +44,19 @@ def test_read_outs_sit_in_titles_not_on_the_data(panel):
         assert texts == []  # nothing written over the data
     w = panel.weights()
     kernel_title = panel.samples.kernel_plot.getPlotItem().titleLabel.text
-    assert kernel_title == f"Kernel  w = ({w[0]:.2f}, {w[1]:.2f})"
+    assert kernel_title == f"w = ({w[0]:.2f}, {w[1]:.2f})"
     pred_title = panel.samples.pred_plot.getPlotItem().titleLabel.text
-    assert pred_title.startswith("Test predictions: ") and pred_title.endswith("/20 right")
+    assert pred_title.endswith("/20 right · ● p ○ label")
 
 
 def test_test_predictions_explain_filled_and_hollow_markers(panel):
-    legend = panel.samples.pred_plot.getPlotItem().legend
-    assert [label.text for _sample, label in legend.items] == ["p rising", "p falling",
-                                                              "label"]
-    below_the_data(panel.samples.pred_plot)
+    panel.controller.flush()
+    title = panel.samples.pred_plot.getPlotItem().titleLabel.text
+    assert title.endswith("· ● p ○ label")  # the markers' own shapes, above the data
+    assert panel.samples.pred_points[0].opts["symbol"] == "o"  # filled dots …
+    assert panel.samples.label_points.opts["brush"].style() == Qt.BrushStyle.NoBrush  # rings
+    data_title = panel.samples.data_plot.getPlotItem().titleLabel.text
+    assert "rising (0)" in data_title and "falling (1)" in data_title
 
 
 def below_the_data(widget):
@@ -83,9 +87,10 @@ def test_five_taps_keep_a_one_row_legend_that_shows_every_name(qtbot, panel):
 def test_no_legend_covers_a_curve(qtbot, panel):
     panel.race_box.race_check.setChecked(True)
     panel.controller.flush()
-    for widget in (panel.curves.loss_plot, panel.curves.acc_plot, panel.curves.weights_plot,
-                   panel.samples.data_plot, panel.samples.pred_plot):
+    for widget in (panel.curves.loss_plot, panel.curves.acc_plot, panel.curves.weights_plot):
         below_the_data(widget)
+    for widget in (panel.samples.data_plot, panel.samples.pred_plot):
+        assert widget.getPlotItem().legend is None  # explained in their titles
 
 
 def test_index_axes_have_whole_ticks_and_empty_plots_sensible_ranges(panel):
@@ -125,3 +130,14 @@ def test_the_toolbar_wraps_on_a_small_screen_instead_of_being_cut(qtbot, panel):
         assert right <= panel.width()
     panel.resize(1366, 740)
     qtbot.waitUntil(lambda: not panel.toolbar.two_rows, timeout=2000)
+
+
+@pytest.mark.parametrize("size", [(1000, 560), (1366, 740)])
+def test_the_colour_bar_stays_in_view_on_a_small_screen(qtbot, panel, size):
+    panel.resize(*size)
+    qtbot.wait(50)
+    land = panel.landscape
+    assert land.colorbar.isVisible()
+    bar = land.colorbar.sceneBoundingRect()
+    assert bar.width() > 10 and bar.right() <= land.view.width() + 1
+    assert land.plot.sceneBoundingRect().right() <= bar.left() + 1

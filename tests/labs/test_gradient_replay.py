@@ -299,10 +299,11 @@ def test_the_bias_lesson_is_on_screen_and_its_action_adds_the_bias(qtbot, panel)
     panel.controller.flush()
     assert lesson.text.isVisible() and lesson.add_bias_button.isVisible()
     assert lesson.text.text().startswith("No bias") and "undetermined" in lesson.text.text()
-    # under the accuracy plot, not over it
-    acc = panel.curves.acc_plot
+    # under the plots, not over them, and whole (two lines or more fit)
+    area = panel.plots_area
     assert lesson.mapTo(panel, lesson.rect().topLeft()).y() >= \
-        acc.mapTo(panel, acc.rect().bottomLeft()).y()
+        area.mapTo(panel, area.rect().bottomLeft()).y()
+    assert lesson.text.height() >= lesson.text.heightForWidth(lesson.text.width())
     lesson.add_bias_button.click()
     assert panel.model.bias and panel.trainer.n_params == 3
     panel.controller._advance(3000)

@@ -202,4 +202,4 @@ class StepCurves(QObject):
             for curve, label in zip(shown, labels, strict=True):
                 legend.addItem(curve, f"{label} (test)" if race and extra is None else label)
             if extra is not None:
-                legend.addItem(extra, "least-squares minimum")
+                legend.addItem(extra, "LS minimum")

@@ -102,8 +102,8 @@ class Landscape(QObject):
             return
         a, b = s.slice_axes
         names = s.names
-        title = "Loss landscape — click to restart" if s.n_params == 2 else (
-            "Slice through the current point")
+        # short: a title sets the plot's minimum width, and the colour bar must stay in view
+        title = "Loss landscape" if s.n_params == 2 else "Loss slice at the point"
         style_plot(self.plot, title, names[a], names[b], grid=False)
         trainer = self._controller.trainer
         points = [trainer.initial_params, self._controller.optimum, trainer.params]

@@ -21,7 +21,14 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 import convlab.core as cc
 from convlab.gui.base import DataExport, LabPanel
@@ -35,7 +42,10 @@ from .runs import RunController
 from .samples import SamplePlots
 from .toolbar import ReplayProgress, StatusLine, Toolbar
 
-__all__ = ["GradientPanel"]
+__all__ = ["PLOTS_MIN_HEIGHT", "GradientPanel"]
+
+#: Below this the plots are too short to read (ticks collide): the plot area scrolls instead.
+PLOTS_MIN_HEIGHT = 520
 
 
 class GradientPanel(LabPanel):
@@ -78,22 +88,27 @@ class GradientPanel(LabPanel):
         grid.setSpacing(4)
         grid.addWidget(self.landscape.view, 0, 0, 2, 2)
         grid.addWidget(self.curves.loss_plot, 0, 2, 1, 2)
-        accuracy = QVBoxLayout()  # the bias lesson under the accuracy
-        accuracy.setSpacing(2)
-        accuracy.addWidget(self.curves.acc_plot, 1)
-        accuracy.addWidget(self.bias_lesson)
-        grid.addLayout(accuracy, 1, 2, 1, 2)
+        grid.addWidget(self.curves.acc_plot, 1, 2, 1, 2)
         for col, widget in enumerate((self.samples.data_plot, self.curves.weights_plot,
                                       self.samples.kernel_plot, self.samples.pred_plot)):
             grid.addWidget(widget, 2, col)
             grid.setColumnStretch(col, 1)
         for row, stretch in enumerate((5, 5, 4)):
             grid.setRowStretch(row, stretch)
+        # on a small screen the plots scroll rather than shrink below use
+        plots.setMinimumHeight(PLOTS_MIN_HEIGHT)
+        self.plots_area = QScrollArea()
+        self.plots_area.setWidget(plots)
+        self.plots_area.setWidgetResizable(True)
+        self.plots_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.plots_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.plots_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a scroll area is no focus stop
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.toolbar)
         right.addWidget(self.status)
-        right.addWidget(plots, 1)
+        right.addWidget(self.plots_area, 1)
+        right.addWidget(self.bias_lesson)  # the bias lesson, always on screen
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.column)

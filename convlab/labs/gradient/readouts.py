@@ -6,7 +6,6 @@ import textwrap
 
 import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -128,10 +127,9 @@ class GradientBox(QGroupBox):
 def bias_text(theta: np.ndarray, taps: int, bias: bool) -> str:
     """Why the model without a bias cannot separate; with one, what the kernel became."""
     if not bias:
-        return ("No bias: p = Σ wⱼ·Fⱼ has no offset, so only the response to the slope "
-                "(1.5·w₁ + 2.5·w₂) is learned — w₁ + w₂ multiplies the random intercept, is "
-                "left undetermined along the valley, and the 0.5 threshold cannot sit "
-                "between the classes.")
+        return ("No bias: p = Σ wⱼ·Fⱼ has no offset. Only the slope response "
+                "1.5·w₁ + 2.5·w₂ is learned; w₁ + w₂ is undetermined along the valley, so "
+                "the 0.5 threshold cannot split the classes.")
     b = theta[-1]
     if taps == 2:
         w1, w2 = theta[0], theta[1]
@@ -146,8 +144,8 @@ def bias_text(theta: np.ndarray, taps: int, bias: bool) -> str:
 
 
 class BiasLesson(QWidget):
-    """Under the accuracy: why no bias cannot separate (and "try: add a bias"), or what
-    the kernel became with one."""
+    """Under the plots (the accuracy's row ends above it): why no bias cannot separate
+    (and "try: add a bias"), or what the kernel became with one."""
 
     #: A sentence for the status line (a refused change).
     message = pyqtSignal(str)
@@ -159,7 +157,7 @@ class BiasLesson(QWidget):
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.text.setMinimumWidth(120)
+        self.text.setMinimumWidth(200)
         self.add_bias_button = QPushButton("Try: add a bias")
         self.add_bias_button.setToolTip("Train p = mean(x ⋆ w) + b: the bias takes the mean "
                                         "label, the kernel is free to measure the slope")
@@ -167,28 +165,10 @@ class BiasLesson(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.text, 1)
-        layout.addWidget(self.add_bias_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.add_bias_button, 0, Qt.AlignmentFlag.AlignVCenter)
         self.add_bias_button.clicked.connect(self.add_bias)
         controller.stepped.connect(self.show_lesson)
         controller.runs_rebuilt.connect(self.show_lesson)
-
-    def hasHeightForWidth(self) -> bool:
-        """No: the plots' grid would share its rows out badly; the height is fitted instead."""
-        return False
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit_height()
-
-    def _fit_height(self) -> None:
-        """As tall as the wrapped text at the current width (a width change refits)."""
-        margins = self.layout().contentsMargins()
-        width = max(self.text.width(), self.text.minimumWidth())
-        need = max(self.text.heightForWidth(width), self.add_bias_button.sizeHint().height()
-                   if self.add_bias_button.isVisibleTo(self) else 0)
-        need += margins.top() + margins.bottom()
-        if need != self.maximumHeight():
-            self.setFixedHeight(need)
 
     def add_bias(self) -> None:
         """Add the bias (training restarts at step 0)."""
@@ -203,4 +183,3 @@ class BiasLesson(QWidget):
         text = bias_text(self._controller.weights(), s.taps, s.bias)
         if text != self.text.text():
             self.text.setText(text)
-            self._fit_height()

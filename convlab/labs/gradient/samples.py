@@ -16,7 +16,7 @@ from convlab.gui.plots import Stems, make_plot, style_plot
 from convlab.gui.theme import series_color, theme_manager
 from convlab.gui.widgets import format_array
 
-from .axes import IndexAxis, PlainAxis, legend_below, nice_ceiling, set_title
+from .axes import IndexAxis, PlainAxis, nice_ceiling, set_title
 from .model import GradientLabState
 from .runs import RunController
 
@@ -33,8 +33,9 @@ class SamplePlots(QObject):
         self._controller = controller
         self._kernel_lim = 0.0  # the kernel plot's ± limit (0: set it again)
         self._pred_range = (0.0, 0.0)  # the prediction plot's y range
-        self.data_plot = make_plot()
-        legend_below(self.data_plot.getPlotItem(), 2)
+        self.data_plot = make_plot()  # the title names the colours: no legend over the lines
+        self.data_plot.setToolTip("The training signals: rising lines (class 0) and falling "
+                                  "lines (class 1)")
         self.signal_curves = [pg.PlotCurveItem(name=n) for n in ("rising (0)", "falling (1)")]
         for curve in self.signal_curves:
             self.data_plot.getPlotItem().addItem(curve)
@@ -42,10 +43,10 @@ class SamplePlots(QObject):
         self.kernel_stems = Stems(self.kernel_plot.getPlotItem(), series_color(0))
         self.pred_plot = make_plot()
         self.pred_plot.setToolTip(
-            "Filled dots: the model's output p for each test signal, coloured by its true "
-            "class; rings: the label (0 rising, 1 falling); dashed: the 0.5 threshold")
-        pred = self.pred_plot.getPlotItem()
-        legend_below(pred, 3)
+            "Test predictions. Filled dots: the model's output p for each test signal, "
+            "coloured by its true class; rings: the label (0 rising, 1 falling); dashed: the "
+            "0.5 threshold")
+        pred = self.pred_plot.getPlotItem()  # the title explains the markers: ● p, ○ label
         self.pred_points = [pg.ScatterPlotItem(size=8, name=n)
                             for n in ("p rising", "p falling")]
         self.label_points = pg.ScatterPlotItem(size=10, symbol="o", brush=None, name="label")
@@ -79,6 +80,9 @@ class SamplePlots(QObject):
         self.label_points.setPen(pg.mkPen(fg, width=1.5))
         self.threshold_line.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DashLine))
         self.kernel_stems.set_color(series_color(0))
+        rising, falling = (f"<span style='color:{series_color(i)}'>{name}</span>"
+                           for i, name in enumerate(("rising (0)", "falling (1)")))
+        set_title(self.data_plot.getPlotItem(), f"{rising} · {falling}")
 
     def _on_runs_rebuilt(self) -> None:
         """New data or model: the signals drawn, the kernel and prediction axes set again."""
@@ -111,10 +115,10 @@ class SamplePlots(QObject):
         if lim != self._kernel_lim:
             self._kernel_lim = lim
             self.kernel_plot.getPlotItem().setYRange(-lim, lim, padding=0)
-        parts = [f"w = ({format_array(w, 2)})"] if s.taps <= 3 else []  # wider: stems only
+        parts = [f"w = ({format_array(w, 2)})"] if s.taps <= 3 else ["Kernel"]  # stems only
         if s.bias:
             parts.append(f"b = {theta[-1]:.2f}")
-        set_title(self.kernel_plot.getPlotItem(), "  ".join(["Kernel", *parts]))
+        set_title(self.kernel_plot.getPlotItem(), ", ".join(parts))
 
     def _draw_predictions(self, theta: np.ndarray) -> None:
         _, (x_test, y_test) = self._controller.data
@@ -130,4 +134,5 @@ class SamplePlots(QObject):
             self._pred_range = (lo, hi)
             self.pred_plot.getPlotItem().setYRange(lo, hi, padding=0)
         correct = int(np.sum((p > 0.5) == (y_test > 0.5)))
-        set_title(self.pred_plot.getPlotItem(), f"Test predictions: {correct}/{p.size} right")
+        set_title(self.pred_plot.getPlotItem(),
+                  f"{correct}/{p.size} right · ● p ○ label")
