@@ -7,8 +7,22 @@ import math
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 
-__all__ = ["BelowLegend", "IndexAxis", "PlainAxis", "StepAxis", "legend_below", "nice_ceiling",
-           "set_title"]
+__all__ = ["SERIES_SYMBOLS", "BelowLegend", "IndexAxis", "PlainAxis", "StepAxis", "legend_below",
+           "nice_ceiling", "series_dash", "set_title"]
+
+#: A marker per series (race contenders' current points): a cue besides the colour.
+SERIES_SYMBOLS = ("o", "s", "t", "d", "h")
+
+
+def series_dash(index: int) -> Qt.PenStyle:
+    """A line style per series, a second cue besides the colour.
+
+    Series 0 and 3 (race contenders 1 and 4) and 0 and 2 (w1 and the third parameter)
+    are too alike in colour for some colour-blind eyes (issue 21): they differ in dash.
+    """
+    styles = (Qt.PenStyle.SolidLine, Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine,
+              Qt.PenStyle.DashLine, Qt.PenStyle.DashDotLine)
+    return styles[index % len(styles)]
 
 
 def nice_ceiling(value: float) -> float:

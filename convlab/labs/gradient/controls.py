@@ -90,6 +90,32 @@ def _optimizer_combo(tip: str, value: str) -> QComboBox:
     return combo
 
 
+def name_rows(form: QFormLayout) -> None:
+    """Give every field of ``form`` its row's label as accessible name (a screen reader
+    then announces "Noise ±", not an unnamed spin box); a pair of boxes gets "… from",
+    "… to"; a button keeps its own text."""
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if field is None:
+            continue
+        text = label.widget().text() if label is not None and label.widget() else ""
+        widgets = ([field.widget()] if field.widget() is not None else
+                   [field.layout().itemAt(i).widget() for i in range(field.layout().count())])
+        fields = [w for w in widgets if w is not None and not isinstance(w, QLabel)]
+        spins = [w for w in fields if isinstance(w, QDoubleSpinBox)]
+        for widget in fields:
+            if widget.accessibleName():
+                continue
+            if isinstance(widget, (QPushButton, QCheckBox, QRadioButton)):
+                name = f"{text}: {widget.text()}" if text else widget.text()
+            elif len(spins) == 2 and widget in spins:
+                name = f"{text} {'from' if widget is spins[0] else 'to'}"
+            else:
+                name = text
+            widget.setAccessibleName(name)
+
+
 def show_value(widget: QWidget, value: Any) -> None:
     """Show a model value in ``widget`` without emitting its change signal."""
     with QSignalBlocker(widget):
@@ -180,6 +206,7 @@ class DataBox(_SettingsBox):
             row.addWidget(spins[1], 1)
             form.addRow(label, row)
         form.addRow("Seed", seed_row)
+        name_rows(form)
 
         for widget, name in ((self.samples_spin, "n_samples"), (self.length_spin, "length"),
                              (self.noise_spin, "noise"), (self.test_spin, "test_fraction"),
@@ -290,6 +317,7 @@ class ModelBox(_SettingsBox):
         form.addRow("Adam β₂", self.beta2_spin)
         form.addRow("Batch size", self.batch_spin)
         form.addRow("Gradient", gradient_column)
+        name_rows(form)
         self._on_race_changed(s.race, s.race)
 
         self.taps_spin.valueChanged.connect(partial(self._edit_structure, "taps"))
@@ -384,8 +412,10 @@ class RaceBox(_SettingsBox):
                                      racer.optimizer)
             rate = _dspin(0, MAX_RATE, racer.learning_rate, 0.005, 4,
                           "Learning rate of this contender (the same for every parameter)")
-            for col, widget in enumerate((enabled, combo, rate)):
+            for col, (widget, what) in enumerate(((enabled, "takes part"), (combo, "optimizer"),
+                                                  (rate, "learning rate"))):
                 grid.addWidget(widget, i + 1, col)
+                widget.setAccessibleName(f"Contender {i + 1} {what}")
             self.racer_rows.append((enabled, combo, rate))
             enabled.toggled.connect(partial(self._edit_racer, i))
             combo.currentIndexChanged.connect(partial(self._edit_racer, i))
@@ -435,6 +465,8 @@ class AxesBox(_SettingsBox):
         form.addRow("Horizontal", self.axis_combos[0])
         form.addRow("Vertical", self.axis_combos[1])
         form.addRow("", self.fit_button)
+        for combo, which in zip(self.axis_combos, ("horizontal", "vertical"), strict=True):
+            combo.setAccessibleName(f"Landscape {which} axis")
         self._show_names()
 
         for which, combo in enumerate(self.axis_combos):
@@ -488,6 +520,7 @@ class ControlColumn(QScrollArea):
         self.setWidget(column)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its controls take the focus, not it
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._fit_timer = QTimer(self)
         self._fit_timer.setSingleShot(True)

@@ -17,7 +17,7 @@ from PyQt6.QtCore import QObject, Qt
 from convlab.gui.plots import make_plot, style_plot
 from convlab.gui.theme import series_color, theme_manager
 
-from .axes import PlainAxis, StepAxis, legend_below, nice_ceiling
+from .axes import PlainAxis, StepAxis, legend_below, nice_ceiling, series_dash
 from .model import GradientLabState
 from .runs import MAX_RUNS, RunController
 
@@ -100,12 +100,13 @@ class StepCurves(QObject):
         """Each run's colour on its loss and accuracy curve; each parameter its own."""
         runs = self._controller.runs
         for i, (loss, acc) in enumerate(zip(self.loss_curves, self.acc_curves, strict=True)):
-            color = series_color(runs[i].color_index) if i < len(runs) else "#000000"
-            loss.setPen(pg.mkPen(color, width=CURVE_WIDTH))
-            acc.setPen(pg.mkPen(color, width=CURVE_WIDTH))
+            index = runs[i].color_index if i < len(runs) else 0
+            pen = pg.mkPen(series_color(index), width=CURVE_WIDTH, style=series_dash(index))
+            loss.setPen(pen)
+            acc.setPen(pen)
         for i, (curve, target) in enumerate(zip(self.weight_curves, self.weight_targets,
                                                 strict=True)):
-            curve.setPen(pg.mkPen(series_color(i), width=CURVE_WIDTH))
+            curve.setPen(pg.mkPen(series_color(i), width=CURVE_WIDTH, style=series_dash(i)))
             target.setPen(pg.mkPen(series_color(i), width=1, style=Qt.PenStyle.DotLine))
 
     def _apply_log_modes(self) -> None:

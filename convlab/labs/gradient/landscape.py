@@ -18,7 +18,7 @@ from PyQt6.QtCore import QObject, QRectF, Qt, QTimer
 from convlab.gui.plots import register_view, style_plot
 from convlab.gui.theme import series_color, theme_manager
 
-from .axes import PlainAxis
+from .axes import SERIES_SYMBOLS, PlainAxis, series_dash
 from .maths import landscape_window, quadratic_contours
 from .model import GradientLabState
 from .runs import FRAME_MS, MAX_RUNS, RunController
@@ -187,7 +187,8 @@ class Landscape(QObject):
         currents = [r.trainer.params for r in runs]
         self.current_points.setData(
             [p[a] for p in currents], [p[b] for p in currents],
-            brush=[pg.mkBrush(series_color(r.color_index)) for r in runs])
+            brush=[pg.mkBrush(series_color(r.color_index)) for r in runs],
+            symbol=[SERIES_SYMBOLS[r.color_index % len(SERIES_SYMBOLS)] for r in runs])
 
     def _draw_descent(self, theta: np.ndarray) -> None:
         """−g: where the chosen gradient formula steps (steepest descent with the chain rule)."""
@@ -236,8 +237,8 @@ class Landscape(QObject):
     def _color_paths(self) -> None:
         runs = self._controller.runs
         for i, curve in enumerate(self.path_curves):
-            color = series_color(runs[i].color_index) if i < len(runs) else "#000000"
-            curve.setPen(pg.mkPen(color, width=2.5))
+            index = runs[i].color_index if i < len(runs) else 0
+            curve.setPen(pg.mkPen(series_color(index), width=2.5, style=series_dash(index)))
 
     # ================================================================== slots
     def _on_runs_rebuilt(self) -> None:

@@ -86,6 +86,10 @@ class GradientPanel(LabPanel):
         grid = QGridLayout(plots)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(4)
+        for view in (self.landscape.view, self.curves.loss_plot, self.curves.acc_plot,
+                     self.curves.weights_plot, self.samples.data_plot, self.samples.kernel_plot,
+                     self.samples.pred_plot):
+            view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse only: no Tab stop without use
         grid.addWidget(self.landscape.view, 0, 0, 2, 2)
         grid.addWidget(self.curves.loss_plot, 0, 2, 1, 2)
         grid.addWidget(self.curves.acc_plot, 1, 2, 1, 2)

@@ -63,6 +63,7 @@ class Toolbar(QWidget):
         self.speed_combo = QComboBox()
         for steps, label in SPEEDS:
             self.speed_combo.addItem(label, steps)
+        self.speed_combo.setAccessibleName("Steps per frame")
         self.speed_combo.setToolTip(
             "Optimizer steps between two redraws; 'max' runs as many as fit in 8 ms "
             "of every 16 ms frame, so the window stays responsive"
