@@ -46,17 +46,17 @@ def test_read_outs_sit_in_titles_not_on_the_data(panel):
     kernel_title = panel.samples.kernel_plot.getPlotItem().titleLabel.text
     assert kernel_title == f"w = ({w[0]:.2f}, {w[1]:.2f})"
     pred_title = panel.samples.pred_plot.getPlotItem().titleLabel.text
-    assert pred_title.endswith("/20 right · ● p ○ label")
+    assert pred_title.endswith("/20 right")
 
 
 def test_test_predictions_explain_filled_and_hollow_markers(panel):
     panel.controller.flush()
-    title = panel.samples.pred_plot.getPlotItem().titleLabel.text
-    assert title.endswith("· ● p ○ label")  # the markers' own shapes, above the data
+    axis = panel.samples.pred_plot.getPlotItem().getAxis("left")
+    assert axis.labelText == "● p   ○ label y"  # the markers' own shapes, beside the data
     assert panel.samples.pred_points[0].opts["symbol"] == "o"  # filled dots …
     assert panel.samples.label_points.opts["brush"].style() == Qt.BrushStyle.NoBrush  # rings
     data_title = panel.samples.data_plot.getPlotItem().titleLabel.text
-    assert "rising (0)" in data_title and "falling (1)" in data_title
+    assert "rising" in data_title and "falling" in data_title
 
 
 def below_the_data(widget):
@@ -141,3 +141,26 @@ def test_the_colour_bar_stays_in_view_on_a_small_screen(qtbot, panel, size):
     bar = land.colorbar.sceneBoundingRect()
     assert bar.width() > 10 and bar.right() <= land.view.width() + 1
     assert land.plot.sceneBoundingRect().right() <= bar.left() + 1
+
+
+def test_presentation_mode_scales_legends_and_plot_room_and_comes_back(qtbot, panel):
+    from convlab.gui.theme import theme_manager
+    from convlab.labs.gradient.panel import PLOTS_MIN_HEIGHT
+
+    manager = theme_manager()
+    legend = panel.curves.loss_plot.getPlotItem().legend
+    plots = panel.plots_area.widget()
+    qtbot.waitUntil(lambda: not panel.toolbar.two_rows, timeout=2000)
+    normal = (legend.items[0][1].opts["size"], plots.minimumHeight(), panel.toolbar.two_rows)
+    assert normal == ("9pt", PLOTS_MIN_HEIGHT, False)
+    try:
+        manager.set_scale(1.6)
+        qtbot.wait(20)
+        assert legend.items[0][1].opts["size"] == "14pt"
+        assert plots.minimumHeight() == round(1.6 * PLOTS_MIN_HEIGHT)
+        assert panel.plots_area.verticalScrollBar().maximum() > 0  # scrolls, not squashed
+    finally:
+        manager.set_scale(1.0)
+    qtbot.waitUntil(lambda: not panel.toolbar.two_rows, timeout=2000)
+    assert (legend.items[0][1].opts["size"], plots.minimumHeight(),
+            panel.toolbar.two_rows) == normal

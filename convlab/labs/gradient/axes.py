@@ -112,12 +112,21 @@ class BelowLegend(pg.LegendItem):
         plot.legend = self  # named items added to the plot join it; the theme restyles it
         plot.getViewBox().sigResized.connect(self.fit)
 
+    def restyle(self, scale: float) -> None:
+        """Labels at the theme's text scale (larger in presentation mode)."""
+        size = f"{9 * scale:.0f}pt"
+        self.opts["labelTextSize"] = size
+        for _sample, label in self.items:
+            label.setText(label.text, size=size)
+        self.updateSize()
+        self.fit()
+
     def set_max_columns(self, columns: int) -> None:
         self._max_columns = max(1, columns)
         self.fit()
 
     def addItem(self, item, name):
-        super().addItem(item, name)
+        super().addItem(item, name)  # labels take opts["labelTextSize"]
         self.fit()
 
     def _addItemToLayout(self, sample, label):

@@ -95,6 +95,8 @@ class StepCurves(QObject):
         self.min_loss_curve.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DotLine))
         self.test_acc_curve.setPen(pg.mkPen(series_color(1), width=CURVE_WIDTH, style=dash))
         self._color_runs()
+        for widget in (self.loss_plot, self.acc_plot, self.weights_plot):
+            widget.getPlotItem().legend.restyle(theme_manager().scale)
 
     def _color_runs(self) -> None:
         """Each run's colour on its loss and accuracy curve; each parameter its own."""

@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (
 
 import convlab.core as cc
 from convlab.gui.base import DataExport, LabPanel
+from convlab.gui.theme import theme_manager
 
 from .controls import AxesBox, ControlColumn, DataBox, ModelBox, RaceBox
 from .curves import StepCurves
@@ -76,7 +77,7 @@ class GradientPanel(LabPanel):
         self._wire()
         self.controller.rebuild("")
         for restyle in (self.column.restyle, self.curves.restyle, self.landscape.restyle,
-                        self.samples.restyle):
+                        self.samples.restyle, self._fit_plots_height):
             self.follow_theme(restyle)
             restyle()
 
@@ -100,7 +101,8 @@ class GradientPanel(LabPanel):
         for row, stretch in enumerate((5, 5, 4)):
             grid.setRowStretch(row, stretch)
         # on a small screen the plots scroll rather than shrink below use
-        plots.setMinimumHeight(PLOTS_MIN_HEIGHT)
+        self._plots = plots
+        self._fit_plots_height()
         self.plots_area = QScrollArea()
         self.plots_area.setWidget(plots)
         self.plots_area.setWidgetResizable(True)
@@ -117,6 +119,10 @@ class GradientPanel(LabPanel):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.column)
         layout.addLayout(right, 1)
+
+    def _fit_plots_height(self) -> None:
+        """The plots' least height grows with the text (presentation mode): they scroll."""
+        self._plots.setMinimumHeight(round(PLOTS_MIN_HEIGHT * theme_manager().scale))
 
     def _wire(self) -> None:
         for part in (self.controller, self.toolbar, self.data_box, self.model_box,

@@ -46,7 +46,7 @@ class SamplePlots(QObject):
             "Test predictions. Filled dots: the model's output p for each test signal, "
             "coloured by its true class; rings: the label (0 rising, 1 falling); dashed: the "
             "0.5 threshold")
-        pred = self.pred_plot.getPlotItem()  # the title explains the markers: ● p, ○ label
+        pred = self.pred_plot.getPlotItem()  # the y label explains the markers: ● p, ○ label
         self.pred_points = [pg.ScatterPlotItem(size=8, name=n)
                             for n in ("p rising", "p falling")]
         self.label_points = pg.ScatterPlotItem(size=10, symbol="o", brush=None, name="label")
@@ -57,7 +57,7 @@ class SamplePlots(QObject):
         for widget, title, x_label, y_label in (
                 (self.data_plot, "Training signals", "t", "x"),
                 (self.kernel_plot, "Kernel", "tap j", "w_j"),
-                (self.pred_plot, "Test predictions", "test signal", "p")):
+                (self.pred_plot, "Test predictions", "test signal", "● p   ○ label y")):
             item = widget.getPlotItem()
             # sample, tap and signal numbers are whole: no 0.5 ticks
             item.setAxisItems({"left": PlainAxis("left"), "bottom": IndexAxis("bottom")})
@@ -81,7 +81,7 @@ class SamplePlots(QObject):
         self.threshold_line.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DashLine))
         self.kernel_stems.set_color(series_color(0))
         rising, falling = (f"<span style='color:{series_color(i)}'>{name}</span>"
-                           for i, name in enumerate(("rising (0)", "falling (1)")))
+                           for i, name in enumerate(("rising", "falling")))
         set_title(self.data_plot.getPlotItem(), f"{rising} · {falling}")
 
     def _on_runs_rebuilt(self) -> None:
@@ -135,4 +135,4 @@ class SamplePlots(QObject):
             self.pred_plot.getPlotItem().setYRange(lo, hi, padding=0)
         correct = int(np.sum((p > 0.5) == (y_test > 0.5)))
         set_title(self.pred_plot.getPlotItem(),
-                  f"{correct}/{p.size} right · ● p ○ label")
+                  f"{correct}/{p.size} right")

@@ -11,12 +11,12 @@ from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressDialog,
     QPushButton,
     QSizePolicy,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -81,22 +81,21 @@ class Toolbar(QWidget):
             "Save the training history (step, parameters, losses, accuracies) as CSV. "
             "Right-click any plot → Export to save it as PNG or SVG."
         )
-        # two groups, side by side when there is room, else one above the other (small screens)
-        self._groups = (QWidget(), QWidget())
+        # the groups in a row when there is room, else on as many rows as needed
+        self._groups = (QWidget(), QWidget(), QWidget(), QWidget())
         for group, widgets in zip(self._groups, (
-                (self.step_button, self.run_button, self.reset_button, self.speed_combo,
-                 self.step_label),
+                (self.step_button, self.run_button, self.reset_button),
+                (self.speed_combo,), (self.step_label,),
                 (self.log_check, self.log_steps_check, self.export_button)), strict=True):
             row = QHBoxLayout(group)
             row.setContentsMargins(0, 0, 0, 0)
             for widget in widgets:
                 row.addWidget(widget)
             row.addStretch(1)
-        self._grid = QGridLayout(self)
-        self._grid.setContentsMargins(0, 0, 0, 0)
-        self._grid.setVerticalSpacing(2)
-        self._grid.setColumnStretch(2, 1)
-        self._two_rows: bool | None = None
+        self._lines = QVBoxLayout(self)  # one QHBoxLayout per row of groups
+        self._lines.setContentsMargins(0, 0, 0, 0)
+        self._lines.setSpacing(2)
+        self._rows: tuple[int, ...] = ()
         self._reserve_widths()
         self._on_steps_per_frame_changed(model.steps_per_frame, None)
         self._on_log_loss_changed(model.log_loss, None)
@@ -118,8 +117,8 @@ class Toolbar(QWidget):
 
     @property
     def two_rows(self) -> bool:
-        """The controls are on two rows (the window is narrow)."""
-        return bool(self._two_rows)
+        """The controls take more than one row (the window is narrow)."""
+        return len(set(self._rows)) > 1
 
     def _reserve_widths(self) -> None:
         """The step read-out as wide as its widest text; the bar as narrow as one group."""
@@ -129,14 +128,28 @@ class Toolbar(QWidget):
         self._arrange(self.width())
 
     def _arrange(self, width: int) -> None:
-        spacing = self._grid.horizontalSpacing()
-        two = width < sum(g.sizeHint().width() for g in self._groups) + spacing
-        if two == self._two_rows:
+        """Fill each row with as many groups as fit ``width``, in order."""
+        spacing = 6
+        rows, row, used = [], 0, 0
+        for group in self._groups:
+            need = group.sizeHint().width()
+            if used and used + spacing + need > width:
+                row, used = row + 1, 0
+            rows.append(row)
+            used += need + (spacing if used else 0)
+        if tuple(rows) == self._rows:
             return
-        self._two_rows = two
-        self._grid.removeWidget(self._groups[1])
-        self._grid.addWidget(self._groups[0], 0, 0)
-        self._grid.addWidget(self._groups[1], *((1, 0) if two else (0, 1)))
+        self._rows = tuple(rows)
+        while self._lines.count():  # the old rows (the groups themselves stay)
+            self._lines.takeAt(0).layout().deleteLater()
+        for r in range(rows[-1] + 1):
+            line = QHBoxLayout()
+            line.setSpacing(spacing)
+            for group, row_of in zip(self._groups, rows, strict=True):
+                if row_of == r:
+                    line.addWidget(group)
+            line.addStretch(1)
+            self._lines.addLayout(line)
         self.updateGeometry()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
