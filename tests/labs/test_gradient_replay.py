@@ -21,7 +21,7 @@ import convlab.core as cc
 from convlab.export_script import GRADIENT_HISTORY_CAP, gradient_script
 from convlab.gui.worker import active_task_count
 from convlab.labs.gradient import runs as runs_module
-from convlab.labs.gradient.model import MAX_STEPS, GradientLabState, RacerSpec
+from convlab.labs.gradient.model import MAX_STEPS, RUN_FIELDS, GradientLabState, RacerSpec
 from convlab.labs.gradient.panel import GradientPanel
 from convlab.labs.gradient.readouts import MISSING
 
@@ -221,6 +221,9 @@ def test_no_chain_rule_explains_what_is_missing(panel):
 def test_a_long_replay_runs_in_the_background_and_can_be_cancelled(qtbot, panel, monkeypatch):
     monkeypatch.setattr(runs_module, "REPLAY_IN_BACKGROUND", 100)
     state = GradientLabState(race=True, step=3000).to_dict()
+    state["timeline"] = [{"step": 0, "set": {**{k: state[k] for k in RUN_FIELDS},
+                                             "batch_size": 16}},
+                         {"step": 1500, "set": {"batch_size": 0}}]
     progress = []
     panel.controller.replay_progress.connect(lambda f, _t: progress.append(f))
     with qtbot.waitSignal(panel.controller.replay_finished, timeout=20000):
@@ -228,11 +231,17 @@ def test_a_long_replay_runs_in_the_background_and_can_be_cancelled(qtbot, panel,
         assert panel.controller.replaying  # the window is free meanwhile
         assert panel.trainer.step_count == 0
         assert panel.replay_progress.isVisible()
+        during = panel.get_state()  # an (auto)save meanwhile keeps the run being replayed
+        assert during["step"] == 3000 and during["timeline"] == state["timeline"]
     assert progress and progress[-1] == pytest.approx(1.0)
     assert panel.trainer.step_count == 3000 and len(panel.controller.runs) == 4
-    reference = cc.Trainer(cc.updown_dataset(seed=0), learning_rates=0.01)
-    reference.step(3000)
+    reference = cc.Trainer(cc.updown_dataset(seed=0), learning_rates=0.01, batch_size=16,
+                           seed=0)
+    reference.step(1500)
+    reference.set_batch_size(None)
+    reference.step(1500)
     np.testing.assert_array_equal(panel.controller.runs[0].trainer.params, reference.params)
+    assert panel.get_state() == GradientLabState.from_dict(state).to_dict()
 
     monkeypatch.setattr(runs_module, "REPLAY_IN_BACKGROUND", 100)
     panel.set_state(GradientLabState(race=True, step=MAX_STEPS).to_dict())

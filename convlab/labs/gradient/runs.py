@@ -121,6 +121,7 @@ class RunController(QObject):
         self._tasks = TaskRunner(self)
         self._replay: Task | None = None
         self._replay_id = 0
+        self._pending: tuple[Timeline, int] = (self._timeline, 0)
         self._frame_timer = QTimer(self)
         self._frame_timer.setInterval(FRAME_MS)
         self._frame_timer.timeout.connect(self.frame)
@@ -196,16 +197,19 @@ class RunController(QObject):
     def saved_step(self) -> int:
         """The step a saved session replays to: the steps asked of the runs since their start.
 
-        A run that blew up stopped before; the replay stops it at the same step.
+        A run that blew up stopped before; the replay stops it at the same step. While a
+        loaded run replays in the background, the step it is replaying to.
         """
-        return self._clock
+        return self._pending[1] if self._replay is not None else self._clock
 
     def timeline(self) -> tuple[tuple[int, tuple[tuple[str, Any], ...]], ...]:
         """The run settings at step 0 and every change since, as the lab's state stores it.
 
         Empty when nothing changed since step 0 (the saved settings are then the whole story).
+        While a loaded run replays in the background, the timeline it replays.
         """
-        return self._timeline.entries() if self._timeline.changes else ()
+        timeline = self._pending[0] if self._replay is not None else self._timeline
+        return timeline.entries() if timeline.changes else ()
 
     @property
     def replaying(self) -> bool:
@@ -255,6 +259,7 @@ class RunController(QObject):
             self._replayed((runs, timeline, target))
             return
         self._replay_id += 1
+        self._pending = (timeline, target)  # what a save during the replay writes
         mine = partial(self._current_replay, self._replay_id)
         self._replay = self._tasks.start(
             _replay_task, runs, timeline, self._model.race, target,
