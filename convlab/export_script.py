@@ -12,6 +12,7 @@ tests) and ``--no-plot``.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as _dt
 from collections.abc import Callable
@@ -290,18 +291,22 @@ def plot(results: dict, plt) -> None:
     return _header("MNIST Detectors", summary) + body + _MAIN
 
 
+#: Points of history a Gradient run keeps, in the app and in its exported script alike.
+GRADIENT_HISTORY_CAP = 10_000
+_RUN_FIELDS = ("learning_rates", "optimizer", "momentum", "beta1", "beta2", "batch_size",
+               "gradient", "racers")
+
+
 def gradient_script(state: dict[str, Any]) -> str:
-    """Script for the Gradient Descent lab: the same data, model and run to the same step."""
-    runs = [
-        {"label": r["optimizer"], "optimizer": r["optimizer"],
-         "learning_rates": float(r["learning_rate"]),
-         "options": cc.optimizer_options(r["optimizer"], state)}
-        for r in state["racers"] if state["race"] and r["enabled"]
-    ] or [
-        {"label": state["optimizer"], "optimizer": state["optimizer"],
-         "learning_rates": [float(v) for v in state["learning_rates"]],
-         "options": cc.optimizer_options(state["optimizer"], state)}
-    ]
+    """Script for the Gradient Descent lab: the same data, model and run to the same step.
+
+    The run follows the session's ``timeline`` (the run settings at step 0 and
+    every change made while it trained), so the script ends at the app's weights;
+    an older session without a timeline runs with its saved settings throughout.
+    """
+    timeline = copy.deepcopy(state.get("timeline")) or [
+        {"step": 0, "set": {name: state[name] for name in _RUN_FIELDS if name in state}}]
+    timeline[0]["set"].setdefault("gradient", "chain_rule")  # a session from before the choice
     data = {
         "n_samples": int(state["n_samples"]),
         "length": int(state["length"]),
@@ -309,31 +314,92 @@ def gradient_script(state: dict[str, Any]) -> str:
         "seed": int(state["data_seed"]),
         "test_fraction": float(state["test_fraction"]),
     }
+    data.update({key: [float(v) for v in state[key]]
+                 for key in ("slope_range", "intercept_range") if key in state})
     model = {
         "taps": int(state["taps"]),
         "bias": bool(state["bias"]),
         "initial_params": [float(v) for v in state["start"]],
-        "batch_size": int(state["batch_size"]) or None,  # None: full batch
         "seed": int(state["data_seed"]),  # mini-batch shuffling
+        "history_cap": GRADIENT_HISTORY_CAP,  # as the app: its history CSV has the same rows
     }
     steps = int(state.get("step", 0))
+    race = bool(state["race"])
+    base = timeline[0]["set"]
+    optimizers = ([r["optimizer"] for r in base["racers"] if r["enabled"]] if race else []) \
+        or [base["optimizer"]]
     body = f'''DATA = {_literal(data)}
 MODEL = {_literal(model)}
-RUNS = {_literal(runs)}
+RACE = {race!r}  # True: one run per enabled contender of "racers"
+# The run settings at step 0, then each change made while training, at the step it was made.
+TIMELINE = {_literal(timeline)}
 STEPS = {steps}
+LABELS = {{"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam"}}
+
+
+def make_runs(data, settings: dict) -> list:
+    """The runs at step 0: one, or one per enabled contender of a race."""
+    def trainer(optimizer, rates):
+        return cc.Trainer(data, learning_rates=rates, optimizer=optimizer,
+                          batch_size=settings["batch_size"] or None,
+                          gradient=settings["gradient"], **MODEL,
+                          **cc.optimizer_options(optimizer, settings))
+    if RACE:
+        runs = [{{"label": f"{{LABELS[r['optimizer']]}} α={{r['learning_rate']:g}}", "racer": i,
+                  "trainer": trainer(r["optimizer"], r["learning_rate"])}}
+                for i, r in enumerate(settings["racers"]) if r["enabled"]]
+        if runs:
+            return runs
+    return [{{"label": LABELS[settings["optimizer"]], "racer": None,
+             "trainer": trainer(settings["optimizer"], settings["learning_rates"])}}]
+
+
+def apply(runs: list, settings: dict, changes: dict) -> None:
+    """Changed settings act from the next step, as in the app."""
+    old = dict(settings)
+    settings.update(changes)
+    for run in runs:
+        t = run["trainer"]
+        i = run["racer"]
+        if i is not None:
+            racer = settings["racers"][i]
+            if "racers" in changes and racer != old["racers"][i]:
+                if t.optimizer.name != racer["optimizer"]:
+                    t.set_optimizer(racer["optimizer"],
+                                    **cc.optimizer_options(racer["optimizer"], settings))
+                t.set_learning_rates(racer["learning_rate"])
+        else:
+            if ("learning_rates" in changes
+                    and list(t.learning_rates) != list(settings["learning_rates"])):
+                t.set_learning_rates(settings["learning_rates"])
+            if "optimizer" in changes and t.optimizer.name != settings["optimizer"]:
+                t.set_optimizer(settings["optimizer"],
+                                **cc.optimizer_options(settings["optimizer"], settings))
+        if {{"momentum", "beta1", "beta2"}} & set(changes):
+            options = cc.optimizer_options(t.optimizer.name, settings)
+            if options:
+                t.optimizer.set_options(**options)
+        if "batch_size" in changes:
+            t.set_batch_size(settings["batch_size"] or None)
+        if "gradient" in changes and t.gradient_formula != settings["gradient"]:
+            t.set_gradient_formula(settings["gradient"])
 
 
 def compute() -> dict:
-    """Make the rising/falling data, train each run STEPS steps, return where it ended."""
+    """Make the rising/falling data, train each run STEPS steps along TIMELINE."""
     data = cc.updown_dataset(**DATA)
     (x_test, y_test) = data[1]
+    settings = dict(TIMELINE[0]["set"])
+    runs = make_runs(data, settings)
+    clock = 0
+    for entry in [*TIMELINE[1:], {{"step": STEPS, "set": {{}}}}]:
+        for run in runs:
+            run["trainer"].step(entry["step"] - clock)
+        clock = entry["step"]
+        apply(runs, settings, entry["set"])
     results = []
-    for run in RUNS:
-        trainer = cc.Trainer(
-            data, learning_rates=run["learning_rates"], optimizer=run["optimizer"],
-            **MODEL, **run["options"],
-        )
-        trainer.step(STEPS)
+    for run in runs:
+        trainer = run["trainer"]
         params = trainer.params
         results.append({{
             "label": run["label"],
@@ -341,8 +407,10 @@ def compute() -> dict:
             "params": params.tolist(),
             "step": trainer.step_count,
             "status": trainer.status,
+            "gradient": trainer.gradient_formula,
             "metrics": trainer.metrics(),
             "history_steps": trainer.history.steps.tolist(),
+            "history_params": trainer.history.params.tolist(),
             "history_train_loss": trainer.history.train_loss.tolist(),
             "test_predictions": cc.predict(x_test, params, MODEL["bias"]).tolist(),
             "test_labels": y_test.tolist(),
@@ -354,7 +422,7 @@ def report(results: dict) -> None:
     for run in results["runs"]:
         weights = ", ".join(f"{{n}} = {{v:.6g}}" for n, v in zip(run["names"], run["params"]))
         m = run["metrics"]
-        print(f"{{run['label']}}: {{run['status']}}: {{weights}}")
+        print(f"{{run['label']}} ({{run['gradient']}} gradient): {{run['status']}}: {{weights}}")
         print(f"    loss {{m['train_loss']:.6g}} (train) {{m['test_loss']:.6g}} (test), "
               f"accuracy {{m['train_accuracy']:.0%}} (train) {{m['test_accuracy']:.0%}} (test)")
 
@@ -373,10 +441,12 @@ def plot(results: dict, plt) -> None:
     ax1.legend()
     ax2.legend()
 '''
+    changes = len(timeline) - 1
     summary = (
         f"The rising/falling experiment: a {model['taps']}-tap kernel"
         f"{' with a bias' if model['bias'] else ''} trained by "
-        f"{', '.join(r['optimizer'] for r in runs)} for {steps} steps, "
+        f"{', '.join(optimizers)} for {steps} steps"
+        f"{f' ({changes} settings changed along the way)' if changes else ''}, "
         "with convlab.core.Trainer."
     )
     return _header("Gradient Descent", summary) + body + _MAIN

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .validation import as_finite_array, check_positive_int
+from .validation import as_finite_array, check_choice, check_positive_int
 
 __all__ = [
+    "GRADIENTS",
     "GradientCheck",
     "accuracy",
     "check_gradient",
     "design_matrix",
+    "formula_gradient",
     "loss",
     "loss_gradient",
     "param_names",
@@ -38,6 +40,14 @@ __all__ = [
 
 #: Predictions above this are class 1 (falling), at or below class 0 (rising).
 THRESHOLD = 0.5
+
+#: The gradient formulas :func:`formula_gradient` (and :class:`convlab.core.Trainer`) know:
+#: ``"chain_rule"`` — the exact gradient ``Aᵀ(p − y)/N``;
+#: ``"notebook"`` — the notebook's lambdas as written, ``mean(X[0][:-1])``, ``mean(X[0][1:])``
+#: (no chain rule, and the *signals* (rows) sliced instead of the window positions);
+#: ``"no_chain_rule"`` — the columns sliced as meant, ``mean(x[:, :-1])``, ``mean(x[:, 1:])``,
+#: but still no ``(p − y)`` factor.
+GRADIENTS = ("chain_rule", "notebook", "no_chain_rule")
 
 
 def param_names(taps: int, bias: bool = False) -> list[str]:
@@ -167,6 +177,76 @@ def loss_gradient(
     return a.T @ residual / a.shape[0]
 
 
+def formula_gradient(
+    x: ArrayLike, y: ArrayLike, params: ArrayLike, bias: bool = False,
+    formula: str = "chain_rule",
+) -> NDArray[np.float64]:
+    """The "gradient" a formula of :data:`GRADIENTS` gives at ``params``.
+
+    * ``"chain_rule"``: :func:`loss_gradient`, ``Aᵀ(p − y)/N``.
+    * ``"no_chain_rule"``: ``∂p/∂θ`` averaged over the signals, ``mean_n A[n]`` —
+      for 2 taps ``(mean(x[:, :-1]), mean(x[:, 1:]))``; the missing factor is
+      ``∂L/∂p = (p − y)``, so it does not depend on the weights.
+    * ``"notebook"``: the notebook's ``(t.X[0][:-1]).mean()``, ``(t.X[0][1:]).mean()``
+      read literally: tap ``j`` of ``k`` averages the *rows* ``j … N−k+j`` of the
+      training matrix (signals, not window positions), and no chain rule either.
+
+    Both wrong formulas give ``1`` for the bias (``∂p/∂b`` without ``∂L/∂p``).
+
+    Parameters
+    ----------
+    x : array_like, shape (N, n)
+    y : array_like, shape (N,)
+    params : array_like, shape (P,)
+    bias : bool
+    formula : str
+        One of :data:`GRADIENTS`.
+
+    Returns
+    -------
+    ndarray, shape (P,)
+
+    Examples
+    --------
+    >>> x = [[0.0, 1.0, 2.0], [4.0, 5.0, 6.0]]
+    >>> formula_gradient(x, [0.0, 1.0], [9.0, 9.0], formula="notebook")   # rows 0 and 1
+    array([1., 5.])
+    >>> formula_gradient(x, [0.0, 1.0], [9.0, 9.0], formula="no_chain_rule")
+    array([2.5, 3.5])
+    """
+    check_choice(formula, "the gradient formula", GRADIENTS)
+    theta, taps = _split_params(params, bias)
+    if formula == "chain_rule":
+        return loss_gradient(x, y, theta, bias)
+    x = _signals(x)
+    _labels(y, x.shape[0])
+    if formula == "no_chain_rule":
+        return design_matrix(x, taps, bias).mean(axis=0)
+    return notebook_gradient(x, taps, bias)
+
+
+def notebook_gradient(x: ArrayLike, taps: int, bias: bool = False) -> NDArray[np.float64]:
+    """The notebook's constant "gradient": tap ``j`` is the mean of rows ``j … N−taps+j`` of ``x``.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, n)
+        The training matrix, one signal per row (``N >= taps``).
+
+    Returns
+    -------
+    ndarray, shape (taps + bias,)
+    """
+    x = _signals(x)
+    taps = check_positive_int(taps, "the number of taps")
+    n = x.shape[0] - taps + 1
+    if n < 1:
+        raise ValueError(f"the notebook's gradient slices {taps} taps from the rows: "
+                         f"give at least {taps} signals, got {x.shape[0]}")
+    values = [float(np.mean(x[j : j + n])) for j in range(taps)]
+    return np.array(values + ([1.0] if bias else []))
+
+
 def accuracy(
     x: ArrayLike, y: ArrayLike, params: ArrayLike, bias: bool = False,
     threshold: float = THRESHOLD,
@@ -198,9 +278,13 @@ class GradientCheck:
 
 
 def check_gradient(
-    x: ArrayLike, y: ArrayLike, params: ArrayLike, bias: bool = False, eps: float = 1e-4
+    x: ArrayLike, y: ArrayLike, params: ArrayLike, bias: bool = False, eps: float = 1e-4,
+    formula: str = "chain_rule",
 ) -> GradientCheck:
     """Compare :func:`loss_gradient` with central finite differences of :func:`loss`.
+
+    ``formula`` (one of :data:`GRADIENTS`) picks the analytic side: a wrong
+    formula (:func:`formula_gradient`) shows up as a large relative error.
 
     ``numeric_i = (L(θ + h_i e_i) − L(θ − h_i e_i)) / (2 h_i)`` with
     ``h_i = eps·max(1, |θ_i|)``. For this quadratic loss central differences
@@ -218,7 +302,7 @@ def check_gradient(
     True
     """
     theta, _ = _split_params(params, bias)
-    analytic = loss_gradient(x, y, theta, bias)
+    analytic = formula_gradient(x, y, theta, bias, formula)
     numeric = np.empty_like(theta)
     resolution = 0.0
     for i in range(theta.size):

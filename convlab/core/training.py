@@ -52,22 +52,26 @@ from .optimizers import (
 )
 from .quadratic_loss import QuadraticLoss, _lstsq, least_squares_optimum, loss_surface
 from .tap_model import (
+    GRADIENTS,
     THRESHOLD,
     GradientCheck,
     _labels,
     accuracy,
     check_gradient,
     design_matrix,
+    formula_gradient,
     loss,
     loss_gradient,
+    notebook_gradient,
     param_names,
     predict,
     window_means,
 )
 from .training_history import History
-from .validation import as_finite_array, check_positive_int
+from .validation import as_finite_array, check_choice, check_positive_int
 
 __all__ = [
+    "GRADIENTS",
     "OPTIMIZERS",
     "SGD",
     "Adam",
@@ -82,11 +86,13 @@ __all__ = [
     "accuracy",
     "check_gradient",
     "design_matrix",
+    "formula_gradient",
     "least_squares_optimum",
     "loss",
     "loss_gradient",
     "loss_surface",
     "make_optimizer",
+    "notebook_gradient",
     "optimizer_options",
     "param_names",
     "predict",
@@ -123,6 +129,13 @@ class Trainer:
     explode_factor : float
         The run counts as diverged when the training loss exceeds
         ``explode_factor · max(L₀, 1)`` (``L₀`` = loss at step 0) or becomes NaN/inf.
+    gradient : str
+        The formula each step follows, one of :data:`GRADIENTS`: ``"chain_rule"``
+        (the exact gradient, default); ``"notebook"`` (the notebook's lambdas as
+        written: a constant, :func:`notebook_gradient` of the training matrix);
+        ``"no_chain_rule"`` (``∂p/∂θ`` averaged over the signals — or over the
+        mini-batch — without the ``(p − y)`` factor). The two wrong ones do not
+        depend on the weights, so the weights drift in a straight line.
     **optimizer_options
         ``momentum`` (momentum, Nesterov), ``beta1``, ``beta2``, ``eps`` (Adam).
 
@@ -166,6 +179,7 @@ class Trainer:
         seed: int | None = None,
         history_cap: int = 20_000,
         explode_factor: float = 1e6,
+        gradient: str = "chain_rule",
         **optimizer_options: float,
     ):
         (x_train, y_train), (x_test, y_test) = data
@@ -178,6 +192,10 @@ class Trainer:
         self._y_train = _labels(y_train, self._a_train.shape[0])
         self._y_test = _labels(y_test, self._a_test.shape[0])
         self.quadratic = QuadraticLoss.from_data(x_train, y_train, self.taps, self.bias)
+        self._notebook = notebook_gradient(x_train, self.taps, self.bias)
+        self._column_means = self._a_train.mean(axis=0)
+        self.gradient_formula = "chain_rule"
+        self.set_gradient_formula(gradient)
         if initial_params is None:
             initial = np.full(n_params, 0.5)
             if self.bias:
@@ -235,6 +253,11 @@ class Trainer:
                                         **options)
         self._diverged_at = None
 
+    def set_gradient_formula(self, name: str) -> None:
+        """Follow the formula ``name`` (one of :data:`GRADIENTS`) from the next step."""
+        self.gradient_formula = check_choice(name, "the gradient formula", GRADIENTS)
+        self._diverged_at = None
+
     def set_batch_size(self, batch_size: int | None) -> None:
         """``None`` for full batch, else the mini-batch size (from the next step)."""
         if batch_size is not None:
@@ -290,6 +313,17 @@ class Trainer:
         """Full-batch gradient of the training loss at the current parameters, shape ``(P,)``."""
         return self.quadratic.gradient(self._params)
 
+    def direction(self) -> NDArray[np.float64]:
+        """The full-batch "gradient" the chosen formula gives at the current parameters, (P,).
+
+        Equal to :meth:`gradient` with ``"chain_rule"``; a step goes along minus this.
+        """
+        if self.gradient_formula == "notebook":
+            return self._notebook.copy()
+        if self.gradient_formula == "no_chain_rule":
+            return self._column_means.copy()
+        return self.gradient()
+
     def optimum(self) -> NDArray[np.float64]:
         """:func:`least_squares_optimum` of the training set, shape ``(P,)``."""
         return _lstsq(self._a_train, self._y_train)
@@ -334,6 +368,14 @@ class Trainer:
     def _run(self, out: NDArray[np.float64]) -> None:
         """The hot loop: ``len(out)`` updates, the parameters after each written to ``out``."""
         theta, grad, update = self._params, self._grad, self.optimizer.update
+        formula = self.gradient_formula
+        if formula == "notebook" or (formula == "no_chain_rule" and self.batch_size is None):
+            constant = self._notebook if formula == "notebook" else self._column_means
+            for row in out:
+                grad[:] = constant  # the optimizer may not keep it: copy every step
+                update(theta, grad)
+                row[:] = theta
+            return
         if self.batch_size is None:
             h, g = self.quadratic.hessian, self.quadratic.linear
             for row in out:
@@ -350,9 +392,12 @@ class Trainer:
             batch = self._order[self._position : self._position + size]
             self._position += size
             a_batch = a[batch]
-            residual = a_batch @ theta - y[batch]
-            np.dot(residual, a_batch, out=grad)  # Aᵀ(p − y)/B
-            grad /= batch.size
+            if formula == "no_chain_rule":
+                np.mean(a_batch, axis=0, out=grad)  # ∂p/∂θ only: the (p − y) is missing
+            else:
+                residual = a_batch @ theta - y[batch]
+                np.dot(residual, a_batch, out=grad)  # Aᵀ(p − y)/B
+                grad /= batch.size
             update(theta, grad)
             row[:] = theta
 

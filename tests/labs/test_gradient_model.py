@@ -71,7 +71,11 @@ def test_defaults_round_trip_as_json_safe_data():
 
 def test_a_session_of_the_old_layout_reads_back_exactly():
     saved = json.loads(OLD_SESSION.read_text(encoding="utf-8"))["labs"]["gradient"]
-    assert GradientLabState.from_dict(saved).to_dict() == saved
+    # fields added since take their defaults: the correct gradient, no timeline
+    assert "gradient" not in saved and "timeline" not in saved
+    assert GradientLabState.from_dict(saved).to_dict() == {
+        **saved, "gradient": "chain_rule", "timeline": [], "slope_range": [1.0, 2.0],
+        "intercept_range": [-0.5, 0.5]}
 
 
 def test_values_are_normalised_and_sequences_cannot_change_behind_the_model():

@@ -22,6 +22,7 @@ from typing import Any
 
 from PyQt6.QtCore import QSignalBlocker, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -30,7 +31,9 @@ from PyQt6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QPushButton,
+    QRadioButton,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
@@ -40,11 +43,13 @@ from PyQt6.QtWidgets import (
 from convlab.gui.widgets import ArrayEdit
 
 from .model import (
+    GRADIENT_LABELS,
     MAX_BATCH,
     MAX_LENGTH,
     MAX_NOISE,
     MAX_RATE,
     MAX_SAMPLES,
+    MAX_SLOPE,
     OPTIMIZER_LABELS,
     GradientLabState,
     RacerSpec,
@@ -83,6 +88,32 @@ def _optimizer_combo(tip: str, value: str) -> QComboBox:
     combo.setCurrentIndex(combo.findData(value))
     combo.setToolTip(tip)
     return combo
+
+
+def name_rows(form: QFormLayout) -> None:
+    """Give every field of ``form`` its row's label as accessible name (a screen reader
+    then announces "Noise ±", not an unnamed spin box); a pair of boxes gets "… from",
+    "… to"; a button keeps its own text."""
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if field is None:
+            continue
+        text = label.widget().text() if label is not None and label.widget() else ""
+        widgets = ([field.widget()] if field.widget() is not None else
+                   [field.layout().itemAt(i).widget() for i in range(field.layout().count())])
+        fields = [w for w in widgets if w is not None and not isinstance(w, QLabel)]
+        spins = [w for w in fields if isinstance(w, QDoubleSpinBox)]
+        for widget in fields:
+            if widget.accessibleName():
+                continue
+            if isinstance(widget, (QPushButton, QCheckBox, QRadioButton)):
+                name = f"{text}: {widget.text()}" if text else widget.text()
+            elif len(spins) == 2 and widget in spins:
+                name = f"{text} {'from' if widget is spins[0] else 'to'}"
+            else:
+                name = text
+            widget.setAccessibleName(name)
 
 
 def show_value(widget: QWidget, value: Any) -> None:
@@ -147,6 +178,16 @@ class DataBox(_SettingsBox):
         self.seed_spin = _spin(0, 2**31 - 1, s.data_seed,
                                "Random seed of the data (and of the mini-batch shuffling): "
                                "the same seed gives the same run")
+        self.slope_spins = (
+            _dspin(0.01, MAX_SLOPE, s.slope_range[0], 0.1, 2,
+                   "Smallest slope |a|: rising lines have a ∈ [lo, hi), falling ones "
+                   "a ∈ [−hi, −lo)"),
+            _dspin(0.02, MAX_SLOPE, s.slope_range[1], 0.1, 2, "Largest slope |a| (excluded)"))
+        self.intercept_spins = (
+            _dspin(-MAX_SLOPE, MAX_SLOPE, s.intercept_range[0], 0.1, 2,
+                   "Smallest intercept: every line starts at b ∈ [lo, hi)"),
+            _dspin(-MAX_SLOPE, MAX_SLOPE, s.intercept_range[1], 0.1, 2,
+                   "Largest intercept b (excluded)"))
         self.new_seed_button = QPushButton("New seed")
         self.new_seed_button.setToolTip("Draw a new data set (a random seed)")
         seed_row = QHBoxLayout()
@@ -157,14 +198,31 @@ class DataBox(_SettingsBox):
         form.addRow("Length", self.length_spin)
         form.addRow("Noise ±", self.noise_spin)
         form.addRow("Test fraction", self.test_spin)
+        for label, spins in (("Slopes |a|", self.slope_spins),
+                             ("Intercepts b", self.intercept_spins)):
+            row = QHBoxLayout()
+            row.addWidget(spins[0], 1)
+            row.addWidget(QLabel("to"))
+            row.addWidget(spins[1], 1)
+            form.addRow(label, row)
         form.addRow("Seed", seed_row)
+        name_rows(form)
 
         for widget, name in ((self.samples_spin, "n_samples"), (self.length_spin, "length"),
                              (self.noise_spin, "noise"), (self.test_spin, "test_fraction"),
                              (self.seed_spin, "data_seed")):
             widget.valueChanged.connect(partial(self._edit_structure, name))
+        for name, spins in (("slope_range", self.slope_spins),
+                            ("intercept_range", self.intercept_spins)):
+            for spin in spins:
+                spin.valueChanged.connect(partial(self._edit_range, name, spins))
         self.new_seed_button.clicked.connect(self.new_seed)
-        self._connect(("n_samples", "length", "noise", "test_fraction", "data_seed"))
+        self._connect(("n_samples", "length", "noise", "test_fraction", "data_seed",
+                       "slope_range", "intercept_range"))
+
+    def _edit_range(self, name: str, spins: tuple[QDoubleSpinBox, QDoubleSpinBox],
+                    _value: float) -> None:
+        self._edit_structure(name, (spins[0].value(), spins[1].value()))
 
     def new_seed(self) -> None:
         """A new random data set."""
@@ -184,6 +242,14 @@ class DataBox(_SettingsBox):
 
     def _on_data_seed_changed(self, new: int, _old: int) -> None:
         show_value(self.seed_spin, new)
+
+    def _on_slope_range_changed(self, new: tuple, _old: tuple) -> None:
+        for spin, value in zip(self.slope_spins, new, strict=True):
+            show_value(spin, value)
+
+    def _on_intercept_range_changed(self, new: tuple, _old: tuple) -> None:
+        for spin, value in zip(self.intercept_spins, new, strict=True):
+            show_value(spin, value)
 
 
 class ModelBox(_SettingsBox):
@@ -224,6 +290,22 @@ class ModelBox(_SettingsBox):
         self.batch_spin = _spin(0, MAX_BATCH, s.batch_size,
                                 "Signals per step: full batch uses all training signals; "
                                 "mini-batches walk through a shuffled epoch", "full batch")
+        # radio buttons, not a combo: the three formulas side by side are the lesson
+        self.gradient_buttons = QButtonGroup(self)
+        gradient_column = QVBoxLayout()
+        gradient_column.setSpacing(2)
+        for i, (name, label) in enumerate(GRADIENT_LABELS.items()):
+            button = QRadioButton(label)
+            button.setProperty("formula", name)
+            button.setChecked(name == s.gradient)
+            button.setToolTip(
+                "The formula each step follows. The notebook's lambdas, read as written — "
+                "(t.X[0][:-1]).mean(), (t.X[0][1:]).mean() — drop the chain rule (no (p − y) "
+                "factor) and average signals (rows) instead of window positions (columns): a "
+                "constant, so the weights walk off in a straight line. 'No chain rule, "
+                "columns fixed' keeps only the first mistake. Applies from the next step.")
+            self.gradient_buttons.addButton(button, i)
+            gradient_column.addWidget(button)
         self._form = form = QFormLayout(self)
         form.addRow("Taps", self.taps_spin)
         form.addRow("", self.bias_check)
@@ -234,6 +316,8 @@ class ModelBox(_SettingsBox):
         form.addRow("Adam β₁", self.beta1_spin)
         form.addRow("Adam β₂", self.beta2_spin)
         form.addRow("Batch size", self.batch_spin)
+        form.addRow("Gradient", gradient_column)
+        name_rows(form)
         self._on_race_changed(s.race, s.race)
 
         self.taps_spin.valueChanged.connect(partial(self._edit_structure, "taps"))
@@ -245,8 +329,11 @@ class ModelBox(_SettingsBox):
         for widget, name in ((self.momentum_spin, "momentum"), (self.beta1_spin, "beta1"),
                              (self.beta2_spin, "beta2"), (self.batch_spin, "batch_size")):
             widget.valueChanged.connect(partial(self._edit, name))
+        self.gradient_buttons.idToggled.connect(
+            lambda i, on: on and self._edit("gradient", list(GRADIENT_LABELS)[i]))
         self._connect(("length", "taps", "bias", "start", "learning_rates", "optimizer",
-                       "momentum", "beta1", "beta2", "batch_size", "race", "racers"))
+                       "momentum", "beta1", "beta2", "batch_size", "gradient", "race",
+                       "racers"))
 
     def _on_length_changed(self, new: int, _old: int) -> None:
         with QSignalBlocker(self.taps_spin):
@@ -279,6 +366,11 @@ class ModelBox(_SettingsBox):
 
     def _on_batch_size_changed(self, new: int, _old: int) -> None:
         show_value(self.batch_spin, new)
+
+    def _on_gradient_changed(self, new: str, _old: str) -> None:
+        button = self.gradient_buttons.button(list(GRADIENT_LABELS).index(new))
+        with QSignalBlocker(self.gradient_buttons):
+            button.setChecked(True)
 
     def _on_race_changed(self, new: bool, _old: bool) -> None:
         """In a race each contender has its own optimizer and rate."""
@@ -320,8 +412,10 @@ class RaceBox(_SettingsBox):
                                      racer.optimizer)
             rate = _dspin(0, MAX_RATE, racer.learning_rate, 0.005, 4,
                           "Learning rate of this contender (the same for every parameter)")
-            for col, widget in enumerate((enabled, combo, rate)):
+            for col, (widget, what) in enumerate(((enabled, "takes part"), (combo, "optimizer"),
+                                                  (rate, "learning rate"))):
                 grid.addWidget(widget, i + 1, col)
+                widget.setAccessibleName(f"Contender {i + 1} {what}")
             self.racer_rows.append((enabled, combo, rate))
             enabled.toggled.connect(partial(self._edit_racer, i))
             combo.currentIndexChanged.connect(partial(self._edit_racer, i))
@@ -371,6 +465,8 @@ class AxesBox(_SettingsBox):
         form.addRow("Horizontal", self.axis_combos[0])
         form.addRow("Vertical", self.axis_combos[1])
         form.addRow("", self.fit_button)
+        for combo, which in zip(self.axis_combos, ("horizontal", "vertical"), strict=True):
+            combo.setAccessibleName(f"Landscape {which} axis")
         self._show_names()
 
         for which, combo in enumerate(self.axis_combos):
@@ -424,6 +520,7 @@ class ControlColumn(QScrollArea):
         self.setWidget(column)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its controls take the focus, not it
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._fit_timer = QTimer(self)
         self._fit_timer.setSingleShot(True)

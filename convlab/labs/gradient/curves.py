@@ -17,7 +17,7 @@ from PyQt6.QtCore import QObject, Qt
 from convlab.gui.plots import make_plot, style_plot
 from convlab.gui.theme import series_color, theme_manager
 
-from .axes import PlainAxis, StepAxis, nice_ceiling
+from .axes import PlainAxis, StepAxis, legend_below, nice_ceiling, series_dash
 from .model import GradientLabState
 from .runs import MAX_RUNS, RunController
 
@@ -44,21 +44,21 @@ class StepCurves(QObject):
         self._controller = controller
         self._legend_labels: list[str] = []
         self._x_max = 0.0  # the step axes' upper limit (0: set them again)
-        self.loss_plot = make_plot(legend=True)
+        self.loss_plot = make_plot()
         loss = self.loss_plot.getPlotItem()
+        legend_below(loss, 3)
         self.loss_curves = [loss.plot([], [], name=f"run {i}") for i in range(MAX_RUNS)]
         self.test_loss_curve = loss.plot([], [], name="test")
         self.min_loss_curve = loss.plot([], [], name="least-squares minimum")
-        self.acc_plot = make_plot(legend=True)
+        self.acc_plot = make_plot()
         acc = self.acc_plot.getPlotItem()
-        # legends where the curves are not: the loss falls (top right free), accuracy rises
-        loss.legend.setOffset((-10, 10))
-        acc.legend.setOffset((-10, -10))
+        legend_below(acc, 3)
         #: Normally [0] is the train accuracy; in a race the test accuracy of each contender.
         self.acc_curves = [acc.plot([], []) for _ in range(MAX_RUNS)]
         self.test_acc_curve = acc.plot([], [])
         acc.enableAutoRange(y=False)
-        self.weights_plot = make_plot(legend=True)
+        self.weights_plot = make_plot()
+        legend_below(self.weights_plot.getPlotItem(), 5)
         #: One curve per parameter of the first run, and its least-squares value (dotted).
         self.weight_curves: list[pg.PlotDataItem] = []
         self.weight_targets: list[pg.PlotDataItem] = []
@@ -95,17 +95,20 @@ class StepCurves(QObject):
         self.min_loss_curve.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DotLine))
         self.test_acc_curve.setPen(pg.mkPen(series_color(1), width=CURVE_WIDTH, style=dash))
         self._color_runs()
+        for widget in (self.loss_plot, self.acc_plot, self.weights_plot):
+            widget.getPlotItem().legend.restyle(theme_manager().scale)
 
     def _color_runs(self) -> None:
         """Each run's colour on its loss and accuracy curve; each parameter its own."""
         runs = self._controller.runs
         for i, (loss, acc) in enumerate(zip(self.loss_curves, self.acc_curves, strict=True)):
-            color = series_color(runs[i].color_index) if i < len(runs) else "#000000"
-            loss.setPen(pg.mkPen(color, width=CURVE_WIDTH))
-            acc.setPen(pg.mkPen(color, width=CURVE_WIDTH))
+            index = runs[i].color_index if i < len(runs) else 0
+            pen = pg.mkPen(series_color(index), width=CURVE_WIDTH, style=series_dash(index))
+            loss.setPen(pen)
+            acc.setPen(pen)
         for i, (curve, target) in enumerate(zip(self.weight_curves, self.weight_targets,
                                                 strict=True)):
-            curve.setPen(pg.mkPen(series_color(i), width=CURVE_WIDTH))
+            curve.setPen(pg.mkPen(series_color(i), width=CURVE_WIDTH, style=series_dash(i)))
             target.setPen(pg.mkPen(series_color(i), width=1, style=Qt.PenStyle.DotLine))
 
     def _apply_log_modes(self) -> None:
@@ -114,6 +117,8 @@ class StepCurves(QObject):
         self.loss_plot.getPlotItem().setLogMode(x=s.log_steps, y=s.log_loss)
         for widget in (self.acc_plot, self.weights_plot):
             widget.getPlotItem().setLogMode(x=s.log_steps)
+        # a new log mode resets the ranges: accuracy is 0 … 1 whatever the step axis
+        self.acc_plot.getPlotItem().setYRange(-0.02, 1.05, padding=0)
         self._x_max = 0.0  # the step ranges are set again in the new units
 
     def _on_log_changed(self) -> None:
@@ -131,6 +136,7 @@ class StepCurves(QObject):
         owner = f" ({runs[0].label})" if len(runs) > 1 else ""  # a race: whose?
         names = self._model.names
         self.weight_curves = [weights.plot([], [], name=n + owner) for n in names]
+        weights.legend.set_max_columns(2 if owner else 5)
         self.weight_targets = [weights.plot([], []) for _ in names]
         for curve in self.weight_curves:
             _thin_when_drawn(curve)
@@ -194,8 +200,9 @@ class StepCurves(QObject):
         ):
             legend = plot.getPlotItem().legend
             legend.clear()
+            legend.set_max_columns(2 if race else 3)
             shown = curves[: len(runs)] if race else [curves[0], test]
             for curve, label in zip(shown, labels, strict=True):
                 legend.addItem(curve, f"{label} (test)" if race and extra is None else label)
             if extra is not None:
-                legend.addItem(extra, "least-squares minimum")
+                legend.addItem(extra, "LS minimum")

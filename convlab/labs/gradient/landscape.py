@@ -18,7 +18,7 @@ from PyQt6.QtCore import QObject, QRectF, Qt, QTimer
 from convlab.gui.plots import register_view, style_plot
 from convlab.gui.theme import series_color, theme_manager
 
-from .axes import PlainAxis
+from .axes import SERIES_SYMBOLS, PlainAxis, series_dash
 from .maths import landscape_window, quadratic_contours
 from .model import GradientLabState
 from .runs import FRAME_MS, MAX_RUNS, RunController
@@ -51,8 +51,9 @@ class Landscape(QObject):
         self.view.setToolTip(
             "The exact training loss over two parameters (colour: log₁₀ of the loss above its "
             "minimum; white lines: contours a factor √10 apart). Star: least-squares optimum; "
-            "ring: start; dot: current point; pink arrow: −∇L, the direction of steepest "
-            "descent. Click to restart from a point; drag to pan, wheel to zoom.")
+            "ring: start; dot: current point; pink arrow: where the chosen gradient formula "
+            "steps (−∇L, steepest descent, with the chain rule). Click to restart from a "
+            "point; drag to pan, wheel to zoom.")
         self.viewbox = self.plot.getViewBox()
         self.viewbox.setAspectLocked(True)
         self.viewbox.disableAutoRange()
@@ -101,8 +102,8 @@ class Landscape(QObject):
             return
         a, b = s.slice_axes
         names = s.names
-        title = "Loss landscape — click to restart" if s.n_params == 2 else (
-            "Slice through the current point")
+        # short: a title sets the plot's minimum width, and the colour bar must stay in view
+        title = "Loss landscape" if s.n_params == 2 else "Loss slice at the point"
         style_plot(self.plot, title, names[a], names[b], grid=False)
         trainer = self._controller.trainer
         points = [trainer.initial_params, self._controller.optimum, trainer.params]
@@ -122,7 +123,7 @@ class Landscape(QObject):
         point[a], point[b] = u, v
         self._clicking = True
         try:
-            self._controller.restart_from(point)
+            self._controller.restart_or_explain(point)
         finally:
             self._clicking = False
 
@@ -186,12 +187,13 @@ class Landscape(QObject):
         currents = [r.trainer.params for r in runs]
         self.current_points.setData(
             [p[a] for p in currents], [p[b] for p in currents],
-            brush=[pg.mkBrush(series_color(r.color_index)) for r in runs])
+            brush=[pg.mkBrush(series_color(r.color_index)) for r in runs],
+            symbol=[SERIES_SYMBOLS[r.color_index % len(SERIES_SYMBOLS)] for r in runs])
 
     def _draw_descent(self, theta: np.ndarray) -> None:
-        """−∇L: the direction of steepest descent, drawn with a fixed on-screen length."""
+        """−g: where the chosen gradient formula steps (steepest descent with the chain rule)."""
         a, b = self._model.slice_axes
-        grad = self._controller.trainer.gradient()
+        grad = self._controller.trainer.direction()
         direction = -np.array([grad[a], grad[b]])
         norm = float(np.hypot(*direction))
         (u0, u1), _ = self.viewbox.viewRange()
@@ -235,8 +237,8 @@ class Landscape(QObject):
     def _color_paths(self) -> None:
         runs = self._controller.runs
         for i, curve in enumerate(self.path_curves):
-            color = series_color(runs[i].color_index) if i < len(runs) else "#000000"
-            curve.setPen(pg.mkPen(color, width=2.5))
+            index = runs[i].color_index if i < len(runs) else 0
+            curve.setPen(pg.mkPen(series_color(index), width=2.5, style=series_dash(index)))
 
     # ================================================================== slots
     def _on_runs_rebuilt(self) -> None:

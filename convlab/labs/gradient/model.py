@@ -36,6 +36,7 @@ from convlab.core.validation import check_choice
 from convlab.state import LabState, check_bool, check_int, check_number
 
 __all__ = [
+    "GRADIENT_LABELS",
     "MAX_BATCH",
     "MAX_LENGTH",
     "MAX_NOISE",
@@ -43,17 +44,27 @@ __all__ = [
     "MAX_RATE",
     "MAX_REPLAY_STEPS",
     "MAX_SAMPLES",
+    "MAX_SLOPE",
+    "MAX_STEPS",
+    "MAX_TIMELINE",
     "N_RACERS",
     "OPTIMIZER_LABELS",
+    "RUN_FIELDS",
     "STRUCTURE_FIELDS",
     "GradientLabState",
     "RacerSpec",
     "default_racers",
     "resize_params",
+    "timeline_data",
 ]
 
 #: Optimizer names as the app shows them.
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam"}
+
+#: The gradient formulas (:data:`convlab.core.GRADIENTS`) as the app shows them.
+GRADIENT_LABELS = {"chain_rule": "chain rule (correct)",
+                   "notebook": "the notebook's, as written",
+                   "no_chain_rule": "no chain rule, columns fixed"}
 
 # Ranges the lab offers (the controls use the same limits as the validation).
 MAX_LENGTH = 20  # samples per signal (and so kernel taps)
@@ -63,11 +74,20 @@ MAX_BATCH = 5000
 MAX_RATE = 100.0  # a contender's learning rate
 MAX_PARAM = 1e6  # a start value or a per-parameter learning rate, in magnitude
 MAX_STEPS_PER_FRAME = 1_000_000
-MAX_REPLAY_STEPS = 5_000_000  # a saved run replays in a few seconds at most
+#: The furthest a run goes: training pauses there, so every step count the lab reaches can be
+#: saved and replayed (in the background, with progress and cancel, when it is long).
+MAX_STEPS = 20_000_000
+MAX_REPLAY_STEPS = MAX_STEPS  # the old name
+MAX_TIMELINE = 10_000  # changes of the run settings a timeline records
 N_RACERS = 4  # contenders the race offers (one row each)
 
 #: Fields that define the data set or the model's shape: changing one restarts training.
-STRUCTURE_FIELDS = ("n_samples", "length", "noise", "data_seed", "test_fraction", "taps", "bias")
+STRUCTURE_FIELDS = ("n_samples", "length", "noise", "data_seed", "test_fraction",
+                    "slope_range", "intercept_range", "taps", "bias")
+MAX_SLOPE = 100.0  # the slopes' and intercepts' ranges, in magnitude
+#: Fields that may change while a run trains (from its next step): a run's timeline records them.
+RUN_FIELDS = ("learning_rates", "optimizer", "momentum", "beta1", "beta2", "batch_size",
+              "gradient", "racers")
 
 
 @dataclass(frozen=True)
@@ -115,16 +135,28 @@ def _numbers(value: Any, name: str, low: float, high: float) -> tuple[float, ...
     return tuple(check_number(v, name, low, high) for v in values)
 
 
+def _pair(value: Any, name: str, low: float, high: float) -> tuple[float, float]:
+    values = _sequence(value, name)
+    if len(values) != 2:
+        raise ValueError(f"{name} must be two numbers [lo, hi], got {value!r}")
+    lo, hi = (check_number(v, name, low, high) for v in values)
+    return lo, hi
+
+
 @evented
 @dataclass
 class GradientLabState(LabState):
     """Every setting of the lab; the defaults reproduce the notebook's experiment.
 
     ``batch_size`` 0 means full batch; ``steps_per_frame`` 0 means "as many as
-    fit in the frame's time budget". ``step`` is the step a saved session
-    replays to (training is deterministic, so it reopens at the same weights);
-    the live step count belongs to the run controller, which the panel's
-    ``get_state`` reads.
+    fit in the frame's time budget"; ``gradient`` is the formula each step
+    follows (:data:`GRADIENT_LABELS`). ``step`` is the step a saved session
+    replays to (training is deterministic, so it reopens at the same weights)
+    and ``timeline`` the run settings at step 0 and every change made while it
+    trained, ``((0, ((field, value), …)), (step, ((field, value),)), …)``
+    (empty in an older session: the replay then uses the fields as they are).
+    The live step count and timeline belong to the run controller, which the
+    panel's ``get_state`` reads.
     """
 
     label: ClassVar[str] = "Gradient Descent"
@@ -134,6 +166,8 @@ class GradientLabState(LabState):
     noise: float = 0.5
     data_seed: int = 0
     test_fraction: float = 0.2
+    slope_range: tuple[float, float] = (1.0, 2.0)
+    intercept_range: tuple[float, float] = (-0.5, 0.5)
     taps: int = 2
     bias: bool = False
     start: tuple[float, ...] = (0.5, 0.5)
@@ -143,6 +177,7 @@ class GradientLabState(LabState):
     beta1: float = 0.9
     beta2: float = 0.999
     batch_size: int = 0
+    gradient: str = "chain_rule"
     steps_per_frame: int = 10
     log_loss: bool = True
     log_steps: bool = False
@@ -150,6 +185,7 @@ class GradientLabState(LabState):
     race: bool = False
     racers: tuple[RacerSpec, ...] = field(default_factory=default_racers)
     step: int = 0
+    timeline: tuple[tuple[int, tuple[tuple[str, Any], ...]], ...] = ()
 
     def __post_init__(self) -> None:
         self.validate_all()
@@ -172,7 +208,8 @@ class GradientLabState(LabState):
     def dataset(self) -> cc.UpDownSplit:
         """The rising/falling data set these settings describe."""
         return cc.updown_dataset(
-            self.n_samples, self.length, self.noise, self.data_seed, self.test_fraction
+            self.n_samples, self.length, self.noise, self.data_seed, self.test_fraction,
+            self.slope_range, self.intercept_range,
         )
 
     # -- changes --------------------------------------------------------------------------
@@ -239,9 +276,10 @@ class GradientLabState(LabState):
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe plain data: lists for the sequences, a dict per contender."""
         data = super().to_dict()
-        for name in ("start", "learning_rates", "slice_axes"):
+        for name in ("start", "learning_rates", "slice_axes", "slope_range", "intercept_range"):
             data[name] = list(data[name])
         data["racers"] = [dataclasses.asdict(r) for r in self.racers]
+        data["timeline"] = timeline_data(self.timeline)
         return data
 
     # -- checks -----------------------------------------------------------------------------
@@ -259,6 +297,20 @@ class GradientLabState(LabState):
 
     def validate_test_fraction(self, value: Any) -> float:
         return check_number(value, "test_fraction", 0.05, 0.95)
+
+    def validate_slope_range(self, value: Any) -> tuple[float, float]:
+        """``(lo, hi)``: rising slopes a ∈ [lo, hi), falling ones a ∈ [−hi, −lo)."""
+        pair = _pair(value, "slope_range", 0.0, MAX_SLOPE)
+        if not 0 < pair[0] < pair[1]:
+            raise ValueError(f"slope_range must be [lo, hi] with 0 < lo < hi, got {list(pair)}")
+        return pair
+
+    def validate_intercept_range(self, value: Any) -> tuple[float, float]:
+        """``(lo, hi)``: intercepts b ∈ [lo, hi)."""
+        pair = _pair(value, "intercept_range", -MAX_SLOPE, MAX_SLOPE)
+        if not pair[0] <= pair[1]:
+            raise ValueError(f"intercept_range must be [lo, hi] with lo <= hi, got {list(pair)}")
+        return pair
 
     def validate_taps(self, value: Any) -> int:
         return check_int(value, "taps (kernel size)", 1, MAX_LENGTH)
@@ -325,8 +377,43 @@ class GradientLabState(LabState):
                 raise ValueError(f"bad racer {racer!r}: {exc}") from None
         return tuple(specs)
 
+    def validate_gradient(self, value: Any) -> str:
+        return check_choice(value, "gradient", tuple(GRADIENT_LABELS))
+
     def validate_step(self, value: Any) -> int:
-        return check_int(value, "step", 0, MAX_REPLAY_STEPS)
+        return check_int(value, "step", 0, MAX_STEPS)
+
+    def validate_timeline(self, value: Any) -> tuple[tuple[int, tuple[tuple[str, Any], ...]], ...]:
+        """``[{"step": 0, "set": {every run field}}, {"step": s, "set": {field: value}}, …]``."""
+        entries = _sequence(value, "timeline")
+        if len(entries) > MAX_TIMELINE + 1:
+            raise ValueError(f"timeline must hold at most {MAX_TIMELINE + 1:,} entries, "
+                             f"got {len(entries):,}")
+        checked = []
+        last = 0
+        for i, entry in enumerate(entries):
+            if isinstance(entry, (list, tuple)) and len(entry) == 2:
+                entry = {"step": entry[0], "set": dict(entry[1])}
+            if not isinstance(entry, Mapping) or set(entry) != {"step", "set"} \
+                    or not isinstance(entry["set"], Mapping):
+                raise ValueError(f"timeline entry {i} must be {{step, set}}, got {entry!r}")
+            step = check_int(entry["step"], f"timeline entry {i}'s step", last, MAX_STEPS)
+            if i == 0 and step != 0:
+                raise ValueError("the timeline must start at step 0")
+            names = set(entry["set"])
+            unknown = sorted(str(n) for n in names - set(RUN_FIELDS))
+            if unknown:
+                raise ValueError(f"timeline entry {i} sets {', '.join(unknown)}: only "
+                                 f"{', '.join(RUN_FIELDS)} change during a run")
+            if i == 0 and names != set(RUN_FIELDS):
+                raise ValueError(f"the timeline's first entry must set {', '.join(RUN_FIELDS)}")
+            if i and not names:
+                raise ValueError(f"timeline entry {i} sets nothing")
+            items = tuple((name, getattr(type(self), f"validate_{name}")(self, entry["set"][name]))
+                          for name in RUN_FIELDS if name in names)
+            checked.append((step, items))
+            last = step
+        return tuple(checked)
 
     def validate_all(self) -> None:
         """The checks that involve several fields (``ValueError`` naming them)."""
@@ -347,6 +434,32 @@ class GradientLabState(LabState):
                              f"{max(n, 2)}, got {list(self.slice_axes)}")
         if n < 2 and tuple(self.slice_axes) != (0, 1):
             raise ValueError("with one parameter the landscape axes (slice_axes) are [0, 1]")
+        if self.timeline:
+            self._check_timeline(n, names)
+
+    def _check_timeline(self, n: int, names: str) -> None:
+        """The timeline ends by the saved step, fits the model, and ends at the saved settings."""
+        if self.timeline[-1][0] > self.step:
+            raise ValueError(f"the timeline goes to step {self.timeline[-1][0]:,}, past the "
+                             f"saved step {self.step:,}")
+        settings: dict[str, Any] = {}
+        for _step, items in self.timeline:
+            settings.update(items)
+            if len(settings["learning_rates"]) != n:
+                raise ValueError(f"the timeline's learning_rates must list {n} numbers ({names})")
+        differ = [name for name in RUN_FIELDS if settings[name] != getattr(self, name)]
+        if differ:
+            raise ValueError(f"the timeline does not end at the saved {', '.join(differ)}")
+
+
+def timeline_data(entries: Sequence[tuple[int, Sequence[tuple[str, Any]]]]) -> list[dict]:
+    """A timeline as a session holds it: ``[{"step": s, "set": {field: value}}, …]``."""
+    def plain(name: str, value: Any) -> Any:
+        if name == "racers":
+            return [dataclasses.asdict(r) for r in value]
+        return list(value) if isinstance(value, tuple) else value
+    return [{"step": int(step), "set": {name: plain(name, value) for name, value in items}}
+            for step, items in entries]
 
 
 #: The fields in their declared order (events of an update are emitted in this order).

@@ -21,21 +21,32 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 import convlab.core as cc
 from convlab.gui.base import DataExport, LabPanel
+from convlab.gui.theme import theme_manager
 
 from .controls import AxesBox, ControlColumn, DataBox, ModelBox, RaceBox
 from .curves import StepCurves
 from .landscape import Landscape
-from .model import GradientLabState
-from .readouts import GradientBox
+from .model import GradientLabState, timeline_data
+from .readouts import BiasLesson, GradientBox
 from .runs import RunController
 from .samples import SamplePlots
-from .toolbar import StatusLine, Toolbar
+from .toolbar import ReplayProgress, StatusLine, Toolbar
 
-__all__ = ["GradientPanel"]
+__all__ = ["PLOTS_MIN_HEIGHT", "GradientPanel"]
+
+#: Below this the plots are too short to read (ticks collide): the plot area scrolls instead.
+PLOTS_MIN_HEIGHT = 520
 
 
 class GradientPanel(LabPanel):
@@ -57,14 +68,16 @@ class GradientPanel(LabPanel):
                                      self.race_box, self.axes_box))
         self.toolbar = Toolbar(self.model, self.controller)
         self.status = StatusLine(self.controller)
+        self.replay_progress = ReplayProgress(self.controller, self)
         self.landscape = Landscape(self.model, self.controller, self)
         self.curves = StepCurves(self.model, self.controller, self)
         self.samples = SamplePlots(self.model, self.controller, self)
+        self.bias_lesson = BiasLesson(self.model, self.controller)
         self._lay_out()
         self._wire()
         self.controller.rebuild("")
         for restyle in (self.column.restyle, self.curves.restyle, self.landscape.restyle,
-                        self.samples.restyle):
+                        self.samples.restyle, self._fit_plots_height):
             self.follow_theme(restyle)
             restyle()
 
@@ -74,6 +87,10 @@ class GradientPanel(LabPanel):
         grid = QGridLayout(plots)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(4)
+        for view in (self.landscape.view, self.curves.loss_plot, self.curves.acc_plot,
+                     self.curves.weights_plot, self.samples.data_plot, self.samples.kernel_plot,
+                     self.samples.pred_plot):
+            view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse only: no Tab stop without use
         grid.addWidget(self.landscape.view, 0, 0, 2, 2)
         grid.addWidget(self.curves.loss_plot, 0, 2, 1, 2)
         grid.addWidget(self.curves.acc_plot, 1, 2, 1, 2)
@@ -83,19 +100,33 @@ class GradientPanel(LabPanel):
             grid.setColumnStretch(col, 1)
         for row, stretch in enumerate((5, 5, 4)):
             grid.setRowStretch(row, stretch)
+        # on a small screen the plots scroll rather than shrink below use
+        self._plots = plots
+        self._fit_plots_height()
+        self.plots_area = QScrollArea()
+        self.plots_area.setWidget(plots)
+        self.plots_area.setWidgetResizable(True)
+        self.plots_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.plots_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.plots_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a scroll area is no focus stop
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.toolbar)
         right.addWidget(self.status)
-        right.addWidget(plots, 1)
+        right.addWidget(self.plots_area, 1)
+        right.addWidget(self.bias_lesson)  # the bias lesson, always on screen
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.column)
         layout.addLayout(right, 1)
 
+    def _fit_plots_height(self) -> None:
+        """The plots' least height grows with the text (presentation mode): they scroll."""
+        self._plots.setMinimumHeight(round(PLOTS_MIN_HEIGHT * theme_manager().scale))
+
     def _wire(self) -> None:
         for part in (self.controller, self.toolbar, self.data_box, self.model_box,
-                     self.race_box, self.axes_box):
+                     self.race_box, self.axes_box, self.bias_lesson):
             part.message.connect(self._show_message)
         self.axes_box.fit_requested.connect(self.landscape.fit_view)
         self.add_shortcuts(((Qt.Key.Key_Space, self.toolbar.run_button.toggle),
@@ -130,7 +161,9 @@ class GradientPanel(LabPanel):
 
     def get_state(self) -> dict[str, Any]:
         # a diverged run is saved as the step it blew up at, so a replay stops there too
-        return {**self.model.to_dict(), "step": self.controller.saved_step()}
+        # the run's timeline: every change of its settings, so a replay ends where it did
+        return {**self.model.to_dict(), "step": self.controller.saved_step(),
+                "timeline": timeline_data(self.controller.timeline())}
 
     def set_state(self, state: dict[str, Any]) -> None:
         new = GradientLabState.from_dict(state)  # raises ValueError before touching anything

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QGroupBox, QLabel, QVBoxLayout
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 import convlab.core as cc
+from convlab.gui.theme import ERROR_COLOR
 
 from .maths import sgd_curvature
-from .model import GradientLabState
+from .model import GRADIENT_LABELS, GradientLabState
 from .runs import RunController
 
-__all__ = ["GradientBox", "curvature_text", "gradient_html"]
+__all__ = ["MISSING", "BiasLesson", "GradientBox", "bias_text", "curvature_text",
+           "gradient_html"]
+
+#: What a wrong gradient formula leaves out: one line under the check.
+MISSING = {
+    "notebook": "The notebook's formula misses the chain rule's factor (p − y), so it ignores "
+                "the weights, and it averages signals (rows) instead of window positions.",
+    "no_chain_rule": "Without the chain rule the factor ∂L/∂p = (p − y) is missing: the "
+                     "'gradient' ignores the weights and the error.",
+}
 
 
 def curvature_text(hessian: np.ndarray, learning_rates: tuple[float, ...]) -> str:
@@ -33,8 +53,12 @@ def curvature_text(hessian: np.ndarray, learning_rates: tuple[float, ...]) -> st
     return text
 
 
-def gradient_html(check: cc.GradientCheck, names: list[str]) -> str:
-    """A table of the chain-rule gradient beside finite differences, and a verdict."""
+def gradient_html(check: cc.GradientCheck, names: list[str],
+                  formula: str = "chain_rule") -> str:
+    """A table of the formula's gradient beside finite differences, and a verdict.
+
+    A disagreement is red, with what the formula misses (:data:`MISSING`).
+    """
     rows = "".join(
         f"<tr><td>∂L/∂{n}</td><td align='right'>{a:+.5g}</td>"
         f"<td align='right'>{d:+.5g}</td></tr>"
@@ -46,8 +70,14 @@ def gradient_html(check: cc.GradientCheck, names: list[str]) -> str:
         verdict = "✓ equal within rounding noise (the gradient is nearly 0)"
     else:
         verdict = "✗ they disagree"
-    return ("<table cellspacing='4'><tr><th></th><th>chain rule</th><th>finite diff.</th></tr>"
-            f"{rows}</table>relative error {check.relative_error:.1e}: {verdict}")
+    text = f"relative error {check.relative_error:.1e}: {verdict}"
+    if verdict.startswith("✗"):
+        # wrapped by hand: a word-wrapped label would fight the column's fitted width
+        why = "<br>".join(textwrap.wrap(MISSING.get(formula, ""), 42))
+        text = f"<span style='color:{ERROR_COLOR}'>{text}<br>{why}</span>"
+    head = "chain rule" if formula == "chain_rule" else GRADIENT_LABELS[formula].split(",")[0]
+    return (f"<table cellspacing='4'><tr><th></th><th>{head}</th><th>finite diff.</th></tr>"
+            f"{rows}</table>{text}")
 
 
 class GradientBox(QGroupBox):
@@ -75,17 +105,81 @@ class GradientBox(QGroupBox):
         layout.addWidget(self.gradient_label)
         layout.addWidget(self.curvature_label)
         controller.stepped.connect(self.show_gradient)
+        controller.state_changed.connect(self.show_gradient)
         controller.runs_rebuilt.connect(self.show_curvature)
         model.events.learning_rates.connect(self.show_curvature)
 
     def show_gradient(self) -> None:
         """The chain-rule gradient at the current point beside finite differences."""
         (x, y), _ = self._controller.data
-        check = cc.check_gradient(x, y, self._controller.weights(), self._model.bias)
-        self.gradient_label.setText(gradient_html(check, self._model.names))
+        formula = self._controller.trainer.gradient_formula
+        check = cc.check_gradient(x, y, self._controller.weights(), self._model.bias,
+                                  formula=formula)
+        self.gradient_label.setText(gradient_html(check, self._model.names, formula))
         self.gradient_check = check
 
     def show_curvature(self) -> None:
         """The valley's shape and what it means for SGD with the chosen learning rates."""
         hessian = self._controller.trainer.quadratic.hessian
         self.curvature_label.setText(curvature_text(hessian, self._model.learning_rates))
+
+
+def bias_text(theta: np.ndarray, taps: int, bias: bool) -> str:
+    """Why the model without a bias cannot separate; with one, what the kernel became."""
+    if not bias:
+        return ("No bias: p = Σ wⱼ·Fⱼ has no offset. Only the slope response "
+                "1.5·w₁ + 2.5·w₂ is learned; w₁ + w₂ is undetermined along the valley, so "
+                "the 0.5 threshold cannot split the classes.")
+    b = theta[-1]
+    if taps == 2:
+        w1, w2 = theta[0], theta[1]
+        shape = ("a difference filter (w₂ < 0 < w₁)" if w2 < 0 < w1
+                 else "on its way to a difference filter (w₂ < 0 < w₁)")
+        return (f"With the bias b = {b:.3g} (the mean label is 0.5), the kernel became "
+                f"{shape}: w₁ − w₂ = {w1 - w2:.3g} measures the slope, "
+                f"w₁ + w₂ = {w1 + w2:.3g} stays small.")
+    kernel = ", ".join(f"{w:.3g}" for w in theta[:taps])
+    return (f"With the bias b = {b:.3g} (the mean label is 0.5), the kernel became "
+            f"w = ({kernel}): the differences between taps measure the slope.")
+
+
+class BiasLesson(QWidget):
+    """Under the plots (the accuracy's row ends above it): why no bias cannot separate
+    (and "try: add a bias"), or what the kernel became with one."""
+
+    #: A sentence for the status line (a refused change).
+    message = pyqtSignal(str)
+
+    def __init__(self, model: GradientLabState, controller: RunController) -> None:
+        super().__init__()
+        self._model = model
+        self._controller = controller
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.text.setMinimumWidth(200)
+        self.add_bias_button = QPushButton("Try: add a bias")
+        self.add_bias_button.setToolTip("Train p = mean(x ⋆ w) + b: the bias takes the mean "
+                                        "label, the kernel is free to measure the slope")
+        self.add_bias_button.setAccessibleName("Try: add a bias")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.add_bias_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.add_bias_button.clicked.connect(self.add_bias)
+        controller.stepped.connect(self.show_lesson)
+        controller.runs_rebuilt.connect(self.show_lesson)
+
+    def add_bias(self) -> None:
+        """Add the bias (training restarts at step 0)."""
+        try:
+            self._model.set_structure("bias", True)
+        except ValueError as exc:
+            self.message.emit(f"Not changed: {exc}")
+
+    def show_lesson(self) -> None:
+        s = self._model
+        self.add_bias_button.setVisible(not s.bias)
+        text = bias_text(self._controller.weights(), s.taps, s.bias)
+        if text != self.text.text():
+            self.text.setText(text)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import time
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,11 +33,20 @@ import convlab.core as cc
 from convlab.core import atomic_write_text
 from convlab.exports import write_updown_csv
 from convlab.gui.widgets import format_array
+from convlab.gui.worker import Task, TaskRunner
 
 from .history import write_history_csv
-from .model import OPTIMIZER_LABELS, STRUCTURE_FIELDS, GradientLabState
+from .model import (
+    MAX_STEPS,
+    OPTIMIZER_LABELS,
+    RUN_FIELDS,
+    STRUCTURE_FIELDS,
+    GradientLabState,
+)
+from .replay import Run, Timeline, apply_changes, replay
 
-__all__ = ["FRAME_MS", "MAX_RUNS", "Run", "RunController", "divergence_report"]
+__all__ = ["FRAME_MS", "MAX_RUNS", "REPLAY_IN_BACKGROUND", "Run", "RunController",
+           "divergence_report"]
 
 FRAME_MS = 16  # frame timer interval: redraws at most ~60 times a second
 STEP_BUDGET_S = 0.008  # time spent stepping per frame, at most
@@ -46,21 +54,16 @@ BATCH_TARGET_S = 0.002  # steps per call are sized to about this, so the budget 
 HISTORY_CAP = 10_000  # points kept per run (older ones thinned): bounded memory and redraws
 MAX_RUNS = 5  # curves and paths made ready on every plot: more than a race's contenders
 DIVERGED_HINT = "Diverged: lower the learning rate or press Reset (R)"
+MAX_STEPS_HINT = (f"Stopped at step {MAX_STEPS:,}, the furthest a run goes (a saved session "
+                  "replays it): press Reset (R) to train again")
+#: A replay longer than this many steps (summed over the runs) runs in the background,
+#: with progress and cancel; a shorter one at once.
+REPLAY_IN_BACKGROUND = 200_000
 
 _WHAT_CHANGED = {"n_samples": "Samples", "length": "Signal length", "data_seed": "Data seed",
                  "noise": "Noise", "test_fraction": "Test fraction", "taps": "Number of taps",
+                 "slope_range": "Slope range", "intercept_range": "Intercept range",
                  "bias": "Bias"}
-
-
-@dataclass
-class Run:
-    """One trainer on the lab's plots: its label, colour and (in a race) its contender."""
-
-    trainer: cc.Trainer
-    label: str
-    color_index: int
-    racer_index: int | None = None
-    reported: bool = False  # divergence already announced
 
 
 def divergence_report(diverged: list[Run], race: bool) -> str:
@@ -86,12 +89,17 @@ class RunController(QObject):
         (and redrawn on the next :attr:`stepped`).
     message(str)
         A sentence for the status line.
+    replay_progress(float, str)
+        A long saved run is being replayed in the background: the fraction done
+        and a sentence; ``replay_finished`` follows (done or cancelled).
     """
 
     stepped = pyqtSignal()
     state_changed = pyqtSignal()
     runs_rebuilt = pyqtSignal()
     message = pyqtSignal(str)
+    replay_progress = pyqtSignal(float, str)
+    replay_finished = pyqtSignal()
 
     def __init__(self, model: GradientLabState, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +116,12 @@ class RunController(QObject):
         self._speed = (0.0, 0.0)  # steps/s, frames/s
         self._revision = 0
         self._saved_step = 0
+        self._clock = 0  # steps asked of the runs since they (re)started: the timeline's clock
+        self._timeline = Timeline(self._run_settings())
+        self._tasks = TaskRunner(self)
+        self._replay: Task | None = None
+        self._replay_id = 0
+        self._pending: tuple[Timeline, int] = (self._timeline, 0)
         self._frame_timer = QTimer(self)
         self._frame_timer.setInterval(FRAME_MS)
         self._frame_timer.timeout.connect(self.frame)
@@ -118,13 +132,9 @@ class RunController(QObject):
         events = model.events
         for name in (*STRUCTURE_FIELDS, "race"):
             getattr(events, name).connect(partial(self._on_structure_changed, name))
-        events.racers.connect(self._on_racers_changed)
+        for name in RUN_FIELDS:
+            getattr(events, name).connect(partial(self._on_run_setting_changed, name))
         events.start.connect(self._on_start_changed)
-        events.learning_rates.connect(self._on_learning_rates_changed)
-        events.optimizer.connect(self._on_optimizer_changed)
-        for name in ("momentum", "beta1", "beta2"):
-            getattr(events, name).connect(self._on_options_changed)
-        events.batch_size.connect(self._on_batch_size_changed)
 
     # ================================================================== reading
     @property
@@ -185,16 +195,35 @@ class RunController(QObject):
         return [r for r in self._runs if r.trainer.diverged]
 
     def saved_step(self) -> int:
-        """The step a saved session replays to: the furthest run, or where one blew up."""
-        return int(max((r.trainer.diverged_at or r.trainer.step_count for r in self._runs),
-                       default=0))
+        """The step a saved session replays to: the steps asked of the runs since their start.
+
+        A run that blew up stopped before; the replay stops it at the same step. While a
+        loaded run replays in the background, the step it is replaying to.
+        """
+        return self._pending[1] if self._replay is not None else self._clock
+
+    def timeline(self) -> tuple[tuple[int, tuple[tuple[str, Any], ...]], ...]:
+        """The run settings at step 0 and every change since, as the lab's state stores it.
+
+        Empty when nothing changed since step 0 (the saved settings are then the whole story).
+        While a loaded run replays in the background, the timeline it replays.
+        """
+        timeline = self._pending[0] if self._replay is not None else self._timeline
+        return timeline.entries() if timeline.changes else ()
+
+    @property
+    def replaying(self) -> bool:
+        """A saved run is being replayed in the background."""
+        return self._replay is not None
 
     # ================================================================== actions
     def rebuild(self, message: str) -> None:
         """Fresh runs at the start from the model's settings (new data set, model, contenders)."""
         s = self._model
+        self.cancel_replay()
         self._data = s.dataset()
-        self._runs = self._make_runs()
+        self._runs = self._make_runs(self._run_settings())
+        self._new_timeline()
         self._optimum = self.trainer.optimum()
         self._min_loss = float(self.trainer.quadratic(self._optimum))
         self._built = self._structure()
@@ -204,23 +233,85 @@ class RunController(QObject):
         self._changed()
 
     def load(self, state: GradientLabState) -> None:
-        """Take ``state``'s settings, start again and replay ``state.step`` steps."""
+        """Take ``state``'s settings, start again and replay ``state.step`` steps.
+
+        The replay follows ``state.timeline`` (the settings at step 0 and every
+        change made while the run trained), so it ends at the saved weights; an
+        older session without a timeline replays with the saved settings. A
+        long replay runs in the background (:attr:`replay_progress`,
+        :meth:`cancel_replay`); a short one at once.
+        """
         self.set_running(False)
+        self.cancel_replay()
         self._quiet = True
         try:
-            self._model.update(state.to_dict())
+            self._model.update({k: v for k, v in state.to_dict().items() if k != "timeline"})
         finally:
             self._quiet = False
         self.rebuild("Settings loaded: training restarted at step 0")
-        if state.step:
-            self._advance(state.step)
-            if not self.diverged_runs():
-                self.message.emit(f"Settings loaded: training replayed to step {state.step}")
-            self._changed()
+        if not state.step:
+            return
+        timeline = Timeline.from_entries(state.timeline) if state.timeline else self._timeline
+        runs = self._make_runs(timeline.base)
+        target = min(state.step, MAX_STEPS)
+        if target * len(runs) <= REPLAY_IN_BACKGROUND:
+            replay(runs, timeline, self._model.race, target)
+            self._replayed((runs, timeline, target))
+            return
+        self._replay_id += 1
+        self._pending = (timeline, target)  # what a save during the replay writes
+        mine = partial(self._current_replay, self._replay_id)
+        self._replay = self._tasks.start(
+            _replay_task, runs, timeline, self._model.race, target,
+            on_result=mine(self._replayed), on_progress=mine(self.replay_progress.emit),
+            on_cancelled=mine(self._replay_cancelled), on_finished=mine(self._replay_done),
+            name="replay")
+        self.replay_progress.emit(0.0, f"Replaying the saved run to step {target:,}…")
+
+    def cancel_replay(self) -> None:
+        """Stop a background replay: the runs stay at step 0 with the loaded settings."""
+        if self._replay is not None:
+            task, self._replay = self._replay, None
+            task.cancel()
+            task.wait()
+            self._replay_cancelled()
+            self.replay_finished.emit()
+
+    def _replayed(self, result: tuple[list[Run], Timeline, int]) -> None:
+        """The replayed runs take the place of the runs at step 0."""
+        runs, timeline, target = result
+        self._runs = runs
+        self._timeline = timeline
+        self._clock = target
+        for run in runs:
+            run.reported = run.trainer.diverged
+        self._touch()
+        self.runs_rebuilt.emit()
+        diverged = self.diverged_runs()
+        if diverged:
+            self.message.emit(divergence_report(diverged, self.is_race))
+        else:
+            self.message.emit(f"Settings loaded: training replayed to step {target:,}")
+        self._changed()
+
+    def _replay_cancelled(self) -> None:
+        self.message.emit("Replay cancelled: training restarted at step 0 with the saved "
+                          "settings")
+
+    def _replay_done(self) -> None:
+        self._replay = None
+        self.replay_finished.emit()
+
+    def _current_replay(self, replay_id: int, slot: Any) -> Any:
+        """``slot`` called only while replay ``replay_id`` is the current one."""
+        def call(*args: Any) -> None:
+            if replay_id == self._replay_id and self._replay is not None:
+                slot(*args)
+        return call
 
     def step_once(self) -> None:
         """One update of every run (the Step button and →); nothing while running."""
-        if self._running:
+        if self._running or self.replaying:
             return
         if all(run.trainer.diverged for run in self._runs):
             self.message.emit(DIVERGED_HINT)
@@ -234,6 +325,10 @@ class RunController(QObject):
         if on and all(run.trainer.diverged for run in self._runs):
             on = False
             self.message.emit(DIVERGED_HINT)
+        if on and (self.replaying or self._clock >= MAX_STEPS):
+            on = False
+            if not self.replaying:
+                self.message.emit(MAX_STEPS_HINT)
         self._running = on
         if on:
             self._rate = [0, 0, time.perf_counter()]
@@ -244,9 +339,11 @@ class RunController(QObject):
 
     def reset(self) -> None:
         """Back to the start weights at step 0 (same data, same shuffling)."""
+        self.cancel_replay()
         for run in self._runs:
             run.trainer.reset()
             run.reported = False
+        self._new_timeline()
         self._touch()
         self.message.emit("Reset to the start")
         self._changed()
@@ -257,6 +354,16 @@ class RunController(QObject):
         self._restart(start)
         self._model.start = start  # the runs start there already: nothing more to do
         self.message.emit(f"Restarted from ({format_array(start)})")
+
+    def restart_or_explain(self, params: ArrayLike) -> bool:
+        """:meth:`restart_from` a point the user picked; a point the lab cannot hold (beyond
+        ±1e6 on a zoomed-out landscape) is refused with a message instead. True if restarted."""
+        try:
+            self.restart_from(params)
+        except ValueError as exc:
+            self.message.emit(f"Not restarted there: {exc}")
+            return False
+        return True
 
     def request_redraw(self) -> None:
         """Ask for a :attr:`stepped` at the end of the frame (e.g. the look changed)."""
@@ -273,12 +380,17 @@ class RunController(QObject):
         self._running = False
         self._frame_timer.stop()
         self._redraw_timer.stop()
+        self._tasks.shutdown()
+        self._replay = None
 
     def write_history(self, path: Path) -> int:
         """Write the history of every run to ``path`` as CSV; returns the rows (raises OSError)."""
         stream = io.StringIO()
+        gradients = [(0, self._timeline.base["gradient"])] + [
+            (step, value) for step, name, value in self._timeline.changes if name == "gradient"]
         rows = write_history_csv(
-            stream, [(r.label, r.trainer.names, r.trainer.history) for r in self._runs])
+            stream, [(r.label, r.trainer.names, r.trainer.history, gradients)
+                     for r in self._runs])
         atomic_write_text(path, stream.getvalue())
         return rows
 
@@ -289,26 +401,38 @@ class RunController(QObject):
         atomic_write_text(path, stream.getvalue())
 
     # ================================================================== the runs
-    def _make_trainer(self, optimizer: str, rates: Any) -> cc.Trainer:
+    def _run_settings(self) -> dict[str, Any]:
+        """The model's run settings (:data:`RUN_FIELDS`): what may change during a run."""
+        return {name: getattr(self._model, name) for name in RUN_FIELDS}
+
+    def _make_trainer(self, settings: dict[str, Any], optimizer: str, rates: Any) -> cc.Trainer:
         s = self._model
         return cc.Trainer(
             self.data, taps=s.taps, bias=s.bias, initial_params=s.start,
-            learning_rates=rates, optimizer=optimizer, batch_size=s.batch_size or None,
-            seed=s.data_seed, history_cap=HISTORY_CAP, **s.optimizer_options(optimizer),
+            learning_rates=rates, optimizer=optimizer,
+            batch_size=settings["batch_size"] or None, seed=s.data_seed,
+            history_cap=HISTORY_CAP, gradient=settings["gradient"],
+            **cc.optimizer_options(optimizer, settings),
         )
 
-    def _make_runs(self) -> list[Run]:
-        s = self._model
+    def _make_runs(self, settings: dict[str, Any]) -> list[Run]:
+        """Runs at step 0 with the model's data, shape and start, and ``settings``."""
         runs = []
-        if s.race:
-            for i, racer in enumerate(s.racers):
+        if self._model.race:
+            for i, racer in enumerate(settings["racers"]):
                 if racer.enabled:
-                    trainer = self._make_trainer(racer.optimizer, racer.learning_rate)
+                    trainer = self._make_trainer(settings, racer.optimizer, racer.learning_rate)
                     runs.append(Run(trainer, racer.label(), i, i))
         if not runs:
-            label = OPTIMIZER_LABELS[s.optimizer]
-            runs.append(Run(self._make_trainer(s.optimizer, s.learning_rates), label, 0))
+            name = settings["optimizer"]
+            runs.append(Run(self._make_trainer(settings, name, settings["learning_rates"]),
+                            OPTIMIZER_LABELS[name], 0))
         return runs
+
+    def _new_timeline(self) -> None:
+        """The runs start at step 0 with the model's run settings: a new timeline."""
+        self._clock = 0
+        self._timeline = Timeline(self._run_settings())
 
     def _structure(self) -> tuple[Any, ...]:
         """What the runs are made of: data, model shape and (in a race) the contenders."""
@@ -317,9 +441,11 @@ class RunController(QObject):
         return (*(getattr(s, name) for name in STRUCTURE_FIELDS), s.race, contenders)
 
     def _restart(self, start: tuple[float, ...]) -> None:
+        self.cancel_replay()
         for run in self._runs:
             run.trainer.set_params(start)
             run.reported = False
+        self._new_timeline()
         self._touch()
         self._changed()
 
@@ -329,8 +455,8 @@ class RunController(QObject):
         self.request_redraw()
 
     def _touch(self) -> None:
-        """Count a change of the step a session would save."""
-        step = self.saved_step()
+        """Count a change of the step (or timeline) a session would save."""
+        step = (self.saved_step(), len(self._timeline.changes))
         if step != self._saved_step:
             self._saved_step = step
             self._revision += 1
@@ -341,10 +467,17 @@ class RunController(QObject):
             self.message.emit(text)
 
     def _advance(self, n: int) -> None:
-        """Step every run ``n`` times; pause and report on a new divergence."""
+        """Step every run ``n`` times; pause and report on a new divergence or the last step."""
+        n = min(n, MAX_STEPS - self._clock)
+        if n <= 0:
+            self.set_running(False)
+            return
         for run in self._runs:
             run.trainer.step(n)
+        self._clock += n
         self._touch()
+        if self._clock >= MAX_STEPS:
+            self.set_running(False)
         news = [r for r in self._runs if r.trainer.diverged and not r.reported]
         if news:
             for run in news:
@@ -390,24 +523,29 @@ class RunController(QObject):
             self.rebuild(f"{_WHAT_CHANGED[name]} changed: new model/data, "
                          "training restarted at step 0")
 
-    def _on_racers_changed(self, new: tuple, old: tuple) -> None:
-        if not self._model.race:
-            return
-        if self._structure() != self._built:
+    def _on_run_setting_changed(self, name: str, new: Any, _old: Any) -> None:
+        """A run setting changed: recorded on the timeline, applied from the next step."""
+        if self._quiet:
+            return  # a session loading: the runs are rebuilt (and replayed) afterwards
+        self.cancel_replay()
+        if name == "racers" and self._model.race and self._structure() != self._built:
             self.rebuild("Contenders changed: the race restarted")
             return
-        for run in self._runs:
-            if run.racer_index is None or new[run.racer_index] == old[run.racer_index]:
-                continue
-            racer = new[run.racer_index]
-            if run.trainer.optimizer.name != racer.optimizer:
-                run.trainer.set_optimizer(racer.optimizer,
-                                          **self._model.optimizer_options(racer.optimizer))
-            run.trainer.set_learning_rates(racer.learning_rate)
-            run.label = racer.label()
-            run.reported = False
-            self._say(f"{racer.label()} from the next step")
+        if not self._timeline.record(self._clock, name, new):
+            self._say("The timeline is full: a saved session replays the latest settings "
+                      "from step 0 — press Reset (R) to record again")
+        said = apply_changes(self._runs, self._settings_before(name, _old), {name: new},
+                             self._model.race)
+        for text in said:
+            self._say(text)
+        self._touch()
         self._changed()
+
+    def _settings_before(self, name: str, old: Any) -> dict[str, Any]:
+        """The run settings as they were before ``name`` changed (the model holds the new)."""
+        settings = self._run_settings()
+        settings[name] = old
+        return settings
 
     def _on_start_changed(self, new: tuple, _old: tuple) -> None:
         if all(np.array_equal(r.trainer.initial_params, new) for r in self._runs):
@@ -415,31 +553,9 @@ class RunController(QObject):
         self._restart(new)
         self._say("New start: training restarted at step 0")
 
-    def _on_learning_rates_changed(self, new: tuple, _old: tuple) -> None:
-        if self._model.race or np.array_equal(self.trainer.learning_rates, new):
-            return
-        self.trainer.set_learning_rates(new)
-        self._runs[0].reported = False
-        self._say(f"Learning rates ({format_array(new)}) apply from the next step")
-        self._changed()
 
-    def _on_optimizer_changed(self, new: str, _old: str) -> None:
-        if self._model.race or self.trainer.optimizer.name == new:
-            return
-        self.trainer.set_optimizer(new, **self._model.optimizer_options(new))
-        self._runs[0].label = OPTIMIZER_LABELS[new]
-        self._runs[0].reported = False
-        self._say(f"{OPTIMIZER_LABELS[new]} from step {self.trainer.step_count + 1} on")
-        self._changed()
-
-    def _on_options_changed(self) -> None:
-        for run in self._runs:
-            options = self._model.optimizer_options(run.trainer.optimizer.name)
-            if options:
-                run.trainer.optimizer.set_options(**options)
-        self._say("Optimizer settings apply from the next step")
-
-    def _on_batch_size_changed(self, new: int, _old: int) -> None:
-        for run in self._runs:
-            run.trainer.set_batch_size(new or None)
-        self._say(f"Batch size {new or 'full'} from the next step")
+def _replay_task(runs: list[Run], timeline: Timeline, race: bool, target: int, *,
+                 progress: Any, cancel: Any) -> tuple[list[Run], Timeline, int]:
+    """:func:`~convlab.labs.gradient.replay.replay` in the worker idiom (a background thread)."""
+    replay(runs, timeline, race, target, progress=progress, cancel=cancel)
+    return runs, timeline, target

@@ -16,7 +16,7 @@ from convlab.gui.plots import Stems, make_plot, style_plot
 from convlab.gui.theme import series_color, theme_manager
 from convlab.gui.widgets import format_array
 
-from .axes import PlainAxis, nice_ceiling
+from .axes import IndexAxis, PlainAxis, nice_ceiling, set_title
 from .model import GradientLabState
 from .runs import RunController
 
@@ -33,35 +33,34 @@ class SamplePlots(QObject):
         self._controller = controller
         self._kernel_lim = 0.0  # the kernel plot's ± limit (0: set it again)
         self._pred_range = (0.0, 0.0)  # the prediction plot's y range
-        self.data_plot = make_plot(legend=True)
-        self.data_plot.getPlotItem().legend.setOffset((10, -10))  # bottom left: free space
+        self.data_plot = make_plot()  # the title names the colours: no legend over the lines
+        self.data_plot.setToolTip("The training signals: rising lines (class 0) and falling "
+                                  "lines (class 1)")
         self.signal_curves = [pg.PlotCurveItem(name=n) for n in ("rising (0)", "falling (1)")]
         for curve in self.signal_curves:
             self.data_plot.getPlotItem().addItem(curve)
         self.kernel_plot = make_plot()
         self.kernel_stems = Stems(self.kernel_plot.getPlotItem(), series_color(0))
-        self.kernel_text = pg.TextItem(anchor=(0, 0))
-        self.kernel_plot.addItem(self.kernel_text)
         self.pred_plot = make_plot()
         self.pred_plot.setToolTip(
-            "Filled dots: the model's output p for each test signal, coloured by its true "
-            "class; rings: the label (0 rising, 1 falling); dashed: the 0.5 threshold")
-        pred = self.pred_plot.getPlotItem()
+            "Test predictions. Filled dots: the model's output p for each test signal, "
+            "coloured by its true class; rings: the label (0 rising, 1 falling); dashed: the "
+            "0.5 threshold")
+        pred = self.pred_plot.getPlotItem()  # the y label explains the markers: ● p, ○ label
         self.pred_points = [pg.ScatterPlotItem(size=8, name=n)
-                            for n in ("p, rising", "p, falling")]
+                            for n in ("p rising", "p falling")]
         self.label_points = pg.ScatterPlotItem(size=10, symbol="o", brush=None, name="label")
         for item in (*self.pred_points, self.label_points):
             pred.addItem(item)
         self.threshold_line = pg.InfiniteLine(0.5, angle=0, movable=False)
         pred.addItem(self.threshold_line)
-        self.pred_text = pg.TextItem(anchor=(0, 0))
-        pred.addItem(self.pred_text)
         for widget, title, x_label, y_label in (
                 (self.data_plot, "Training signals", "t", "x"),
                 (self.kernel_plot, "Kernel", "tap j", "w_j"),
-                (self.pred_plot, "Test predictions", "test signal", "p")):
+                (self.pred_plot, "Test predictions", "test signal", "● p   ○ label y")):
             item = widget.getPlotItem()
-            item.setAxisItems({"left": PlainAxis("left"), "bottom": PlainAxis("bottom")})
+            # sample, tap and signal numbers are whole: no 0.5 ticks
+            item.setAxisItems({"left": PlainAxis("left"), "bottom": IndexAxis("bottom")})
             style_plot(item, title, x_label, y_label)
         self.kernel_plot.getPlotItem().enableAutoRange(x=False, y=False)
         pred.enableAutoRange(x=False, y=False)
@@ -81,9 +80,9 @@ class SamplePlots(QObject):
         self.label_points.setPen(pg.mkPen(fg, width=1.5))
         self.threshold_line.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DashLine))
         self.kernel_stems.set_color(series_color(0))
-        for text in (self.kernel_text, self.pred_text):
-            text.setColor(fg)
-            text.setFont(theme_manager().plot_font(0.9))  # follows presentation mode
+        rising, falling = (f"<span style='color:{series_color(i)}'>{name}</span>"
+                           for i, name in enumerate(("rising", "falling")))
+        set_title(self.data_plot.getPlotItem(), f"{rising} · {falling}")
 
     def _on_runs_rebuilt(self) -> None:
         """New data or model: the signals drawn, the kernel and prediction axes set again."""
@@ -96,10 +95,10 @@ class SamplePlots(QObject):
             curve.setData(np.tile(t, len(rows)), rows.ravel(), connect=connect)
         taps = self._model.taps
         kernel = self.kernel_plot.getPlotItem()
-        kernel.setXRange(0.5, taps + 0.5)
+        kernel.setXRange(0.5, taps + 0.5, padding=0)
         # taps are whole numbers: one tick per tap, never 1.5
         kernel.getAxis("bottom").setTicks([[(j, str(j)) for j in range(1, taps + 1)]])
-        self.pred_plot.getPlotItem().setXRange(-1, x_test.shape[0])
+        self.pred_plot.getPlotItem().setXRange(-1, x_test.shape[0], padding=0)
         self._kernel_lim = 0.0
         self._pred_range = (0.0, 0.0)
 
@@ -116,11 +115,10 @@ class SamplePlots(QObject):
         if lim != self._kernel_lim:
             self._kernel_lim = lim
             self.kernel_plot.getPlotItem().setYRange(-lim, lim, padding=0)
-        lines = [f"w = ({format_array(w, 2)})"] if s.taps <= 3 else []  # wider: stems only
+        parts = [f"w = ({format_array(w, 2)})"] if s.taps <= 3 else ["Kernel"]  # stems only
         if s.bias:
-            lines.append(f"b = {theta[-1]:.3g}")
-        self.kernel_text.setText("\n".join(lines))
-        self.kernel_text.setPos(0.5, self._kernel_lim)
+            parts.append(f"b = {theta[-1]:.2f}")
+        set_title(self.kernel_plot.getPlotItem(), ", ".join(parts))
 
     def _draw_predictions(self, theta: np.ndarray) -> None:
         _, (x_test, y_test) = self._controller.data
@@ -136,5 +134,5 @@ class SamplePlots(QObject):
             self._pred_range = (lo, hi)
             self.pred_plot.getPlotItem().setYRange(lo, hi, padding=0)
         correct = int(np.sum((p > 0.5) == (y_test > 0.5)))
-        self.pred_text.setText(f"{correct}/{p.size} right")
-        self.pred_text.setPos(-1, hi)
+        set_title(self.pred_plot.getPlotItem(),
+                  f"{correct}/{p.size} right")

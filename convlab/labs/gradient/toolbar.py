@@ -5,15 +5,18 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from PyQt6.QtCore import QSignalBlocker, pyqtSignal
+from PyQt6.QtCore import QEvent, QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QProgressDialog,
     QPushButton,
     QSizePolicy,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -22,7 +25,18 @@ from convlab.gui.theme import ERROR_COLOR
 from .model import GradientLabState
 from .runs import RunController, divergence_report
 
-__all__ = ["SPEEDS", "StatusLine", "Toolbar"]
+__all__ = ["SPEEDS", "ReplayProgress", "StatusLine", "Toolbar", "short_count"]
+
+#: The widest the step read-out gets: its width is reserved, so it never pushes the controls.
+WIDEST_STEP_TEXT = "step 20,000,000 · 999.9k steps/s"
+
+
+def short_count(value: float) -> str:
+    """``1234567`` → ``"1.2M"``, ``15320`` → ``"15.3k"``, ``950`` → ``"950"``."""
+    for unit, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= unit:
+            return f"{value / unit:.1f}{suffix}"
+    return f"{value:.0f}"
 
 SPEEDS = ((1, "1 step / frame"), (10, "10 steps / frame"), (100, "100 steps / frame"),
           (1000, "1 000 steps / frame"), (10_000, "10 000 steps / frame"),
@@ -49,12 +63,12 @@ class Toolbar(QWidget):
         self.speed_combo = QComboBox()
         for steps, label in SPEEDS:
             self.speed_combo.addItem(label, steps)
+        self.speed_combo.setAccessibleName("Steps per frame")
         self.speed_combo.setToolTip(
             "Optimizer steps between two redraws; 'max' runs as many as fit in 8 ms "
             "of every 16 ms frame, so the window stays responsive"
         )
         self.step_label = QLabel()
-        self.step_label.setMinimumWidth(150)
         self.step_label.setToolTip("Optimizer steps made since the start, and the speed")
         self.log_check = QCheckBox("log loss")
         self.log_check.setToolTip("Logarithmic loss axis: shows the slow crawl along the valley")
@@ -67,13 +81,22 @@ class Toolbar(QWidget):
             "Save the training history (step, parameters, losses, accuracies) as CSV. "
             "Right-click any plot → Export to save it as PNG or SVG."
         )
-        bar = QHBoxLayout(self)
-        bar.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.step_button, self.run_button, self.reset_button, self.speed_combo,
-                       self.step_label, self.log_check, self.log_steps_check,
-                       self.export_button):
-            bar.addWidget(widget)
-        bar.addStretch(1)
+        # the groups in a row when there is room, else on as many rows as needed
+        self._groups = (QWidget(), QWidget(), QWidget(), QWidget())
+        for group, widgets in zip(self._groups, (
+                (self.step_button, self.run_button, self.reset_button),
+                (self.speed_combo,), (self.step_label,),
+                (self.log_check, self.log_steps_check, self.export_button)), strict=True):
+            row = QHBoxLayout(group)
+            row.setContentsMargins(0, 0, 0, 0)
+            for widget in widgets:
+                row.addWidget(widget)
+            row.addStretch(1)
+        self._lines = QVBoxLayout(self)  # one QHBoxLayout per row of groups
+        self._lines.setContentsMargins(0, 0, 0, 0)
+        self._lines.setSpacing(2)
+        self._rows: tuple[int, ...] = ()
+        self._reserve_widths()
         self._on_steps_per_frame_changed(model.steps_per_frame, None)
         self._on_log_loss_changed(model.log_loss, None)
         self._on_log_steps_changed(model.log_steps, None)
@@ -91,6 +114,52 @@ class Toolbar(QWidget):
         model.events.steps_per_frame.connect(self._on_steps_per_frame_changed)
         model.events.log_loss.connect(self._on_log_loss_changed)
         model.events.log_steps.connect(self._on_log_steps_changed)
+
+    @property
+    def two_rows(self) -> bool:
+        """The controls take more than one row (the window is narrow)."""
+        return len(set(self._rows)) > 1
+
+    def _reserve_widths(self) -> None:
+        """The step read-out as wide as its widest text; the bar as narrow as one group."""
+        self.step_label.setFixedWidth(
+            self.step_label.fontMetrics().horizontalAdvance(WIDEST_STEP_TEXT) + 8)
+        self.setMinimumWidth(max(g.sizeHint().width() for g in self._groups))
+        self._arrange(self.width())
+
+    def _arrange(self, width: int) -> None:
+        """Fill each row with as many groups as fit ``width``, in order."""
+        spacing = 6
+        rows, row, used = [], 0, 0
+        for group in self._groups:
+            need = group.sizeHint().width()
+            if used and used + spacing + need > width:
+                row, used = row + 1, 0
+            rows.append(row)
+            used += need + (spacing if used else 0)
+        if tuple(rows) == self._rows:
+            return
+        self._rows = tuple(rows)
+        while self._lines.count():  # the old rows (the groups themselves stay)
+            self._lines.takeAt(0).layout().deleteLater()
+        for r in range(rows[-1] + 1):
+            line = QHBoxLayout()
+            line.setSpacing(spacing)
+            for group, row_of in zip(self._groups, rows, strict=True):
+                if row_of == r:
+                    line.addWidget(group)
+            line.addStretch(1)
+            self._lines.addLayout(line)
+        self.updateGeometry()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(event.size().width())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presentation mode: measure again
+            self._reserve_widths()
 
     def export_history(self) -> None:
         """Ask for a file name and save the history as CSV."""
@@ -118,9 +187,13 @@ class Toolbar(QWidget):
 
     def _show_step(self) -> None:
         c = self._controller
-        rate = (f" · {c.steps_per_second:,.0f} steps/s, {c.frames_per_second:.0f} fps"
-                if c.running and c.steps_per_second else "")
+        running = c.running and c.steps_per_second
+        rate = f" · {short_count(c.steps_per_second)} steps/s" if running else ""
         self.step_label.setText(f"step {c.trainer.step_count:,}{rate}")
+        self.step_label.setToolTip(
+            "Optimizer steps made since the start"
+            + (f"; {c.steps_per_second:,.0f} steps/s, {c.frames_per_second:.0f} redraws/s"
+               if running else ""))
 
     def _on_steps_per_frame_changed(self, new: int, _old: int | None) -> None:
         combo = self.speed_combo
@@ -167,3 +240,27 @@ class StatusLine(QLabel):
         else:
             self.setText(self._message)
             self.setToolTip(self._message)
+
+
+class ReplayProgress(QProgressDialog):
+    """Progress of a long saved run replaying in the background, with Cancel."""
+
+    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+        super().__init__("Replaying the saved run…", "Cancel", 0, 1000, parent)
+        self._controller = controller
+        self.setWindowTitle("Opening the Gradient Descent run")
+        self.setWindowModality(Qt.WindowModality.WindowModal)  # no edits while it replays
+        self.setMinimumDuration(0)
+        self.setAutoReset(False)
+        self.setAutoClose(False)
+        self.reset()  # hidden until a replay starts
+        controller.replay_progress.connect(self._on_progress)
+        controller.replay_finished.connect(self.reset)
+        self.canceled.connect(controller.cancel_replay)
+
+    def _on_progress(self, fraction: float, text: str) -> None:
+        self.setLabelText(f"Replaying the saved run: {text}" if text.startswith("step")
+                          else text)
+        self.setValue(round(1000 * fraction))
+        if not self.isVisible():
+            self.show()
