@@ -26,7 +26,6 @@ from PyQt6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PyQt6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 __all__ = [
-    "ERROR_COLOR",
     "Theme",
     "ThemeManager",
     "error_color",
@@ -43,9 +42,6 @@ _SERIES_DARK = ("#56B4E9", "#E69F00", "#2EC4A0", "#E08FC0", "#F0E442", "#D55E00"
 
 MODES = ("system", "light", "dark")
 
-#: The light look's error colour (5.6:1 on white). Prefer :func:`error_color` (follows the
-#: look) or :func:`mark_error_text` / :func:`set_invalid` (follow theme changes too).
-ERROR_COLOR = "#C62828"
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,7 @@ class Theme:
 INDICATOR_OUTLINE = {False: "#767676", True: "#9A9A9A"}
 
 LIGHT = Theme(False, "#FFFFFF", "#202020", 0.25, "#FFD54F", "#6B6B6B", _SERIES_LIGHT,
-              ERROR_COLOR, "#808080")
+              "#C62828", "#808080")
 DARK = Theme(True, "#1E1E1E", "#E6E6E6", 0.3, "#8D6E00", "#999999", _SERIES_DARK,
              "#FF7B72", "#8A8A8A")
 

@@ -11,7 +11,7 @@ import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
 
 import convlab.core as cc
-from convlab.gui.theme import ERROR_COLOR, theme_manager
+from convlab.gui.theme import error_color, theme_manager
 from convlab.labs.gradient.history import write_history_csv
 from convlab.labs.gradient.model import GradientLabState
 from convlab.labs.gradient.panel import GradientPanel
@@ -215,7 +215,7 @@ def test_huge_learning_rate_diverges_with_finite_plots_and_a_message(qtbot, pane
     flush(panel)
     status = panel.status.text()
     assert f"diverged at step {t.step_count + 1}" in status
-    assert "lower the learning rate" in status and ERROR_COLOR in status  # the error colour
+    assert "lower the learning rate" in status and error_color() in status  # the error colour
     curves, land = panel.curves, panel.landscape
     for curve in (curves.loss_curves[0], curves.test_loss_curve, curves.acc_curves[0],
                   curves.test_acc_curve, *curves.weight_curves, land.path_curves[0]):

@@ -131,6 +131,15 @@ class Landscape(QObject):
         """Colours and fonts that follow the theme (light outlines read on both ends of viridis)."""
         self.message.setColor(theme_manager().theme.foreground)
         self.message.setFont(theme_manager().plot_font(0.9))  # follows presentation mode
+        mgr = theme_manager()
+        for name in ("left", "right"):  # pyqtgraph's default grey (2.96:1) fails on white
+            axis = self.colorbar.getAxis(name)
+            axis.setTextPen(pg.mkPen(mgr.theme.foreground))
+            axis.setPen(pg.mkPen(mgr.theme.foreground))
+            axis.setTickFont(mgr.plot_font(0.9))
+            if axis.labelText:
+                axis.setLabel(axis.labelText, **{"color": mgr.theme.foreground,
+                                                 "font-size": f"{10 * mgr.scale:.0f}pt"})
         self.contours.setPen(pg.mkPen(255, 255, 255, 120, width=1))
         self.start_marker.setPen(pg.mkPen("#FFFFFF", width=2.5))
         self.optimum_marker.setPen(pg.mkPen("#000000", width=1))

@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import (
 )
 
 import convlab.core as cc
-from convlab.gui.theme import ERROR_COLOR
+from convlab.gui.theme import error_color
 
 from .maths import sgd_curvature
 from .model import GRADIENT_LABELS, GradientLabState
@@ -74,7 +74,7 @@ def gradient_html(check: cc.GradientCheck, names: list[str],
     if verdict.startswith("✗"):
         # wrapped by hand: a word-wrapped label would fight the column's fitted width
         why = "<br>".join(textwrap.wrap(MISSING.get(formula, ""), 42))
-        text = f"<span style='color:{ERROR_COLOR}'>{text}<br>{why}</span>"
+        text = f"<span style='color:{error_color()}'>{text}<br>{why}</span>"
     head = "chain rule" if formula == "chain_rule" else GRADIENT_LABELS[formula].split(",")[0]
     return (f"<table cellspacing='4'><tr><th></th><th>{head}</th><th>finite diff.</th></tr>"
             f"{rows}</table>{text}")

@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from convlab.gui.theme import ERROR_COLOR
+from convlab.gui.theme import error_color
 
 from .model import GradientLabState
 from .runs import RunController, divergence_report
@@ -235,7 +235,7 @@ class StatusLine(QLabel):
         diverged = self._controller.diverged_runs()
         if diverged:
             text = divergence_report(diverged, self._controller.is_race)
-            self.setText(f"<b style='color:{ERROR_COLOR}'>{text}</b>")
+            self.setText(f"<b style='color:{error_color()}'>{text}</b>")
             self.setToolTip(text)
         else:
             self.setText(self._message)
