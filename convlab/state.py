@@ -31,7 +31,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
-__all__ = ["LabState", "check_bool", "check_int", "check_number"]
+__all__ = ["LabState", "check_bool", "check_drawing", "check_int", "check_number"]
 
 S = TypeVar("S", bound="LabState")
 
@@ -72,6 +72,20 @@ def check_number(value: Any, name: str, low: float = -math.inf, high: float = ma
     if not math.isfinite(number) or not low <= number <= high:
         raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
     return number
+
+
+def check_drawing(value: Any, name: str = "drawing", side: int = 28) -> list[list[float]]:
+    """``value`` as a ``side × side`` list of lists of numbers in [0, 1] (a drawn digit).
+
+    >>> check_drawing([[0, 1], [0.5, 0]], side=2)
+    [[0.0, 1.0], [0.5, 0.0]]
+    """
+    from convlab.core.validation import as_finite_array
+
+    drawing = as_finite_array(value, name, ndims=(2,))
+    if drawing.shape != (side, side) or drawing.min() < 0 or drawing.max() > 1:
+        raise ValueError(f"{name} must be {side}×{side} values in [0, 1]")
+    return drawing.tolist()
 
 
 class LabState:

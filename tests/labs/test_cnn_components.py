@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _lab_helpers import own_attributes
 
 import convlab.core as cc
 from convlab.gui.digits import DigitData
@@ -112,15 +113,6 @@ def test_distance_readout_names_the_nearest_detector():
     assert distance_texts(np.ones((2, 1, 5, 5))) == ["d: 3×3 only"] * 2
 
 
-def _own_attributes(obj: object) -> set[str]:
-    base = next(
-        (cls for cls in type(obj).__mro__ if not cls.__module__.startswith("convlab")), object
-    )
-    try:
-        baseline = set(vars(base())) if base is not object else set()
-    except TypeError:
-        baseline = set()
-    return set(vars(obj)) - baseline
 
 
 def test_no_part_of_the_lab_holds_more_than_thirty_attributes(qtbot, data):
@@ -130,7 +122,7 @@ def test_no_part_of_the_lab_holds_more_than_thirty_attributes(qtbot, data):
              panel.training_box, panel.curves, panel.kernels, panel.confusion,
              panel.confusion.matrix, panel.confusion.mosaic, panel.picker, panel.feature_maps,
              panel.editor, panel.gradient_check]
-    counts = {type(p).__name__: len(_own_attributes(p)) for p in parts}
+    counts = {type(p).__name__: len(own_attributes(p)) for p in parts}
     assert max(counts.values()) <= MAX_ATTRIBUTES, counts
     assert counts["CNNPanel"] >= 10
     panel.shutdown()

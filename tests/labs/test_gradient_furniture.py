@@ -10,14 +10,9 @@ from convlab.labs.gradient.panel import GradientPanel
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = GradientPanel()
-    qtbot.addWidget(p)
-    p.resize(1366, 740)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    p.shutdown()
+def panel(show_panel):
+    p = show_panel(GradientPanel, size=(1366, 740))
+    return p
 
 
 def ticks(plot, name="bottom"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _lab_helpers import own_attributes
 
 import convlab.core as cc
 from convlab.gui.digits import DigitData
@@ -215,16 +216,6 @@ def test_the_statistics_tab_is_built_when_first_shown(qtbot):
     panel.shutdown()
 
 
-def _own_attributes(obj: object) -> set[str]:
-    """Attributes set by ConvLab's code: those of the nearest library base class left out."""
-    base = next(
-        (cls for cls in type(obj).__mro__ if not cls.__module__.startswith("convlab")), object
-    )
-    try:
-        baseline = set(vars(base())) if base is not object else set()
-    except TypeError:
-        baseline = set()
-    return set(vars(obj)) - baseline
 
 
 def test_no_part_of_the_lab_holds_more_than_thirty_attributes(qtbot):
@@ -235,7 +226,7 @@ def test_no_part_of_the_lab_holds_more_than_thirty_attributes(qtbot):
              panel.data_box, panel.browser, panel.drawing, panel.drawing.canvas, panel.controls,
              panel.kernel_editor, panel.figure_view, *panel.figure_view.detectors,
              panel.inspector, panel.thumbnails, panel.stats_tab, page, page.view]
-    counts = {type(p).__name__: len(_own_attributes(p)) for p in parts}
+    counts = {type(p).__name__: len(own_attributes(p)) for p in parts}
     assert max(counts.values()) <= MAX_ATTRIBUTES, counts
     assert counts["MnistPanel"] >= 10  # the count sees the panel's own members
     qtbot.waitUntil(lambda: not panel.tasks.busy, timeout=5000)

@@ -17,15 +17,10 @@ from convlab.labs.signals.panel import SignalsPanel
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = SignalsPanel()
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    qtbot.waitExposed(p)
+def panel(show_panel):
+    p = show_panel(SignalsPanel)
     p.activateWindow()
-    yield p
-    p.shutdown()
+    return p
 
 
 def tab_stops(panel: QWidget) -> list[QWidget]:

@@ -12,14 +12,9 @@ from convlab.labs.signals.plots import FLIPPED_TITLE, MIN_STRIP_HEIGHT
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = SignalsPanel()
-    qtbot.addWidget(p)
-    p.resize(1366, 768)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    p.shutdown()
+def panel(show_panel):
+    p = show_panel(SignalsPanel, size=(1366, 768))
+    return p
 
 
 @pytest.mark.parametrize("count, fits, step", [

@@ -15,14 +15,9 @@ from convlab.labs.signals.panel import SignalsPanel
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = SignalsPanel()
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    p.shutdown()
+def panel(show_panel):
+    p = show_panel(SignalsPanel)
+    return p
 
 
 def test_jacobian_cells_by_hand_full_convolution():

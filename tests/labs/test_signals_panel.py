@@ -17,14 +17,9 @@ from convlab.labs.signals.panel import SignalsPanel
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = SignalsPanel()
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    p.shutdown()
+def panel(show_panel):
+    p = show_panel(SignalsPanel)
+    return p
 
 
 def type_into(qtbot, edit, text):

@@ -24,8 +24,8 @@ import numpy as np
 from psygnal import evented
 
 import convlab.core as cc
-from convlab.core.validation import as_finite_array, check_choice
-from convlab.state import LabState, check_bool, check_int, check_number
+from convlab.core.validation import check_choice
+from convlab.state import LabState, check_bool, check_drawing, check_int, check_number
 
 __all__ = [
     "BLOCK_KEYS",
@@ -326,10 +326,7 @@ class CNNState(LabState):
         return check_choice(value, "digit source", DIGIT_SOURCES)
 
     def validate_drawing(self, value: Any) -> list[list[float]]:
-        drawing = as_finite_array(value, "drawing", ndims=(2,))
-        if drawing.shape != (DIGIT_SIDE, DIGIT_SIDE) or drawing.min() < 0 or drawing.max() > 1:
-            raise ValueError("drawing must be 28×28 values in [0, 1]")
-        return drawing.tolist()
+        return check_drawing(value, "drawing", DIGIT_SIDE)
 
     # -- derived values ------------------------------------------------------------------------
     @property

@@ -24,7 +24,7 @@ from psygnal import evented
 
 import convlab.core as cc
 from convlab.core.validation import as_finite_array, check_choice
-from convlab.state import LabState, check_bool, check_int, check_number
+from convlab.state import LabState, check_bool, check_drawing, check_int, check_number
 
 __all__ = [
     "DIGIT_SIDE",
@@ -118,10 +118,7 @@ class MnistState(LabState):
         return check_choice(value, "digit source", DIGIT_SOURCES)
 
     def validate_drawing(self, value: Any) -> list[list[float]]:
-        drawing = as_finite_array(value, "drawing", ndims=(2,))
-        if drawing.shape != (DIGIT_SIDE, DIGIT_SIDE) or drawing.min() < 0 or drawing.max() > 1:
-            raise ValueError("drawing must be 28×28 values in [0, 1]")
-        return drawing.tolist()
+        return check_drawing(value, "drawing", DIGIT_SIDE)
 
     def validate_threshold(self, value: Any) -> float:
         return check_number(value, "threshold", -MAX_THRESHOLD, MAX_THRESHOLD)
