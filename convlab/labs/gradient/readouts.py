@@ -21,6 +21,7 @@ from convlab.gui.theme import error_color
 
 from .maths import sgd_curvature
 from .model import GRADIENT_LABELS, GradientLabState
+from .notebook_code import NotebookCodeButton
 from .runs import RunController
 
 __all__ = ["MISSING", "BiasLesson", "GradientBox", "bias_text", "curvature_text",
@@ -101,9 +102,11 @@ class GradientBox(QGroupBox):
             "Eigenvalues λ of the loss's Hessian H = AᵀA/N: the valley's curvatures. Plain "
             "full-batch SGD multiplies the error along each direction by |1 − μ| per step, "
             "μ the eigenvalues of α^½·H·α^½: above μ = 2 it diverges; a tiny μ crawls.")
+        self.notebook_code = NotebookCodeButton(model)
         layout = QVBoxLayout(self)
         layout.addWidget(self.gradient_label)
         layout.addWidget(self.curvature_label)
+        layout.addWidget(self.notebook_code)
         controller.stepped.connect(self.show_gradient)
         controller.state_changed.connect(self.show_gradient)
         controller.runs_rebuilt.connect(self.show_curvature)

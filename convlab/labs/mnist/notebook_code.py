@@ -12,19 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt6.QtWidgets import QWidget
 
 import convlab.core as cc
+from convlab.gui.code_compare import CodeCompareButton
 
 from .model import MnistState
 
@@ -108,76 +99,17 @@ fig.masks      # (4, H, W): response > {state["threshold"]!r}
 """
 
 
-class NotebookCodeButton(QPushButton):
+class NotebookCodeButton(CodeCompareButton):
     """Opens the notebook's code beside ConvLab's; the window follows the lab's settings."""
 
     def __init__(self, model: MnistState, parent: QWidget | None = None) -> None:
-        super().__init__("Show the notebook's code", parent)
-        self._model = model
-        self.setToolTip("The figure's computation as the notebook writes it (scipy, "
-                        "matplotlib) beside ConvLab's equivalent")
-        self.dialog: QDialog | None = None
-        self._texts: tuple[QPlainTextEdit, QPlainTextEdit] | None = None
-        self.clicked.connect(lambda _checked=False: self.show_code())
-        model.events.connect(self._on_model_changed)
-
-    def show_code(self) -> QDialog:
-        """Show (or raise) the window with both codes."""
-        if self.dialog is None:
-            self.dialog = self._build_window()
-        self._fill()
-        self.dialog.show()
-        self.dialog.raise_()
-        return self.dialog
-
-    def texts(self) -> tuple[str, str]:
-        """The notebook's code and ConvLab's, as shown."""
-        if self._texts is None:
-            return "", ""
-        return self._texts[0].toPlainText(), self._texts[1].toPlainText()
-
-    def _build_window(self) -> QDialog:
-        window = QDialog(self.window())
-        window.setWindowTitle("The notebook's code and ConvLab's")
-        mono = QFont("monospace")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        columns = QHBoxLayout()
-        edits = []
-        for title in ("The notebook: scipy.signal and matplotlib",
-                      "ConvLab: convlab.core.detector_figure"):
-            edit = QPlainTextEdit()
-            edit.setReadOnly(True)
-            edit.setFont(mono)
-            edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-            edit.setAccessibleName(title)
-            edit.setMinimumWidth(420)
-            column = QVBoxLayout()
-            heading = QLabel(f"<b>{title}</b>")
-            heading.setBuddy(edit)
-            column.addWidget(heading)
-            column.addWidget(edit, 1)
-            columns.addLayout(column)
-            edits.append(edit)
-        note = QLabel("Both compute the same masks with the lab's current settings; the "
-                      "window follows the threshold, mode, operation, kernels and digit.")
-        note.setWordWrap(True)
-        layout = QVBoxLayout(window)
-        layout.addWidget(note)
-        layout.addLayout(columns, 1)
-        window.resize(980, 560)
-        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        self._texts = (edits[0], edits[1])
-        return window
-
-    def _fill(self) -> None:
-        if self._texts is None:
-            return
-        state = self._model.to_dict()
-        for edit, text in zip(self._texts, (notebook_code(state), convlab_code(state)),
-                              strict=True):
-            if edit.toPlainText() != text:
-                edit.setPlainText(text)
-
-    def _on_model_changed(self, *_args: object) -> None:
-        if self.dialog is not None and self.dialog.isVisible():
-            self._fill()
+        super().__init__(
+            lambda: (notebook_code(model.to_dict()), convlab_code(model.to_dict())),
+            ("<b>The notebook</b>: scipy.signal and matplotlib",
+             "<b>ConvLab</b>: convlab.core.detector_figure"),
+            note="Both compute the same masks with the lab's current settings; the window "
+                 "follows the threshold, mode, operation, kernels and digit.",
+            tooltip="The figure's computation as the notebook writes it (scipy, matplotlib) "
+                    "beside ConvLab's equivalent",
+            parent=parent)
+        model.events.connect(self.refresh)

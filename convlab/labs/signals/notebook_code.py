@@ -9,18 +9,10 @@ Both snippets are runnable: a test executes them and compares with the lab.
 
 from __future__ import annotations
 
-from PyQt6.QtGui import QFontDatabase
-from PyQt6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QGridLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QWidget,
-)
+from PyQt6.QtWidgets import QWidget
 
 import convlab.core as cc
+from convlab.gui.code_compare import CodeCompareButton
 
 from .model import SignalsState
 
@@ -64,52 +56,21 @@ def convlab_code(settings: cc.Conv1dSettings) -> str:
             f"J = s.jacobian(x, len(w))   # dz_i/dw_j: z == J @ w\n")
 
 
-def _code_box(text: str, name: str) -> QPlainTextEdit:
-    box = QPlainTextEdit(text)
-    box.setReadOnly(True)
-    box.setAccessibleName(name)
-    box.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-    box.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-    box.setMinimumWidth(box.fontMetrics().horizontalAdvance("x" * 56))
-    return box
-
-
-class NotebookCode(QPushButton):
-    """"Show the notebook's code": opens the side-by-side dialog for the current settings."""
+class NotebookCode(CodeCompareButton):
+    """"Show the notebook's code": the side-by-side window for the current settings."""
 
     def __init__(self, state: SignalsState, parent: QWidget | None = None) -> None:
-        super().__init__("Show the notebook's code", parent)
-        self._state = state
-        self.setAccessibleName("Show the notebook's code")
-        self.setToolTip("The notebook's sliding dot product _convolve and its batch "
-                        "convolve(X, w), beside ConvLab's equivalent one-liner")
-        self.dialog: QDialog | None = None
-        self.clicked.connect(self.show_code)
+        super().__init__(
+            lambda: (NOTEBOOK_CODE, convlab_code(_settings(state))),
+            ("<b>The notebook</b>: a sliding dot product, a loop over rows",
+             "<b>ConvLab</b> (<code>convlab.core</code>): the same in one call, with every "
+             "setting of this lab"),
+            tooltip="The notebook's sliding dot product _convolve and its batch "
+                    "convolve(X, w), beside ConvLab's equivalent one-liner",
+            parent=parent)
+        state.events.connect(self.refresh)
 
-    def show_code(self) -> QDialog:
-        """Open (or refresh and raise) the dialog; returns it."""
-        if self.dialog is None:
-            self.dialog = self._make_dialog()
-        settings = cc.Conv1dSettings(self._state.mode, self._state.flip, self._state.stride,
-                                     self._state.dilation, self._state.padding_mode)
-        self.dialog.findChild(QPlainTextEdit, "convlab").setPlainText(convlab_code(settings))
-        self.dialog.show()
-        self.dialog.raise_()
-        return self.dialog
 
-    def _make_dialog(self) -> QDialog:
-        dialog = QDialog(self.window())
-        dialog.setWindowTitle("The notebook's code and ConvLab's")
-        grid = QGridLayout(dialog)
-        grid.addWidget(QLabel("<b>The notebook</b>: a sliding dot product, a loop over rows"),
-                       0, 0)
-        grid.addWidget(QLabel("<b>ConvLab</b> (<code>convlab.core</code>): the same in one "
-                              "call, with every setting of this lab"), 0, 1)
-        grid.addWidget(_code_box(NOTEBOOK_CODE, "The notebook's code"), 1, 0)
-        convlab = _code_box("", "ConvLab's code")
-        convlab.setObjectName("convlab")
-        grid.addWidget(convlab, 1, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(dialog.close)
-        grid.addWidget(buttons, 2, 0, 1, 2)
-        return dialog
+def _settings(state: SignalsState) -> cc.Conv1dSettings:
+    return cc.Conv1dSettings(state.mode, state.flip, state.stride, state.dilation,
+                             state.padding_mode)
