@@ -145,3 +145,17 @@ def test_gradient_check_shows_small_errors_per_parameter(qtbot, data):
     verdicts = {panel.gradient_check.table.item(r, 3).text() for r in range(6)}
     assert verdicts <= {"ok", "—"} and "ok" in verdicts
     panel.shutdown()
+
+
+def test_tab_walks_from_control_to_control_never_stopping_on_a_plot(qtbot):
+    import pyqtgraph as pg
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtWidgets import QScrollArea
+
+    panel = CNNPanel(data=DigitData(cc.load_mnist()))
+    qtbot.addWidget(panel)
+    stops = [w for w in panel.findChildren((pg.GraphicsView, QScrollArea))
+             if w.focusPolicy() & Qt.FocusPolicy.TabFocus]
+    assert stops == []
+    assert panel.training_box.train_button.focusPolicy() & Qt.FocusPolicy.TabFocus
+    panel.shutdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from convlab.gui.plots import make_plot
@@ -45,8 +46,9 @@ class TrainingCurves(QWidget):
                                       "training accuracy so far in the epoch")
         self.batch_loss = self.loss_plot.plot(name="batch")
         self.smooth_loss = self.loss_plot.plot(name="smoothed")
-        self.train_acc = self.accuracy_plot.plot(name="train (this epoch)", symbol="o",
-                                                 symbolSize=5)
+        # train and test differ by dash and marker too, not by colour alone
+        self.train_acc = self.accuracy_plot.plot(name="train (this epoch)", symbol="t",
+                                                 symbolSize=7)
         self.test_acc = self.accuracy_plot.plot(name="test", symbol="o", symbolSize=6)
         self._smooth: list[float] = []
         self.accuracy_plot.setYRange(0, 100)
@@ -67,7 +69,7 @@ class TrainingCurves(QWidget):
         self.test_acc.setPen(pg.mkPen(test, width=2.5))
         self.test_acc.setSymbolBrush(test)
         self.test_acc.setSymbolPen(test)
-        self.train_acc.setPen(pg.mkPen(train, width=1.5))
+        self.train_acc.setPen(pg.mkPen(train, width=1.5, style=Qt.PenStyle.DashLine))
         self.train_acc.setSymbolBrush(train)
         self.train_acc.setSymbolPen(train)
 

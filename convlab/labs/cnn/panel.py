@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QGridLayout,
@@ -80,11 +81,24 @@ class CNNPanel(LabPanel):
         self._shown_evaluation: cc.CNNEvaluation | None = None
         self._lay_out()
         self._wire()
+        self._leave_the_tab_chain()
         self._on_run_changed()
         if self.controller.snapshot is not None:
             self._show_snapshot(self.controller.snapshot)
 
     # -- building -----------------------------------------------------------------------------
+    def _leave_the_tab_chain(self) -> None:
+        """Plots and scroll areas have no keys of their own: Tab goes from control to control.
+
+        (The mouse still clicks the confusion matrix and the thumbnails; their digits are
+        reachable from the keyboard through the digit picker.)
+        """
+        for view in self.findChildren(pg.GraphicsView):
+            for widget in (view, view.viewport()):
+                widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for area in self.findChildren(QScrollArea):
+            area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
     def _lay_out(self) -> None:
         training = QWidget()
         grid = QGridLayout(training)
