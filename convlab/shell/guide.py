@@ -10,6 +10,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -39,6 +40,7 @@ class TryFirstStrip(QFrame):
         self.settings = settings
         self.setObjectName("tryFirst")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 4, 6, 4)
         steps = " &nbsp; ".join(f"<b>{i}.</b> {text}" for i, text in enumerate(spec.try_first, 1))

@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
             return self.panels[key]
         spec = next(s for s in self.lab_specs if s.key == key)
         panel = spec.load()(self._pages[key])
-        self._pages[key].layout().addWidget(panel)
+        self._pages[key].layout().addWidget(panel, 1)  # the lab takes the height, not the strip
         panel.status_message.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         self.panels[key] = panel
         self.session.mark_clean(key)

@@ -119,9 +119,15 @@ class CNNPanel(LabPanel):
         nl.setContentsMargins(2, 2, 2, 2)
         nl.addWidget(self.editor, 3)
         nl.addWidget(self.gradient_check, 2)
+        # the two wide pages scroll when the window is narrower than they are (a tab widget
+        # is as wide as its widest page: without this, presentation mode made the window
+        # 1,340 px wide); the Training page fits as it is
         self.tabs.addTab(training, "Training")
-        self.tabs.addTab(inside, "Inside the network")
-        self.tabs.addTab(network, "Network editor")
+        for page, title in ((inside, "Inside the network"), (network, "Network editor")):
+            area = _scroll(page)
+            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            area.setFrameShape(QScrollArea.Shape.NoFrame)
+            self.tabs.addTab(area, title)
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
