@@ -228,10 +228,7 @@ class Conv2D(Layer):
         return f"Conv2D({self.in_channels}, {self.out_channels}, {self.kernel_size}{extra})"
 
     def output_shape(self, shape: Shape) -> Shape:
-        if len(shape) != 3:
-            raise ShapeError(f"Conv2D needs an image-shaped input (channels × height × width), "
-                             f"got {_shape_text(shape)}")
-        c, h, w = shape
+        c, h, w = _image_shape(shape, "Conv2D")
         if c != self.in_channels:
             raise ShapeError(f"Conv2D expects {self.in_channels} input channel"
                              f"{'s' if self.in_channels != 1 else ''} but gets {c}")
@@ -394,10 +391,7 @@ class _Pool(Layer):
         return f"{self.title}({self.size}{extra})"
 
     def output_shape(self, shape: Shape) -> Shape:
-        if len(shape) != 3:
-            raise ShapeError(f"{self.title} needs an image-shaped input (channels × height × "
-                             f"width), got {_shape_text(shape)}")
-        c, h, w = shape
+        c, h, w = _image_shape(shape, self.title)
         return (c, pool_output_size(h, self.size, self.stride),
                 pool_output_size(w, self.size, self.stride))
 
@@ -577,10 +571,8 @@ class Flatten(Layer):
         self._in_shape: Shape = ()
 
     def output_shape(self, shape: Shape) -> Shape:
-        if len(shape) != 3:
-            raise ShapeError(f"Flatten needs an image-shaped input (channels × height × width), "
-                             f"got {_shape_text(shape)}")
-        return (int(np.prod(shape)),)
+        c, h, w = _image_shape(shape, "Flatten")
+        return (c * h * w,)
 
     def forward(self, x: NDArray, train: bool, inplace: bool = False) -> NDArray:
         c, n, h, w = x.shape
@@ -650,6 +642,15 @@ class Dense(Layer):
         dx = self._buffer(True, "dx", self._x.shape, weight.dtype)
         np.matmul(dy, weight, out=dx)
         return dx
+
+
+def _image_shape(shape: Shape, title: str) -> tuple[int, int, int]:
+    """``(channels, height, width)``, or ``ShapeError`` saying layer ``title`` needs an image."""
+    if len(shape) != 3:
+        raise ShapeError(f"{title} needs an image-shaped input (channels × height × width), "
+                         f"got {_shape_text(shape)}")
+    c, h, w = shape
+    return c, h, w
 
 
 def _shape_text(shape: Shape) -> str:
