@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -26,7 +27,7 @@ from PyQt6.QtWidgets import (
 from .theme import theme_manager
 from .worker import TaskRunner
 
-__all__ = ["RESERVED_SHORTCUTS", "DataExport", "Lab", "LabHost", "LabPanel"]
+__all__ = ["RESERVED_SHORTCUTS", "AnimationSource", "DataExport", "Lab", "LabHost", "LabPanel"]
 
 #: Keys the main window binds (menus): a lab must not bind them too.
 RESERVED_SHORTCUTS = frozenset({
@@ -77,6 +78,40 @@ class DataExport:
 
 
 @runtime_checkable
+class AnimationSource(Protocol):
+    """A lab's run that can be shown at any recorded step, and so replayed frame by frame.
+
+    The timeline scrubber (:class:`convlab.gui.timeline.TimelineScrubber`) and
+    File → Export Animation… drive a lab through this: the exporter shows each
+    chosen step with :meth:`show_step`, renders :meth:`animation_widget`, and
+    finally shows again the step that was shown before.
+    """
+
+    def animation_steps(self) -> np.ndarray:
+        """The recorded steps the run can be shown at: increasing int64, shape (M,).
+
+        Fewer than two: there is nothing to scrub or animate yet.
+        """
+
+    def show_step(self, step: int | None) -> None:
+        """Show the run as it was at ``step`` (the last recorded step ≤ ``step``).
+
+        ``None`` shows the latest step and follows training again (live). Every
+        view is drawn when this returns (no redraw left waiting on a timer), so
+        the caller may render the widget at once.
+        """
+
+    def shown_step(self) -> int | None:
+        """The step shown, or None when the views follow the latest step (live)."""
+
+    def animation_widget(self) -> QWidget:
+        """The widget rendered as one frame of an animation (the lab's plot area)."""
+
+    def animation_name(self) -> str:
+        """A file-name stem for exports, e.g. ``"convlab-gradient"``."""
+
+
+@runtime_checkable
 class Lab(Protocol):
     """The protocol between the shell and a lab: all the shell calls.
 
@@ -104,6 +139,9 @@ class Lab(Protocol):
 
     def shutdown(self) -> None:
         """Stop timers and background work (idempotent)."""
+
+    def animation_source(self) -> AnimationSource | None:
+        """The lab's run as an :class:`AnimationSource`, or None if it has none."""
 
 
 class LabHost(Protocol):
@@ -217,6 +255,10 @@ class LabPanel(QWidget):
     def data_exports(self) -> list[DataExport]:
         """What File → Export Data offers for this lab (none by default)."""
         return []
+
+    def animation_source(self) -> AnimationSource | None:
+        """The lab's run for the scrubber and Export Animation… (none by default)."""
+        return None
 
     def revision(self) -> int:
         """A number that changes whenever :meth:`get_state` would return something new.
