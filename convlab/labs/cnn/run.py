@@ -3,7 +3,9 @@
 :class:`TrainingRun` owns a network and its :class:`convlab.core.CNNTrainer`
 on the digits given, evaluates the test set four times an epoch (and at step
 0), records learning-rate changes, and can save and restore everything as
-JSON-safe data (:meth:`TrainingRun.get_state`). It is Qt-free and not
+JSON-safe data (:meth:`TrainingRun.get_state`). At each test evaluation it
+also keeps a :class:`ScrubPoint` — the weights and the evaluation at that step —
+for the timeline scrubber (bounded: see :func:`scrub_cap`). It is Qt-free and not
 thread-safe by itself: **one thread owns it at a time** — the GUI thread
 while nothing trains, the worker thread while it trains (:meth:`train`).
 While a worker owns it, the GUI thread only calls :meth:`latest` (a
@@ -26,7 +28,8 @@ import convlab.core as cc
 
 from .persist import from_json, to_json
 
-__all__ = ["EVALS_PER_EPOCH", "Snapshot", "TrainingRun"]
+__all__ = ["EVALS_PER_EPOCH", "MAX_SCRUB_POINTS", "SCRUB_BYTES", "ScrubPoint", "Snapshot",
+           "TrainingRun", "scrub_cap", "thin_points"]
 
 #: Test evaluations per epoch (at its quarters, the last at its end; every batch if an epoch
 #: has fewer).
@@ -34,7 +37,89 @@ EVALS_PER_EPOCH = 4
 #: Seconds between two snapshots a training worker publishes.
 PUBLISH_INTERVAL = 0.04
 _EVAL_KEYS = ("steps", "test_accuracy", "test_loss", "train_accuracy")
+#: Still 1 with the scrub points: they are an optional entry ("scrub"), so sessions saved
+#: before them open (without a timeline to scrub) and older versions ignore them.
 STATE_FORMAT = 1
+#: Most scrub points a run keeps (evenly thinned beyond, the first and the latest kept).
+MAX_SCRUB_POINTS = 200
+#: Fewest scrub points a run keeps, however large its network.
+MIN_SCRUB_POINTS = 8
+#: Bytes the scrub points of a run may take (weights and predictions; in memory and, as
+#: base64, a third more in a saved session): a large network keeps fewer points.
+SCRUB_BYTES = 6 * 2**20
+_CLASSES = 10
+
+
+def scrub_cap(point_bytes: int) -> int:
+    """How many scrub points a run keeps when one takes ``point_bytes`` bytes.
+
+    >>> scrub_cap(6_000 * 4 + 1_000), scrub_cap(250_000 * 4 + 10_000)
+    (200, 8)
+    """
+    return max(MIN_SCRUB_POINTS, min(MAX_SCRUB_POINTS, SCRUB_BYTES // max(point_bytes, 1)))
+
+
+def thin_points(indices: list[int], cap: int, stride: int = 1) -> tuple[list[int], int]:
+    """Which evaluations keep their scrub point, and the stride after thinning.
+
+    ``indices`` are evaluation numbers (increasing; 0 is the run's first evaluation).
+    Kept: those that are multiples of ``stride``, and always the latest; when more than
+    ``cap`` remain, the stride doubles (so between ``cap / 2`` and ``cap`` points stay,
+    evenly spaced, the first evaluation among them).
+
+    >>> thin_points([0, 1, 2, 3, 4, 5], cap=4)
+    ([0, 2, 4, 5], 2)
+    >>> thin_points([0, 2, 4, 5, 6, 7, 8, 9], cap=4, stride=2)
+    ([0, 4, 8, 9], 4)
+    """
+    if cap < 2:
+        raise ValueError("keep at least two scrub points")
+
+    def keep(s: int) -> list[int]:
+        return [i for n, i in enumerate(indices) if i % s == 0 or n == len(indices) - 1]
+
+    kept = keep(stride)
+    while len(kept) > cap:
+        stride *= 2
+        kept = keep(stride)
+    return kept, stride
+
+
+@dataclass(frozen=True)
+class ScrubPoint:
+    """The run at one test evaluation: its weights and what the evaluation found.
+
+    ``params``: name → array (copies, never changed); ``predictions``: ``(N,)`` uint8,
+    the class predicted for each test digit; ``confusion``: ``(10, 10)`` int64,
+    ``confusion[true, predicted]``; ``per_class_accuracy``: ``(10,)`` (NaN for a class
+    absent from the test set); ``misclassified``: ``(M,)`` test indices predicted wrongly.
+    ``index``: which evaluation of the run it is (0 = the first).
+    """
+
+    step: int
+    index: int
+    accuracy: float
+    loss: float
+    params: dict[str, NDArray]
+    predictions: NDArray
+    confusion: NDArray
+    per_class_accuracy: NDArray
+    misclassified: NDArray
+
+    @classmethod
+    def from_predictions(cls, step: int, index: int, accuracy: float, loss: float,
+                         params: dict[str, NDArray], predictions: NDArray,
+                         labels: NDArray) -> ScrubPoint:
+        """A point whose confusion matrix and per-class accuracy come from ``predictions``
+        ``(N,)`` and the true ``labels`` ``(N,)``."""
+        predicted = np.asarray(predictions).astype(np.uint8)
+        confusion = cc.confusion_matrix(labels, predicted, _CLASSES)
+        counts = confusion.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_class = np.where(counts > 0, np.diag(confusion) / np.maximum(counts, 1), np.nan)
+        return cls(int(step), int(index), float(accuracy), float(loss), params, predicted,
+                   confusion, per_class,
+                   np.flatnonzero(predicted != np.asarray(labels)).astype(np.intp))
 
 
 @dataclass(frozen=True)
@@ -46,7 +131,8 @@ class Snapshot:
     ``steps``, ``test_accuracy``, ``test_loss`` and ``train_accuracy`` (the
     running accuracy of the epoch so far); ``evaluation``: the latest
     :class:`convlab.core.CNNEvaluation` (confusion matrix, predictions) or None,
-    ``eval_serial`` grows when it changes.
+    ``eval_serial`` grows when it changes; ``points``: the run's scrub points
+    (:class:`ScrubPoint`), by step.
     """
 
     step: int
@@ -60,6 +146,17 @@ class Snapshot:
     eval_serial: int
     batches_per_second: float
     diverged_at: int | None
+    points: tuple[ScrubPoint, ...] = ()
+
+    @property
+    def point_steps(self) -> NDArray[np.int64]:
+        """The steps of the scrub points, ``(M,)`` int64, increasing."""
+        return np.array([p.step for p in self.points], dtype=np.int64)
+
+    def point_at(self, step: int) -> ScrubPoint | None:
+        """The last scrub point at or before ``step`` (None if there is none)."""
+        i = int(np.searchsorted(self.point_steps, step, side="right")) - 1
+        return self.points[i] if i >= 0 else None
 
     @property
     def seconds_left(self) -> float:
@@ -98,6 +195,10 @@ class TrainingRun:
         self.evals: dict[str, list[float]] = {k: [] for k in _EVAL_KEYS}
         self.evaluation: cc.CNNEvaluation | None = None
         self.eval_serial = 0
+        self.points: list[ScrubPoint] = []
+        self._point_stride = 1
+        self.point_cap = scrub_cap(self.network.n_params * self.network.dtype.itemsize
+                                   + len(self.test[1]))
         self.lr_changes: list[list[float]] = []
         self.target_steps = bpe
         self.batches_per_second = 0.0
@@ -128,7 +229,19 @@ class TrainingRun:
             self.evals[key].append(value)
         self.evaluation = ev
         self.eval_serial += 1
+        self._add_point(ScrubPoint(
+            self.step, len(self.evals["steps"]) - 1, ev.accuracy, ev.loss,
+            self.network.get_params(), ev.predictions.astype(np.uint8), ev.confusion,
+            ev.per_class_accuracy, ev.misclassified))
         return ev
+
+    def _add_point(self, point: ScrubPoint) -> None:
+        """Keep ``point``, thinning the points to the cap (:func:`thin_points`)."""
+        points = [*self.points, point]
+        kept, self._point_stride = thin_points([p.index for p in points], self.point_cap,
+                                               self._point_stride)
+        keep = set(kept)
+        self.points = [p for p in points if p.index in keep]
 
     def refresh_evaluation(self) -> None:
         """Recompute the latest evaluation's details (after a restore) without recording it."""
@@ -194,7 +307,8 @@ class TrainingRun:
             params=self.network.get_params(), history=t.history.arrays(),
             evals={k: np.asarray(v, dtype=float) for k, v in self.evals.items()},
             evaluation=self.evaluation, eval_serial=self.eval_serial,
-            batches_per_second=self.batches_per_second, diverged_at=t.diverged_at)
+            batches_per_second=self.batches_per_second, diverged_at=t.diverged_at,
+            points=tuple(self.points))
 
     def publish(self) -> None:
         """Make a snapshot the latest one (owner thread)."""
@@ -258,7 +372,64 @@ class TrainingRun:
             "trainer": self.trainer.get_state(),
             "evals": {k: np.asarray(v, dtype=np.float64) for k, v in self.evals.items()},
             "lr_changes": self.lr_changes,
+            "scrub": self._scrub_state(),
         })
+
+    def _scrub_state(self) -> dict[str, Any]:
+        """The scrub points, stacked: steps ``(M,)``, each parameter ``(M, *shape)``, the
+        predictions ``(M, N)`` uint8, and the thinning stride (accuracy and loss are in
+        ``evals``; confusion matrices follow from the predictions)."""
+        names = list(self.network.params)
+        if not self.points:
+            return {"stride": self._point_stride, "steps": np.zeros(0, np.int64),
+                    "params": {n: np.zeros((0, *v.shape), v.dtype)
+                               for n, v in self.network.params.items()},
+                    "predictions": np.zeros((0, len(self.test[1])), np.uint8)}
+        return {"stride": self._point_stride,
+                "steps": np.array([p.step for p in self.points], np.int64),
+                "params": {n: np.stack([p.params[n] for p in self.points]) for n in names},
+                "predictions": np.stack([p.predictions for p in self.points])}
+
+    def _points_from_state(self, scrub: Any, evals: dict[str, NDArray],
+                           last_step: int) -> tuple[list[ScrubPoint], int]:
+        """Scrub points from :meth:`_scrub_state` output (checked; nothing changes here)."""
+        bad = "the saved timeline (scrub points) is damaged"
+        if not isinstance(scrub, dict) or set(scrub) != {"stride", "steps", "params",
+                                                          "predictions"}:
+            raise ValueError(bad)
+        stride, steps, params, predicted = (scrub[k] for k in ("stride", "steps", "params",
+                                                               "predictions"))
+        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+            raise ValueError(f"{bad}: the stride is not a whole number ≥ 1")
+        if not isinstance(steps, np.ndarray) or steps.dtype.kind != "i" or steps.ndim != 1:
+            raise ValueError(f"{bad}: the steps are not whole numbers")
+        m = len(steps)
+        eval_steps = np.asarray(evals["steps"])
+        index = np.searchsorted(eval_steps, steps)
+        if (m and (np.any(np.diff(steps) <= 0) or steps[-1] > last_step
+                   or np.any(index >= len(eval_steps))
+                   or not np.array_equal(eval_steps[np.minimum(index, len(eval_steps) - 1)],
+                                         steps))):
+            raise ValueError(f"{bad}: its steps are not test evaluations of the run")
+        mine = self.network.params
+        if not isinstance(params, dict) or set(params) != set(mine):
+            raise ValueError(f"{bad}: the weights are not this network's")
+        for name, value in params.items():
+            if (not isinstance(value, np.ndarray) or value.shape != (m, *mine[name].shape)
+                    or value.dtype.kind != "f" or not np.isfinite(value).all()):
+                raise ValueError(f"{bad}: {name} is not {m} finite copies of shape "
+                                 f"{mine[name].shape}")
+        n_test = len(self.test[1])
+        if (not isinstance(predicted, np.ndarray) or predicted.shape != (m, n_test)
+                or predicted.dtype != np.uint8 or (predicted.size and predicted.max() >= 10)):
+            raise ValueError(f"{bad}: the predictions are not {m} × {n_test} classes")
+        labels = self.test[1]
+        points = [ScrubPoint.from_predictions(
+            int(steps[j]), int(index[j]), evals["test_accuracy"][index[j]],
+            evals["test_loss"][index[j]],
+            {n: params[n][j].astype(mine[n].dtype) for n in mine}, predicted[j], labels)
+            for j in range(m)]
+        return points, stride
 
     def set_state(self, state: Any) -> None:
         """Continue from :meth:`get_state` output (owner thread).
@@ -293,11 +464,30 @@ class TrainingRun:
                     isinstance(x, (int, float)) and not isinstance(x, bool) for x in c)
                 and c[1] > 0 for c in changes):
             raise ValueError("the saved learning-rate changes are not [step, rate] pairs")
+        step = data["trainer"].get("step_count") if isinstance(data["trainer"], dict) else None
+        if "scrub" in data:  # sessions saved before the timeline have none
+            points, stride = self._points_from_state(
+                data["scrub"], evals, step if isinstance(step, int) else -1)
+        else:
+            points, stride = [], 1
         self.trainer.set_state(data["trainer"])  # checks the rest; raises before changing
+        self.points, self._point_stride = [], stride
+        for point in points:  # a smaller cap (another version) thins them here
+            self._add_point(point)
         self.evals = {k: evals[k].tolist() for k in _EVAL_KEYS}
         self.lr_changes = [[int(s), float(r)] for s, r in changes]
         lr = data.get("initial_learning_rate")
         self._initial_lr = float(lr) if isinstance(lr, (int, float)) else self._initial_lr
         if self.evals["steps"]:
             self.refresh_evaluation()
+            ev = self.evaluation
+            last = len(self.evals["steps"]) - 1
+            if (ev is not None and self.evals["steps"][last] == self.step
+                    and (not self.points or self.points[-1].index != last)):
+                # a session from before the timeline: its last evaluation is the weights now
+                self._add_point(ScrubPoint(
+                    self.step, last, self.evals["test_accuracy"][last],
+                    self.evals["test_loss"][last], self.network.get_params(),
+                    ev.predictions.astype(np.uint8), ev.confusion, ev.per_class_accuracy,
+                    ev.misclassified))
         self.publish()
