@@ -21,6 +21,7 @@ __all__ = ["ConfusionBox", "ConfusionView", "DigitMosaic"]
 
 K = 10
 _CELL = 30  # a 28-pixel digit and a 2-pixel gap
+TITLE = "Confusion matrix (test set)"
 
 
 class ConfusionView(pg.PlotWidget):
@@ -32,7 +33,7 @@ class ConfusionView(pg.PlotWidget):
         super().__init__(parent=parent)
         register_view(self)
         plot = self.getPlotItem()
-        style_plot(plot, "Confusion matrix (test set)", "predicted", "true", grid=False)
+        style_plot(plot, TITLE, "predicted", "true", grid=False)
         plot.invertY(True)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
@@ -53,7 +54,7 @@ class ConfusionView(pg.PlotWidget):
         self.setToolTip("Rows: the true digit; columns: what the network said. The diagonal "
                         "is right. Click a cell to see those digits")
         self.scene().sigMouseClicked.connect(self._on_click)
-        self.setMinimumSize(180, 160)
+        self.setMinimumSize(180, 140)  # room for the timeline at 1024×600 (presentation)
 
     def set_counts(self, counts: NDArray) -> None:
         """Show ``counts`` (a (10, 10) confusion matrix)."""
@@ -72,6 +73,13 @@ class ConfusionView(pg.PlotWidget):
                 color = "#FFFFFF" if shown[r, c] > 0.55 else "#202020"
                 if text.color.name().upper() != color:
                     text.setColor(color)
+
+    def set_title(self, title: str) -> None:
+        """A new title over the matrix (e.g. which step it is of)."""
+        style_plot(self.getPlotItem(), title, "predicted", "true", grid=False)
+
+    def title(self) -> str:
+        return str(self.getPlotItem().property("convlab_title"))
 
     def restyle(self) -> None:
         """The counts' font at the current text scale."""
@@ -161,6 +169,16 @@ class ConfusionBox(QWidget):
         self._predictions = np.asarray(predictions, np.intp)
         if self._cell is not None:
             self.show_cell(*self._cell)
+
+    def show_step_note(self, step: int | None, accuracy: float = float("nan"),
+                       loss: float = float("nan")) -> None:
+        """Say over the matrix which step it is of, and its accuracy (None: the plain title,
+        live)."""
+        if step is None:
+            self.matrix.set_title(TITLE)
+        else:
+            self.matrix.set_title(f"{TITLE} at step {step:,}: {100 * accuracy:.1f} % right, "
+                                  f"loss {loss:.3f}")
 
     def clear(self) -> None:
         self.matrix.set_counts(np.zeros((K, K)))

@@ -204,6 +204,11 @@ class TrainingController(QObject):
         self.run = self._make_run()
         self._new_run()
 
+    def show_latest(self) -> None:
+        """Show the latest published snapshot now (not at the next throttled redraw)."""
+        self._show.cancel()
+        self._show_latest()
+
     # -- saving -----------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any] | None:
         """The run as JSON-safe data (None before the first step); changes nothing."""

@@ -1,4 +1,9 @@
-"""The loss per batch (and smoothed) and the train/test accuracy per evaluation, by epoch."""
+"""The loss per batch (and smoothed) and the train/test accuracy per evaluation, by epoch.
+
+When the timeline shows an earlier step, a cursor (a vertical line on both
+plots, the test accuracy there written beside it) marks that step; live, there
+is none.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from convlab.gui.plots import make_plot
-from convlab.gui.theme import series_color
+from convlab.gui.theme import series_color, theme_manager
 
 from .run import Snapshot
 
@@ -51,6 +56,15 @@ class TrainingCurves(QWidget):
                                                  symbolSize=7)
         self.test_acc = self.accuracy_plot.plot(name="test", symbol="o", symbolSize=6)
         self._smooth: list[float] = []
+        self._cursor_step: int | None = None
+        self.loss_cursor = pg.InfiniteLine(angle=90, movable=False)
+        self.accuracy_cursor = pg.InfiniteLine(
+            angle=90, movable=False, label="",
+            labelOpts={"position": 0.1, "anchors": [(0, 1), (0, 1)]})
+        for plot, line in ((self.loss_plot, self.loss_cursor),
+                           (self.accuracy_plot, self.accuracy_cursor)):
+            plot.addItem(line, ignoreBounds=True)
+            line.setVisible(False)
         self.accuracy_plot.setYRange(0, 100)
         self.accuracy_plot.getPlotItem().getViewBox().setLimits(yMin=-5, yMax=105)
         layout = QVBoxLayout(self)
@@ -72,6 +86,33 @@ class TrainingCurves(QWidget):
         self.train_acc.setPen(pg.mkPen(train, width=1.5, style=Qt.PenStyle.DashLine))
         self.train_acc.setSymbolBrush(train)
         self.train_acc.setSymbolPen(train)
+        fg = theme_manager().theme.foreground
+        for line in (self.loss_cursor, self.accuracy_cursor):
+            line.setPen(pg.mkPen(fg, width=1.5, style=Qt.PenStyle.DashLine))
+        self.accuracy_cursor.label.setColor(fg)
+
+    def show_cursor(self, step: int | None, batches_per_epoch: int = 1,
+                    test_accuracy: float | None = None) -> None:
+        """Mark ``step`` on both plots (at ``step / batches_per_epoch`` epochs) with the test
+        accuracy there written beside it; None removes the cursor (live)."""
+        self._cursor_step = step
+        for line in (self.loss_cursor, self.accuracy_cursor):
+            line.setVisible(step is not None)
+            if step is not None:
+                line.setValue(step / max(batches_per_epoch, 1))
+        if step is not None:
+            text = f"step {step:,}"
+            if test_accuracy is not None:
+                text += f": test {100 * test_accuracy:.1f} %"
+            self.accuracy_cursor.label.setFormat(text)
+
+    def cursor_step(self) -> int | None:
+        """The step the cursor marks (None: no cursor, live)."""
+        return self._cursor_step
+
+    def cursor_text(self) -> str:
+        """What is written beside the cursor ("" without one)."""
+        return self.accuracy_cursor.label.format if self._cursor_step is not None else ""
 
     def show_snapshot(self, snap: Snapshot) -> None:
         per_epoch = max(snap.batches_per_epoch, 1)

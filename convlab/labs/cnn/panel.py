@@ -18,6 +18,13 @@ controller on its own:
 * :mod:`.inside` — one digit (or your drawing) through every layer, scores and softmax;
 * :mod:`.editor` — the layer editor with output shapes, and the gradient check;
 * :mod:`.persist` — arrays in a session (exact, no pickle).
+
+Under the plots, the timeline (:class:`convlab.gui.timeline.TimelineScrubber`)
+goes back to any test evaluation of the run: the kernels, the feature maps, the
+confusion matrix and the drawing's verdict then show that step (from the run's
+:class:`~.run.ScrubPoint` there, through a network of the panel's own holding its
+weights) and the curves a cursor at it; training goes on from the latest step.
+The panel is its own :class:`convlab.gui.base.AnimationSource`.
 """
 
 from __future__ import annotations
@@ -28,10 +35,12 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
+from numpy.typing import NDArray
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -42,6 +51,7 @@ from PyQt6.QtWidgets import (
 import convlab.core as cc
 from convlab.gui.base import DataExport, LabPanel
 from convlab.gui.digits import DigitData, shared_digits
+from convlab.gui.timeline import TimelineScrubber
 
 from .confusion import ConfusionBox
 from .controller import TrainingController
@@ -51,16 +61,21 @@ from .editor import GradientCheckBox, NetworkEditor
 from .inside import DigitPicker, FeatureMaps
 from .kernels import KernelView
 from .model import CNNState
-from .run import Snapshot
+from .run import ScrubPoint, Snapshot
 
 __all__ = ["CNNPanel", "CNNState"]
 
 #: Digits the gradient check uses.
 CHECK_BATCH = 32
+#: The timeline's keys (none of the window's, none of the lab's others).
+SCRUB_KEYS = {"back": "[", "forward": "]", "play": "P", "latest": "L"}
 
 
 class CNNPanel(LabPanel):
     """Train a CNN on MNIST: curves, kernels vs detectors, confusion, feature maps, editor."""
+
+    #: Export Animation… was pressed (the window saves the run as an animation).
+    export_animation_requested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None, data: DigitData | None = None) -> None:
         """``data``: the digits to train on (default: the application's, shared by the labs)."""
@@ -78,7 +93,13 @@ class CNNPanel(LabPanel):
         self.editor = NetworkEditor(self.model)
         self.gradient_check = GradientCheckBox()
         self.tabs = QTabWidget()
+        self.scrubber = TimelineScrubber()
+        self.export_button = QPushButton("Export Animation…")
+        self.export_button.setToolTip("Save the run as an animated GIF, MP4 or HTML page")
         self._shown_evaluation: cc.CNNEvaluation | None = None
+        self._shown_point: ScrubPoint | None = None  # None: live
+        self._scrub_net: cc.Sequential = self.controller.view_net.copy()
+        self._plot_pages: tuple[QWidget, QWidget] = (QWidget(), QSplitter())
         self._lay_out()
         self._wire()
         self._leave_the_tab_chain()
@@ -100,7 +121,7 @@ class CNNPanel(LabPanel):
             area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def _lay_out(self) -> None:
-        training = QWidget()
+        training, inside = self._plot_pages
         grid = QGridLayout(training)
         grid.setContentsMargins(2, 2, 2, 2)
         grid.addWidget(self.curves, 0, 0)
@@ -110,7 +131,6 @@ class CNNPanel(LabPanel):
         grid.setColumnStretch(1, 2)
         grid.setRowStretch(0, 3)
         grid.setRowStretch(1, 1)
-        inside = QSplitter()
         inside.addWidget(_scroll(self.picker))
         inside.addWidget(self.feature_maps)
         inside.setStretchFactor(1, 1)
@@ -138,8 +158,17 @@ class CNNPanel(LabPanel):
         side = _scroll(left)
         side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         side.setMinimumWidth(280)  # larger text (presentation) scrolls rather than widening
+        # the lab's toolbar is the tab bar's free end (beside the timeline, the row would be
+        # too wide for 1024 px in presentation mode)
+        self.tabs.setCornerWidget(self.export_button, Qt.Corner.TopRightCorner)
+        plots = QWidget()
+        pl = QVBoxLayout(plots)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(2)
+        pl.addWidget(self.tabs, 1)
+        pl.addWidget(self.scrubber)
         splitter.addWidget(side)
-        splitter.addWidget(self.tabs)
+        splitter.addWidget(plots)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([300, 1000])
         outer = QVBoxLayout(self)
@@ -166,10 +195,27 @@ class CNNPanel(LabPanel):
             ("Ctrl+Shift+N", c.step),
             ("Ctrl+Shift+R", c.reset),
         ))
+        s = self.scrubber
+        s.step_chosen.connect(self._on_step_chosen)
+        self.export_button.clicked.connect(lambda _checked=False:
+                                           self.export_animation_requested.emit())
+        k = SCRUB_KEYS
+        self.add_shortcuts(((k["back"], s.step_back), (k["forward"], s.step_forward),
+                            (k["play"], s.toggle_play), (k["latest"], s.go_live)))
+        for widget, key in ((s.slider, f"{k['back']} / {k['forward']}"),
+                            (s.play_button, k["play"]), (s.live_button, k["latest"])):
+            widget.setToolTip(f"{widget.toolTip()} ({key})")
 
     # -- what is shown ------------------------------------------------------------------------
     def _on_run_changed(self) -> None:
+        """A new run: views that cache shapes rebuild, the timeline goes live."""
         net = self.controller.view_net
+        self._scrub_net = net.copy()
+        self._shown_point = None
+        self.scrubber.set_steps(np.zeros(0, np.int64))
+        self.scrubber.go_live()
+        self.curves.show_cursor(None)
+        self.confusion.show_step_note(None)
         self.feature_maps.build(net)
         self.kernels.set_kernel_count(net.params["0.weight"].shape[0])
         images, labels = self.data.split("test")
@@ -177,24 +223,57 @@ class CNNPanel(LabPanel):
         self.confusion.clear()
         self._shown_evaluation = None
 
-    def _show_snapshot(self, snap: Snapshot) -> None:
-        """Redraw the views of the tab shown (hidden ones catch up when their tab opens)."""
-        if self.tabs.currentIndex() == 0 or not self.controller.running:
+    def _show_snapshot(self, snap: Snapshot, everything: bool = False) -> None:
+        """Redraw the views of the tab shown (hidden ones catch up when their tab opens;
+        ``everything``: all of them). Scrubbed, only the curves grow: the other views stay
+        at the step shown."""
+        self.scrubber.set_steps(_scrub_steps(snap))
+        training = self.tabs.currentIndex() == 0 or not self.controller.running or everything
+        if self._shown_point is not None:
+            if training:
+                self.curves.show_snapshot(snap)
+            return
+        if training:
             self.curves.show_snapshot(snap)
             self.kernels.show_weights(snap.params["0.weight"])
             if snap.evaluation is not None and snap.evaluation is not self._shown_evaluation:
                 self._shown_evaluation = snap.evaluation
                 self.confusion.set_evaluation(snap.evaluation.confusion,
                                               snap.evaluation.predictions)
-        if self.tabs.currentIndex() == 1 or not self.controller.running:
+        if self.tabs.currentIndex() == 1 or not self.controller.running or everything:
             self._show_digit()
+
+    def _on_step_chosen(self, step: int | None) -> None:
+        """Show the run at a scrub point's step, or (None) the latest step again."""
+        snap = self.controller.snapshot
+        point = snap.point_at(step) if snap is not None and step is not None else None
+        if point is None:
+            self._shown_point = None
+            self._shown_evaluation = None  # the latest evaluation is drawn again
+            self.curves.show_cursor(None)
+            self.confusion.show_step_note(None)
+            if snap is not None:
+                self._show_snapshot(snap, everything=True)
+            return
+        self._shown_point = point
+        self._scrub_net.set_params(point.params)
+        self.kernels.show_weights(point.params["0.weight"])
+        self.confusion.set_evaluation(point.confusion, point.predictions)
+        self.confusion.show_step_note(point.step, point.accuracy, point.loss)
+        self.curves.show_snapshot(snap)
+        self.curves.show_cursor(point.step, snap.batches_per_epoch, point.accuracy)
+        self._show_digit()
+
+    def shown_network(self) -> cc.Sequential:
+        """The network the views show: the weights at the step shown (the latest when live)."""
+        return self.controller.view_net if self._shown_point is None else self._scrub_net
 
     def _on_tab_changed(self, _index: int) -> None:
         if self.controller.snapshot is not None:
             self._show_snapshot(self.controller.snapshot)
 
     def _show_digit(self, *_args: Any) -> None:
-        self.feature_maps.show_digit(self.controller.view_net, self.picker.digit())
+        self.feature_maps.show_digit(self.shown_network(), self.picker.digit())
         p = self.feature_maps.probabilities
         best = int(np.argmax(p))
         label = self.picker.true_label()
@@ -214,9 +293,41 @@ class CNNPanel(LabPanel):
         idx = rng.choice(len(labels), size=min(CHECK_BATCH, len(labels)), replace=False)
         self.gradient_check.run(self.controller.view_net, images[idx], labels[idx])
 
+    # -- AnimationSource ----------------------------------------------------------------------
+    def animation_source(self) -> CNNPanel | None:
+        """The panel itself, once its run has two steps to show."""
+        return self if self.animation_steps().size >= 2 else None
+
+    def animation_steps(self) -> NDArray[np.int64]:
+        """The test evaluations' steps (and the latest step if later), increasing, (M,)."""
+        return np.array(self.scrubber.steps, dtype=np.int64)
+
+    def show_step(self, step: int | None) -> None:
+        """Show the run at the last scrub point ≤ ``step`` (None or the latest: live); every
+        view is drawn when this returns."""
+        steps = self.scrubber.steps
+        if step is None or steps.size < 2 or step >= steps[-1]:
+            self.controller.show_latest()  # live: no throttled redraw left waiting
+        self.scrubber.show_step(step)
+
+    def shown_step(self) -> int | None:
+        """The step shown, or None when the views follow training (live)."""
+        return self.scrubber.shown_step()
+
+    def animation_widget(self) -> QWidget:
+        """The plots of the tab shown: the Training page, or Inside the network (the whole
+        page, not its scroll area's viewport)."""
+        training, inside = self._plot_pages
+        return inside if self.tabs.currentIndex() == 1 else training
+
+    def animation_name(self) -> str:
+        return "convlab-cnn"
+
     # -- LabPanel API -------------------------------------------------------------------------
     def pause(self) -> None:
         self.controller.pause()
+        if self.scrubber.playing:
+            self.scrubber.toggle_play()
 
     def get_state(self) -> dict[str, Any]:
         return {**self.model.to_dict(), "run": self.controller.get_state()}
@@ -261,11 +372,12 @@ class CNNPanel(LabPanel):
         ]
 
     def save_weights(self, path: Path) -> None:
-        """The network shown (architecture and weights, ``cc.load_network`` reads it)."""
-        snap = self.controller.snapshot
-        cc.save_network(path, self.controller.view_net, metadata={
-            "settings": self.model.to_dict() | {"drawing": None},
-            "step": snap.step if snap else 0})
+        """The network shown (architecture and weights, ``cc.load_network`` reads it): at
+        the step the timeline shows."""
+        snap, point = self.controller.snapshot, self._shown_point
+        step = point.step if point is not None else snap.step if snap else 0
+        cc.save_network(path, self.shown_network(), metadata={
+            "settings": self.model.to_dict() | {"drawing": None}, "step": step})
 
     def save_history_csv(self, path: Path) -> None:
         """Per batch: step, epoch, loss, accuracy, running loss/accuracy; then evaluations."""
@@ -332,6 +444,14 @@ class CNNPanel(LabPanel):
             assert np.allclose(self.feature_maps.probabilities, p, atol=1e-6), "softmax"
         finally:
             self.set_state(saved)
+
+
+def _scrub_steps(snap: Snapshot) -> NDArray[np.int64]:
+    """The steps the timeline offers: the scrub points', then the latest step if later."""
+    steps = snap.point_steps
+    if steps.size == 0 or snap.step > steps[-1]:
+        steps = np.append(steps, np.int64(snap.step))
+    return steps
 
 
 def _scroll(widget: QWidget) -> QScrollArea:
