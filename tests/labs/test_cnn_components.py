@@ -121,7 +121,7 @@ def test_no_part_of_the_lab_holds_more_than_thirty_attributes(qtbot, data):
     parts = [panel, panel.model, panel.controller, panel.controller.run, panel.network_box,
              panel.training_box, panel.curves, panel.kernels, panel.confusion,
              panel.confusion.matrix, panel.confusion.mosaic, panel.picker, panel.feature_maps,
-             panel.editor, panel.gradient_check]
+             panel.editor, panel.gradient_check, panel.scrubber]
     counts = {type(p).__name__: len(own_attributes(p)) for p in parts}
     assert max(counts.values()) <= MAX_ATTRIBUTES, counts
     assert counts["CNNPanel"] >= 10

@@ -90,9 +90,9 @@ def assert_views_at(panel: CNNPanel, k: int) -> None:
     assert panel.curves.loss_cursor.value() == pytest.approx(k / per_epoch)
     assert panel.curves.accuracy_cursor.value() == pytest.approx(k / per_epoch)
     assert panel.curves.loss_cursor.isVisible() and panel.curves.accuracy_cursor.isVisible()
-    assert f"test {100 * ev.accuracy:.1f} %" in panel.curves.cursor_text()
-    assert panel.confusion.matrix.title() == (
-        f"{TITLE} at step {k:,}: {100 * ev.accuracy:.1f} % right, loss {ev.loss:.3f}")
+    assert panel.curves.cursor_texts() == (f"step {k:,}: test loss {ev.loss:.3f}",
+                                           f"step {k:,}: test {100 * ev.accuracy:.1f} %")
+    assert panel.confusion.matrix.title() == f"Confusion matrix at step {k:,}"
 
 
 def assert_live(panel: CNNPanel) -> None:

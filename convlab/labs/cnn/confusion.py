@@ -170,15 +170,10 @@ class ConfusionBox(QWidget):
         if self._cell is not None:
             self.show_cell(*self._cell)
 
-    def show_step_note(self, step: int | None, accuracy: float = float("nan"),
-                       loss: float = float("nan")) -> None:
-        """Say over the matrix which step it is of, and its accuracy (None: the plain title,
-        live)."""
-        if step is None:
-            self.matrix.set_title(TITLE)
-        else:
-            self.matrix.set_title(f"{TITLE} at step {step:,}: {100 * accuracy:.1f} % right, "
-                                  f"loss {loss:.3f}")
+    def show_step_note(self, step: int | None) -> None:
+        """Say over the matrix which step it is of (None: the plain title, live). Short: a
+        title wider than the plot would push the matrix out of its box."""
+        self.matrix.set_title(TITLE if step is None else f"Confusion matrix at step {step:,}")
 
     def clear(self) -> None:
         self.matrix.set_counts(np.zeros((K, K)))

@@ -57,10 +57,10 @@ class TrainingCurves(QWidget):
         self.test_acc = self.accuracy_plot.plot(name="test", symbol="o", symbolSize=6)
         self._smooth: list[float] = []
         self._cursor_step: int | None = None
-        self.loss_cursor = pg.InfiniteLine(angle=90, movable=False)
-        self.accuracy_cursor = pg.InfiniteLine(
-            angle=90, movable=False, label="",
-            labelOpts={"position": 0.1, "anchors": [(0, 1), (0, 1)]})
+        label = {"position": 0.1, "anchors": [(0, 1), (0, 1)]}
+        self.loss_cursor = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts=label)
+        self.accuracy_cursor = pg.InfiniteLine(angle=90, movable=False, label="",
+                                               labelOpts=label)
         for plot, line in ((self.loss_plot, self.loss_cursor),
                            (self.accuracy_plot, self.accuracy_cursor)):
             plot.addItem(line, ignoreBounds=True)
@@ -89,30 +89,34 @@ class TrainingCurves(QWidget):
         fg = theme_manager().theme.foreground
         for line in (self.loss_cursor, self.accuracy_cursor):
             line.setPen(pg.mkPen(fg, width=1.5, style=Qt.PenStyle.DashLine))
-        self.accuracy_cursor.label.setColor(fg)
+            line.label.setColor(fg)
+            line.label.setFont(theme_manager().plot_font(0.8))
 
     def show_cursor(self, step: int | None, batches_per_epoch: int = 1,
-                    test_accuracy: float | None = None) -> None:
-        """Mark ``step`` on both plots (at ``step / batches_per_epoch`` epochs) with the test
-        accuracy there written beside it; None removes the cursor (live)."""
+                    test_accuracy: float = float("nan"), test_loss: float = float("nan")
+                    ) -> None:
+        """Mark ``step`` on both plots (at ``step / batches_per_epoch`` epochs), the test
+        loss and accuracy there written beside it; None removes the cursor (live)."""
         self._cursor_step = step
         for line in (self.loss_cursor, self.accuracy_cursor):
             line.setVisible(step is not None)
             if step is not None:
                 line.setValue(step / max(batches_per_epoch, 1))
         if step is not None:
-            text = f"step {step:,}"
-            if test_accuracy is not None:
-                text += f": test {100 * test_accuracy:.1f} %"
-            self.accuracy_cursor.label.setFormat(text)
+            self.loss_cursor.label.setFormat(f"step {step:,}: test loss {test_loss:.3f}")
+            self.accuracy_cursor.label.setFormat(
+                f"step {step:,}: test {100 * test_accuracy:.1f} %")
 
     def cursor_step(self) -> int | None:
         """The step the cursor marks (None: no cursor, live)."""
         return self._cursor_step
 
-    def cursor_text(self) -> str:
-        """What is written beside the cursor ("" without one)."""
-        return self.accuracy_cursor.label.format if self._cursor_step is not None else ""
+    def cursor_texts(self) -> tuple[str, str]:
+        """What is written beside the cursor on the loss and the accuracy plot (empty
+        without a cursor)."""
+        if self._cursor_step is None:
+            return "", ""
+        return self.loss_cursor.label.format, self.accuracy_cursor.label.format
 
     def show_snapshot(self, snap: Snapshot) -> None:
         per_epoch = max(snap.batches_per_epoch, 1)

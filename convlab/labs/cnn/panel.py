@@ -259,9 +259,9 @@ class CNNPanel(LabPanel):
         self._scrub_net.set_params(point.params)
         self.kernels.show_weights(point.params["0.weight"])
         self.confusion.set_evaluation(point.confusion, point.predictions)
-        self.confusion.show_step_note(point.step, point.accuracy, point.loss)
+        self.confusion.show_step_note(point.step)
         self.curves.show_snapshot(snap)
-        self.curves.show_cursor(point.step, snap.batches_per_epoch, point.accuracy)
+        self.curves.show_cursor(point.step, snap.batches_per_epoch, point.accuracy, point.loss)
         self._show_digit()
 
     def shown_network(self) -> cc.Sequential:
@@ -442,6 +442,13 @@ class CNNPanel(LabPanel):
                 assert np.array_equal(shown, want), "a feature map is wrong"
             p = net.probabilities(self.picker.digit())
             assert np.allclose(self.feature_maps.probabilities, p, atol=1e-6), "softmax"
+            self.show_step(0)  # the timeline: the start again, then live
+            start = cc.build_network(self.model.architecture(), seed=self.model.seed)
+            assert np.array_equal(self.kernels.kernels(), start.params["0.weight"][:, 0]), \
+                "the timeline does not show the first layer at step 0"
+            self.show_step(None)
+            assert np.array_equal(self.kernels.kernels(), net.params["0.weight"][:, 0]), \
+                "the timeline does not return to the latest step"
         finally:
             self.set_state(saved)
 
