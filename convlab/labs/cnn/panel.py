@@ -399,7 +399,7 @@ class CNNPanel(LabPanel):
                               h["running_accuracy"][i], *test])
 
     def save_confusion_csv(self, path: Path) -> None:
-        """``confusion[true, predicted]`` on the test set, with headers."""
+        """``confusion[true, predicted]`` on the test set (at the step shown), with headers."""
         counts = self.confusion.matrix.counts
         with open(path, "w", newline="", encoding="utf-8") as handle:
             out = csv.writer(handle)
