@@ -33,7 +33,7 @@ __all__ = ["RESERVED_SHORTCUTS", "AnimationSource", "DataExport", "Lab", "LabHos
 #: Keys the main window binds (menus): a lab must not bind them too.
 RESERVED_SHORTCUTS = frozenset({
     *(f"Ctrl+{i}" for i in range(1, 10)), "Ctrl+O", "Ctrl+S", "Ctrl+Shift+S", "Ctrl+E",
-    "Ctrl+Shift+E", "Ctrl+Shift+A", "Ctrl+Shift+P", "Ctrl+Q", "Ctrl+.", "F1", "F11",
+    "Ctrl+Shift+E", "Ctrl+Shift+G", "Ctrl+Shift+P", "Ctrl+Q", "Ctrl+.", "F1", "F11",
 })
 
 #: Focused controls that use plain keys themselves, and the keys they use.

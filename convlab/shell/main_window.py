@@ -189,9 +189,9 @@ class MainWindow(QMainWindow):
         )
         self.animation_action = self._action(
             file_menu,
-            "Export &Animation…",
+            "Export A&nimation…",
             self.export_animation,
-            "Ctrl+Shift+A",
+            "Ctrl+Shift+G",
             "Save the current lab's run, frame by frame, as an animated GIF, an MP4 video "
             "or a web page (labs with a recorded run: Gradient Descent, CNN Training)",
         )
