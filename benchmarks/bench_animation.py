@@ -128,7 +128,7 @@ def _export_once(panel, path: Path, frames: int, width: int) -> tuple[float, flo
             super()._render_slice()
             slices.append(time.perf_counter() - t0)
 
-    settings = ExportSettings(path, "gif", n_frames=frames, fps=10, spacing="log",
+    settings = ExportSettings(path, "gif", n_frames=frames, fps=10, spacing="even",
                               width=width)
     exporter = Timed(panel, panel, settings, show_progress=False)
     outcome: list[tuple[str, str]] = []
@@ -180,7 +180,7 @@ def bench_animation(ctx: Context) -> list[Row]:
     rows = [
         Row(bench, case, subject, median(seconds), "s", seconds,
             note=f"render + encode, {where}; a Gradient-lab-like stand-in after a "
-                 f"{RUN_STEPS:,}-step run, log spacing; {results[0][3]}"),
+                 f"{RUN_STEPS:,}-step run, even spacing; {results[0][3]}"),
         Row(bench, case, "GIF file size", median(sizes), "MB (decimal)", sizes,
             note="one shared palette, changed rectangles only, unchanged pixels transparent"),
         Row(bench, case, "longest rendering slice on the GUI thread", median(slices), "ms",
