@@ -33,6 +33,7 @@ _REGISTRY = {
     "cnn": ("bench_cnn", "bench_cnn"),
     "cnn_accuracy": ("bench_cnn", "bench_cnn_accuracy"),
     "cnn_panel": ("bench_cnn_panel", "bench_cnn_panel"),
+    "animation": ("bench_animation", "bench_animation"),
 }
 BENCHMARKS = tuple(_REGISTRY)
 RESULTS = Path(__file__).resolve().parent / "results"

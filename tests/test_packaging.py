@@ -107,6 +107,7 @@ def test_wheel_metadata(wheel: zipfile.ZipFile) -> None:
     names = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requires}
     assert names == {
         "pyqt6", "pyqtgraph", "numpy", "scipy", "platformdirs", "threadpoolctl", "psygnal",
+        "pillow",
     }
 
 

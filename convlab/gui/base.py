@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QMessageBox,
     QPushButton,
     QTabBar,
     QWidget,
@@ -32,7 +33,7 @@ __all__ = ["RESERVED_SHORTCUTS", "AnimationSource", "DataExport", "Lab", "LabHos
 #: Keys the main window binds (menus): a lab must not bind them too.
 RESERVED_SHORTCUTS = frozenset({
     *(f"Ctrl+{i}" for i in range(1, 10)), "Ctrl+O", "Ctrl+S", "Ctrl+Shift+S", "Ctrl+E",
-    "Ctrl+Shift+E", "Ctrl+Shift+P", "Ctrl+Q", "Ctrl+.", "F1", "F11",
+    "Ctrl+Shift+E", "Ctrl+Shift+G", "Ctrl+Shift+P", "Ctrl+Q", "Ctrl+.", "F1", "F11",
 })
 
 #: Focused controls that use plain keys themselves, and the keys they use.
@@ -259,6 +260,27 @@ class LabPanel(QWidget):
     def animation_source(self) -> AnimationSource | None:
         """The lab's run for the scrubber and Export Animation… (none by default)."""
         return None
+
+    def export_animation(self) -> None:
+        """File → Export Animation… (and the lab's toolbar button): ask, then export.
+
+        Pauses the lab; says so plainly when there is nothing to animate (no
+        animation source, or fewer than two recorded steps).
+        """
+        source = self.animation_source()
+        if source is None:
+            QMessageBox.information(self, "Export Animation",
+                                    "This lab has no run to animate.")
+            return
+        if len(source.animation_steps()) < 2:
+            QMessageBox.information(
+                self, "Export Animation",
+                "There is nothing to animate yet: the run has fewer than two recorded "
+                "steps.\nTrain for a while (Run or Step), then export the animation.")
+            return
+        from .animation_export import export_animation_dialog
+
+        export_animation_dialog(self, source)
 
     def revision(self) -> int:
         """A number that changes whenever :meth:`get_state` would return something new.

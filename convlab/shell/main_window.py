@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore_settings()
         self.build_lab(self.current_lab_key())
+        self.update_animation_action()
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
     # -- labs ----------------------------------------------------------------
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
     def _on_tab_changed(self, index: int) -> None:
         key = self.lab_specs[index].key
         self.build_lab(key)
+        self.update_animation_action()
         self.settings.setValue("window/lab", key)
         if not self.run_hidden_action.isChecked():
             for other, panel in self.panels.items():
@@ -185,6 +187,16 @@ class MainWindow(QMainWindow):
             "Save the current lab as a PNG picture or an SVG drawing "
             "(each plot: right-click → Export)",
         )
+        self.animation_action = self._action(
+            file_menu,
+            "Export A&nimation…",
+            self.export_animation,
+            "Ctrl+Shift+G",
+            "Save the current lab's run, frame by frame, as an animated GIF, an MP4 video "
+            "or a web page (labs with a recorded run: Gradient Descent, CNN Training)",
+        )
+        file_menu.aboutToShow.connect(lambda: self.update_animation_action(menu_open=True))
+        file_menu.aboutToHide.connect(self.update_animation_action)
         self.data_menu = file_menu.addMenu("Export &Data")
         self.data_menu.aboutToShow.connect(self._fill_data_menu)
         self._action(
@@ -307,6 +319,24 @@ class MainWindow(QMainWindow):
             return False
         self.show_status(f"Saved {path}")
         return True
+
+    def update_animation_action(self, menu_open: bool = False) -> None:
+        """Enable Export Animation… for a lab with an animation source.
+
+        While the File menu is open it also needs two recorded steps (what the
+        menu shows is exact); otherwise only the source counts, so the shortcut
+        still reaches the lab, which says when there is nothing to animate yet.
+        """
+        panel = self.panels.get(self.current_lab_key())
+        source = panel.animation_source() if panel is not None else None
+        enabled = source is not None
+        if enabled and menu_open:
+            enabled = len(source.animation_steps()) >= 2
+        self.animation_action.setEnabled(enabled)
+
+    def export_animation(self) -> None:
+        """File → Export Animation… for the current lab."""
+        self.build_lab(self.current_lab_key()).export_animation()
 
     def _fill_data_menu(self) -> None:
         self.data_menu.clear()

@@ -1,0 +1,531 @@
+"""File → Export Animation…: a lab's run rendered frame by frame into a GIF, MP4 or HTML page.
+
+Three pieces:
+
+* :func:`render_frame` — a widget rendered at a chosen pixel width (its aspect
+  kept) into an RGB array, through a QImage with a device-pixel ratio so text
+  and lines are drawn at that resolution, not scaled up.
+* :class:`ExportAnimationDialog` — format, number of frames, frame rate,
+  spacing, width and file, with an estimate of the result.
+* :class:`AnimationExporter` — pauses the lab, renders the chosen steps on the
+  GUI thread in time-budgeted slices (a ``QTimer``; the event loop is never
+  held for more than about one frame's render), hands the frames through a
+  bounded queue to the encoder running as a :class:`~convlab.gui.worker.Task`
+  (:mod:`convlab.media`), shows one progress dialog with Cancel for both, and
+  finally shows again the step that was shown before. The file is written
+  atomically: a cancelled or failed export leaves the folder unchanged.
+
+:func:`export_animation_dialog` ties them together for
+:meth:`convlab.gui.base.LabPanel.export_animation`.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PyQt6.QtCore import QObject, QPoint, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QImage, QPainter, QRegion
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab import media
+from convlab.core import Cancelled
+
+if TYPE_CHECKING:
+    from .base import AnimationSource, LabPanel
+
+__all__ = [
+    "FORMATS",
+    "AnimationExporter",
+    "ExportAnimationDialog",
+    "ExportSettings",
+    "export_animation_dialog",
+    "render_frame",
+]
+
+#: format key → (label in the dialog, file suffix)
+FORMATS: dict[str, tuple[str, str]] = {
+    "gif": ("Animated GIF (.gif)", ".gif"),
+    "mp4": ("MP4 video (.mp4)", ".mp4"),
+    "html": ("Web page with the video (.html)", ".html"),
+}
+#: Runs longer than this many steps default to logarithmic spacing.
+LOG_SPACING_ABOVE = 1000
+#: How long one slice of rendering may hold the GUI thread (it stops before the next frame).
+SLICE_SECONDS = 0.025
+#: Frames waiting for the encoder at most (each 1280×720 frame is 2.8 MB).
+QUEUE_FRAMES = 4
+#: GIF palette: made from this many frames spread over the animation.
+PALETTE_FRAMES = 5
+
+
+def render_frame(widget: QWidget, width: int) -> np.ndarray:
+    """Render ``widget`` ``width`` pixels wide (its aspect ratio kept) as an RGB array.
+
+    The widget paints into a QImage whose device-pixel ratio is ``width`` / the
+    widget's width, so text, lines and markers are drawn at the output's
+    resolution (crisp), not rendered small and scaled up.
+
+    Parameters
+    ----------
+    widget : QWidget
+        Rendered as it is laid out now (its current size).
+    width : int
+        Output width in pixels.
+
+    Returns
+    -------
+    ndarray of uint8, shape (round(width · h / w), width, 3)
+    """
+    size = widget.size()
+    if size.width() < 1 or size.height() < 1:
+        raise ValueError("the widget has no size to render")
+    if width < 1:
+        raise ValueError(f"the width must be at least 1 pixel, got {width}")
+    ratio = width / size.width()
+    height = max(1, round(size.height() * ratio))
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.setDevicePixelRatio(ratio)
+    image.fill(widget.palette().window().color())
+    painter = QPainter(image)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        # QWidget's render, also for a graphics view (whose own render() draws its scene)
+        QWidget.render(widget, painter, QPoint(), QRegion(),
+                       QWidget.RenderFlag.DrawWindowBackground
+                       | QWidget.RenderFlag.DrawChildren)
+    finally:
+        painter.end()
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    bits = rgb.constBits()
+    bits.setsize(rgb.sizeInBytes())
+    rows = np.frombuffer(bits, np.uint8).reshape(height, rgb.bytesPerLine())
+    return rows[:, : width * 3].reshape(height, width, 3).copy()
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """What the dialog asks: where, which format, how many frames, how fast, how wide."""
+
+    path: Path
+    fmt: str = "gif"  # a key of FORMATS
+    n_frames: int = 100
+    fps: int = 10
+    spacing: str = "even"  # "even" or "log"
+    width: int = 1280
+
+
+def default_spacing(steps: np.ndarray) -> str:
+    """``"log"`` for a run of more than :data:`LOG_SPACING_ABOVE` steps, else ``"even"``."""
+    return "log" if len(steps) >= 2 and steps[-1] - steps[0] > LOG_SPACING_ABOVE else "even"
+
+
+class ExportAnimationDialog(QDialog):
+    """Asks for the settings of an animation of ``source``'s run (see :class:`ExportSettings`)."""
+
+    def __init__(self, source: AnimationSource, parent: QWidget | None = None,
+                 folder: Path | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export Animation")
+        self._steps = np.asarray(source.animation_steps())
+        self._name = source.animation_name()
+        self.encoder_available = media.encoder_available()
+
+        self.format_box = QComboBox()
+        for key, (label, _) in FORMATS.items():
+            self.format_box.addItem(label, key)
+        self.format_box.setToolTip("GIF plays everywhere (also in slides); MP4 is smaller and "
+                                   "sharper; the web page embeds the MP4 in one file")
+        self.install_note = QLabel(
+            "MP4 and the web page need the optional package imageio-ffmpeg. "
+            '<a href="install">How to install…</a>')
+        self.install_note.setWordWrap(True)
+        self.install_note.linkActivated.connect(self.show_install_help)
+        if not self.encoder_available:
+            model = self.format_box.model()
+            for index in (1, 2):
+                item = model.item(index)  # type: ignore[union-attr]
+                item.setEnabled(False)
+                item.setToolTip("needs imageio-ffmpeg (see How to install…)")
+        self.install_note.setVisible(not self.encoder_available)
+
+        self.frames_box = QSpinBox()
+        self.frames_box.setRange(2, 1000)
+        self.frames_box.setValue(100)
+        self.frames_box.setToolTip("How many steps of the run become frames (a run that "
+                                   "recorded fewer steps gives fewer frames)")
+        self.fps_box = QSpinBox()
+        self.fps_box.setRange(1, int(media.GIF_MAX_FPS))
+        self.fps_box.setValue(10)
+        self.fps_box.setSuffix(" fps")
+        self.fps_box.setToolTip("Frames per second when the animation plays")
+        self.spacing_box = QComboBox()
+        self.spacing_box.addItem("Even (same number of steps between frames)", "even")
+        self.spacing_box.addItem("Logarithmic (more frames early in the run)", "log")
+        self.spacing_box.setCurrentIndex(1 if default_spacing(self._steps) == "log" else 0)
+        self.spacing_box.setToolTip(
+            "Even: frames equally many steps apart. Logarithmic: frames equally spaced in "
+            "log(step), so the first, fast-changing steps get more frames. The default is "
+            f"logarithmic for runs longer than {LOG_SPACING_ABOVE:,} steps, where even "
+            "spacing would show the interesting start in a frame or two.")
+        self.width_box = QSpinBox()
+        self.width_box.setRange(320, 3840)
+        self.width_box.setSingleStep(160)
+        self.width_box.setValue(1280)
+        self.width_box.setSuffix(" px")
+        self.width_box.setToolTip("Width of the frames in pixels; the height follows the "
+                                  "lab's shape. Text is drawn at this size, not scaled.")
+
+        folder = folder if folder is not None else Path.home()
+        self.path_edit = QLineEdit(str(folder / f"{self._name}.gif"))
+        self.path_edit.setToolTip("The file to write")
+        browse = QPushButton("Browse…")
+        browse.setToolTip("Choose the file")
+        browse.clicked.connect(self.browse)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(browse)
+
+        self.estimate = QLabel()
+        self.estimate.setToolTip("Frames after removing repeated steps, and how long the "
+                                 "animation plays")
+
+        form = QFormLayout()
+        form.addRow("&Format:", self.format_box)
+        form.addRow("", self.install_note)
+        form.addRow("F&rames:", self.frames_box)
+        form.addRow("Frame ra&te:", self.fps_box)
+        form.addRow("&Spacing:", self.spacing_box)
+        form.addRow("&Width:", self.width_box)
+        form.addRow("F&ile:", path_row)
+        form.addRow("", self.estimate)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+
+        self.format_box.currentIndexChanged.connect(self._on_format_changed)
+        for box in (self.frames_box, self.fps_box):
+            box.valueChanged.connect(self.update_estimate)
+        self.spacing_box.currentIndexChanged.connect(self.update_estimate)
+        self.path_edit.textChanged.connect(self._update_ok)
+        self.update_estimate()
+
+    def frame_steps(self) -> np.ndarray:
+        """The steps the current settings turn into frames."""
+        return media.frame_steps(self._steps, self.frames_box.value(),
+                                 self.spacing_box.currentData())
+
+    def update_estimate(self) -> None:
+        frames = len(self.frame_steps())
+        seconds = frames / self.fps_box.value()
+        self.estimate.setText(f"≈ {frames} frames, ~{seconds:.1f} s")
+
+    def settings(self) -> ExportSettings:
+        fmt = self.format_box.currentData()
+        return ExportSettings(
+            path=self._with_suffix(Path(self.path_edit.text().strip()), fmt), fmt=fmt,
+            n_frames=self.frames_box.value(), fps=self.fps_box.value(),
+            spacing=self.spacing_box.currentData(), width=self.width_box.value())
+
+    def browse(self) -> None:
+        fmt = self.format_box.currentData()
+        label, suffix = FORMATS[fmt]
+        path, _ = QFileDialog.getSaveFileName(self, "Export Animation", self.path_edit.text(),
+                                              f"{label.split(' (')[0]} (*{suffix})")
+        if path:
+            self.path_edit.setText(str(self._with_suffix(Path(path), fmt)))
+
+    def show_install_help(self, _link: str = "") -> None:
+        QMessageBox.information(
+            self, "MP4 export",
+            "MP4 video and the web page are written with ffmpeg, which comes with the "
+            "optional Python package imageio-ffmpeg (about 60 MB, so it is not part of "
+            "ConvLab's standard install or of the stand-alone program).\n\n"
+            f"In the Python environment ConvLab runs in:\n    {media.INSTALL_HINT}\n\n"
+            "then restart ConvLab. Animated GIF needs nothing more.")
+
+    @staticmethod
+    def _with_suffix(path: Path, fmt: str) -> Path:
+        suffix = FORMATS[fmt][1]
+        if not path.name or path.suffix.lower() == suffix:
+            return path
+        if path.suffix.lower() in {s for _, s in FORMATS.values()}:
+            return path.with_suffix(suffix)
+        return path.with_name(path.name + suffix)
+
+    def _on_format_changed(self) -> None:
+        text = self.path_edit.text().strip()
+        if text:
+            self.path_edit.setText(str(self._with_suffix(Path(text),
+                                                         self.format_box.currentData())))
+
+    def _update_ok(self) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(
+            bool(self.path_edit.text().strip()))
+
+
+_END = object()
+
+
+def _queued_frames(frames: queue.Queue, cancel: Callable[[], bool]) -> Iterator[np.ndarray]:
+    """Frames from the GUI thread until the end mark; polls ``cancel`` while it waits."""
+    while True:
+        try:
+            item = frames.get(timeout=0.02)
+        except queue.Empty:
+            if cancel():
+                raise Cancelled("cancelled") from None
+            continue
+        if item is _END:
+            return
+        yield item
+
+
+def _encode(settings: ExportSettings, frames: queue.Queue, total: int, title: str,
+            caption: str, palette_sample: list[np.ndarray], *,
+            progress: Callable[[float, str], None],
+            cancel: Callable[[], bool]) -> int:
+    """The encoder, in the worker thread: frames from the queue into the file."""
+    stream = _queued_frames(frames, cancel)
+    common: dict[str, Any] = {"fps": settings.fps, "n_frames": total, "progress": progress,
+                              "cancel": cancel}
+    if settings.fmt == "gif":
+        return media.write_gif(settings.path, stream, palette_sample=palette_sample, **common)
+    if settings.fmt == "mp4":
+        return media.write_mp4(settings.path, stream, **common)
+    return media.write_html(settings.path, stream, title=title, caption=caption, **common)
+
+
+class AnimationExporter(QObject):
+    """Renders ``source`` at each frame's step and encodes the frames (see the module).
+
+    :meth:`start` begins; ``finished(outcome, message)`` says how it ended:
+    ``"saved"`` (message "Saved … (N frames, X MB)"), ``"cancelled"`` or
+    ``"failed"`` (a message for the user, no traceback).
+    """
+
+    finished = pyqtSignal(str, str)
+
+    def __init__(self, lab: LabPanel, source: AnimationSource, settings: ExportSettings,
+                 show_progress: bool = True) -> None:
+        super().__init__(lab)
+        self._lab = lab
+        self._source = source
+        self.settings = settings
+        self.steps = media.frame_steps(source.animation_steps(), settings.n_frames,
+                                       settings.spacing)
+        self._restore_step: int | None = None
+        self._frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+        self._next = 0
+        self._encoded = 0
+        self._end_sent = False
+        self._palette: list[np.ndarray] = []
+        self._held: dict[int, np.ndarray] = {}  # palette frames, reused as frames
+        self._palette_todo: list[int] = []
+        self._rendering = 0  # the step being rendered (named if that fails)
+        self._task = None
+        self._done = False
+        self._failure = ""
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._render_slice)
+        self._progress: QProgressDialog | None = None
+        self._show_progress = show_progress
+
+    # -- control -------------------------------------------------------------------
+    def start(self) -> None:
+        """Pause the lab, then render and encode in the background of the event loop."""
+        if len(self.steps) < 2:
+            raise ValueError("the run has fewer than two recorded steps: nothing to animate")
+        self._lab.pause()
+        self._restore_step = self._source.shown_step()
+        if self._show_progress:
+            dialog = QProgressDialog("Rendering frames…", "Cancel", 0, 1000, self._lab)
+            dialog.setWindowTitle("Export Animation")
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            dialog.setMinimumDuration(0)
+            dialog.setAutoClose(False)
+            dialog.setAutoReset(False)
+            dialog.canceled.connect(self.cancel)
+            dialog.show()
+            self._progress = dialog
+        if self.settings.fmt == "gif":
+            picks = np.unique(np.linspace(0, len(self.steps) - 1,
+                                          min(PALETTE_FRAMES, len(self.steps))).astype(int))
+            self._palette_todo = [int(i) for i in picks]
+        else:
+            self._palette_todo = []
+            self._start_encoder()
+        self._timer.start()
+
+    def cancel(self) -> None:
+        """Stop: the file is not written (or its old version stays)."""
+        if self._done:
+            return
+        self._timer.stop()
+        if self._task is not None:
+            self._task.cancel()
+        else:
+            self._finish("cancelled", "Export cancelled")
+
+    @property
+    def running(self) -> bool:
+        return not self._done
+
+    # -- GUI thread: rendering ---------------------------------------------------
+    def _render(self, index: int) -> np.ndarray:
+        self._rendering = int(self.steps[index])
+        self._source.show_step(self._rendering)
+        return render_frame(self._source.animation_widget(), self.settings.width)
+
+    def _render_slice(self) -> None:
+        deadline = time.perf_counter() + SLICE_SECONDS
+        try:
+            while time.perf_counter() < deadline:
+                if self._palette_todo:  # GIF: the palette's frames first
+                    index = self._palette_todo.pop(0)
+                    frame = self._render(index)
+                    self._palette.append(frame)
+                    self._held[index] = frame
+                    if not self._palette_todo:
+                        self._start_encoder()
+                    continue
+                if self._next >= len(self.steps):
+                    if not self._end_sent:
+                        self._frames.put_nowait(_END)
+                        self._end_sent = True
+                    self._timer.stop()
+                    return
+                if self._frames.full():
+                    return  # the encoder is behind: try again on the next turn
+                frame = self._held.pop(self._next, None)
+                if frame is None:
+                    frame = self._render(self._next)
+                self._frames.put_nowait(frame)
+                self._next += 1
+        except queue.Full:
+            return
+        except Exception as exc:  # a lab that cannot show a step: stop, say why
+            self._fail_while_rendering(f"Could not render step {self._rendering}: {exc}")
+        finally:
+            self._update_progress()
+
+    def _fail_while_rendering(self, message: str) -> None:
+        self._timer.stop()
+        self._failure = message
+        if self._task is not None:
+            self._task.cancel()  # its on_cancelled finishes with the failure
+        else:
+            self._finish("failed", message)
+
+    def _update_progress(self) -> None:
+        if self._progress is None or self._done:
+            return
+        total = len(self.steps)
+        self._progress.setValue(round(1000 * (self._next + self._encoded) / (2 * total)))
+        self._progress.setLabelText(f"Rendering frame {self._next} of {total}, "
+                                    f"encoded {self._encoded}…")
+
+    # -- the encoder task ----------------------------------------------------------
+    def _start_encoder(self) -> None:
+        name = self._source.animation_name()
+        caption = (f"{len(self.steps)} frames from step {int(self.steps[0]):,} to "
+                   f"{int(self.steps[-1]):,} ({self.settings.spacing} spacing), "
+                   f"{self.settings.fps} fps — made with ConvLab")
+        self._task = self._lab.tasks.start(
+            _encode, self.settings, self._frames, len(self.steps), name, caption,
+            self._palette,
+            on_result=self._on_saved, on_error=self._on_error,
+            on_cancelled=self._on_cancelled, on_progress=self._on_encoded,
+            name="export animation")
+
+    def _on_encoded(self, fraction: float, _message: str) -> None:
+        self._encoded = round(fraction * len(self.steps))
+        self._update_progress()
+
+    def _on_saved(self, frames: int) -> None:
+        path = self.settings.path
+        megabytes = path.stat().st_size / 1e6 if path.exists() else 0.0
+        self._finish("saved", f"Saved {path} ({frames} frames, {megabytes:.1f} MB)")
+
+    def _on_error(self, message: str, _details: str) -> None:
+        self._finish("failed", f"Could not export the animation to {self.settings.path}:\n"
+                               f"{message}")
+
+    def _on_cancelled(self) -> None:
+        if self._failure:
+            self._finish("failed", self._failure)
+        else:
+            self._finish("cancelled", "Export cancelled")
+
+    def _finish(self, outcome: str, message: str) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._timer.stop()
+        while not self._frames.empty():  # drop frames nobody will encode
+            try:
+                self._frames.get_nowait()
+            except queue.Empty:
+                break
+        self._held.clear()
+        self._palette.clear()
+        if self._progress is not None:
+            self._progress.canceled.disconnect(self.cancel)
+            self._progress.close()
+            self._progress.deleteLater()
+            self._progress = None
+        try:
+            self._source.show_step(self._restore_step)
+        finally:
+            self.finished.emit(outcome, message)
+
+
+def export_animation_dialog(lab: LabPanel, source: AnimationSource) -> AnimationExporter | None:
+    """Ask for the settings, then run the export; report the outcome in the lab's window.
+
+    Returns the running exporter, or None if the user closed the dialog.
+    """
+    lab.pause()
+    dialog = ExportAnimationDialog(source, lab)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    exporter = AnimationExporter(lab, source, dialog.settings())
+
+    def report(outcome: str, message: str) -> None:
+        if outcome == "failed":
+            QMessageBox.warning(lab, "Export Animation", message)
+        else:
+            lab.status_message.emit(message)
+        exporter.deleteLater()
+
+    exporter.finished.connect(report)
+    exporter.start()
+    return exporter
+
