@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -73,9 +73,6 @@ SCRUB_KEYS = {"back": "[", "forward": "]", "play": "P", "latest": "L"}
 
 class CNNPanel(LabPanel):
     """Train a CNN on MNIST: curves, kernels vs detectors, confusion, feature maps, editor."""
-
-    #: Export Animation… was pressed (the window saves the run as an animation).
-    export_animation_requested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None, data: DigitData | None = None) -> None:
         """``data``: the digits to train on (default: the application's, shared by the labs)."""
@@ -197,8 +194,7 @@ class CNNPanel(LabPanel):
         ))
         s = self.scrubber
         s.step_chosen.connect(self._on_step_chosen)
-        self.export_button.clicked.connect(lambda _checked=False:
-                                           self.export_animation_requested.emit())
+        self.export_button.clicked.connect(lambda _checked=False: self.export_animation())
         k = SCRUB_KEYS
         self.add_shortcuts(((k["back"], s.step_back), (k["forward"], s.step_forward),
                             (k["play"], s.toggle_play), (k["latest"], s.go_live)))
