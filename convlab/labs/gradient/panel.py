@@ -254,6 +254,10 @@ class GradientPanel(LabPanel):
             reference.step(25)
             assert np.allclose(self.weights(), reference.params, rtol=0, atol=1e-12), (
                 "Step does not match the core Trainer")
+            self.show_step(10)  # the timeline: every view at step 10, the run at 25
+            shown = np.array([p[0] for p in self.landscape.current_points.getData()])
+            assert np.array_equal(shown, reference.history.params[10]), "scrubbed point wrong"
+            self.show_step(None)
             (x, y), _ = self.controller.data
             lstsq = cc.least_squares_optimum(x, y)
             self.controller.flush()
