@@ -120,13 +120,15 @@ class GradientPanel(LabPanel):
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.toolbar)
-        right.addWidget(self.status)
+        # the status line shares its row with Export Animation…: the toolbar's and the
+        # timeline's rows have no room left for it (1366 px; 1024 px in presentation mode)
+        status_row = QHBoxLayout()
+        status_row.setContentsMargins(0, 0, 0, 0)
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.toolbar.animation_button)
+        right.addLayout(status_row)
         right.addWidget(self.plots_area, 1)
-        timeline = QHBoxLayout()  # under the plots, outside the animation's frame
-        timeline.setContentsMargins(0, 0, 0, 0)
-        timeline.addWidget(self.scrubber, 1)
-        timeline.addWidget(self.toolbar.animation_button, 0, Qt.AlignmentFlag.AlignTop)
-        right.addLayout(timeline)
+        right.addWidget(self.scrubber)  # under the plots, outside the animation's frame
         right.addWidget(self.bias_lesson)  # the bias lesson, always on screen
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -83,7 +83,7 @@ class Toolbar(QWidget):
             "Save the training history (step, parameters, losses, accuracies) as CSV. "
             "Right-click any plot → Export to save it as PNG or SVG."
         )
-        #: Laid out by the panel beside the timeline (the toolbar's row has no room for it).
+        #: Laid out by the panel beside the status line (the toolbar's rows have no room).
         self.animation_button = QPushButton("Export Animation…")
         self.animation_button.setToolTip("Save the run as an animated GIF, MP4 or HTML page")
         self.animation_button.setEnabled(False)  # until the run has recorded two steps
