@@ -5,6 +5,11 @@ up to the runs: one loss / accuracy curve per run, the parameters of the first
 run against their least-squares values. The step axis grows in 1-2-5 jumps
 (:func:`~convlab.labs.gradient.axes.nice_ceiling`) so that the plots are not
 laid out again on every frame.
+
+At an earlier step chosen on the timeline (:meth:`RunController.shown_step`)
+the curves end at that step and a vertical cursor marks it on each plot; the
+step axes still span the whole run, so the cursor sits where the timeline's
+slider does.
 """
 
 from __future__ import annotations
@@ -65,6 +70,13 @@ class StepCurves(QObject):
         for plot in (loss, acc):
             for item in plot.listDataItems():
                 _thin_when_drawn(item)
+        #: The step shown on the timeline, one vertical line per plot (hidden when live).
+        self.cursors = [pg.InfiniteLine(angle=90, movable=False) for _ in range(3)]
+        for widget, cursor in zip((self.loss_plot, self.acc_plot, self.weights_plot),
+                                  self.cursors, strict=True):
+            cursor.hide()
+            cursor.setZValue(20)  # over the curves
+            widget.getPlotItem().addItem(cursor, ignoreBounds=True)  # no part in y ranges
         self._style_axes()
 
         controller.stepped.connect(self.redraw)
@@ -94,6 +106,8 @@ class StepCurves(QObject):
         self.test_loss_curve.setPen(pg.mkPen(series_color(1), width=CURVE_WIDTH, style=dash))
         self.min_loss_curve.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DotLine))
         self.test_acc_curve.setPen(pg.mkPen(series_color(1), width=CURVE_WIDTH, style=dash))
+        for cursor in self.cursors:
+            cursor.setPen(pg.mkPen(theme_manager().theme.foreground, width=1.5, style=dash))
         self._color_runs()
         for widget in (self.loss_plot, self.acc_plot, self.weights_plot):
             widget.getPlotItem().legend.restyle(theme_manager().scale)
@@ -145,12 +159,14 @@ class StepCurves(QObject):
         self._legend_labels = []
 
     def redraw(self) -> None:
-        """Loss and accuracy of every run, the first run's parameters; the step axes."""
-        runs = self._controller.runs
-        race = self._controller.is_race
+        """Loss and accuracy of every run, the first run's parameters, up to the step shown;
+        the cursor at that step; the step axes (the whole run)."""
+        c = self._controller
+        runs = c.runs
+        race = c.is_race
         for i, (loss, acc) in enumerate(zip(self.loss_curves, self.acc_curves, strict=True)):
             if i < len(runs):
-                rh = runs[i].trainer.history
+                rh = c.shown_history(runs[i])
                 loss.setData(rh.steps, rh.train_loss)
                 acc.setData(rh.steps, rh.test_accuracy if race else rh.train_accuracy)
             else:
@@ -158,7 +174,7 @@ class StepCurves(QObject):
                 acc.setData([], [])
             loss.setVisible(i < len(runs))
             acc.setVisible(i < len(runs))
-        h = runs[0].trainer.history
+        h = c.shown_history(runs[0])
         for curve, values in ((self.test_loss_curve, h.test_loss),
                               (self.test_acc_curve, h.test_accuracy)):
             curve.setVisible(not race)
@@ -170,6 +186,15 @@ class StepCurves(QObject):
         for i, curve in enumerate(self.weight_curves):
             curve.setData(h.steps, h.params[:, i])
         self._fit_steps(max(max(r.trainer.step_count for r in runs), 10))
+        self._place_cursors(c.shown_step())
+
+    def _place_cursors(self, step: int | None) -> None:
+        """The vertical cursors at ``step`` (in the step axis's units); hidden when live."""
+        for cursor in self.cursors:
+            cursor.setVisible(step is not None)
+            if step is not None:
+                # a log step axis is in log10 units (it starts at step 1)
+                cursor.setValue(math.log10(max(step, 1)) if self._model.log_steps else step)
 
     def _fit_steps(self, steps: int) -> None:
         """The step axes reach ``steps`` rounded up to 1, 2 or 5 × 10^k (set only on a change)."""

@@ -4,7 +4,10 @@
 the panel) and its items. It draws the exact training loss over the two chosen
 parameters (log colour scale, exact contours), each run's path and current
 point, the start, the least-squares optimum and the direction of steepest
-descent, and turns a click into a restart there.
+descent, and turns a click into a restart there. It draws the runs at the step
+the controller shows (:meth:`RunController.shown_step`): the latest, or an
+earlier step chosen on the timeline — each path up to that step, each current
+point and the arrow there.
 """
 
 from __future__ import annotations
@@ -105,21 +108,21 @@ class Landscape(QObject):
         # short: a title sets the plot's minimum width, and the colour bar must stay in view
         title = "Loss landscape" if s.n_params == 2 else "Loss slice at the point"
         style_plot(self.plot, title, names[a], names[b], grid=False)
-        trainer = self._controller.trainer
-        points = [trainer.initial_params, self._controller.optimum, trainer.params]
+        c = self._controller
+        points = [c.trainer.initial_params, c.optimum, c.shown_weights()]
         (u0, u1), (v0, v1) = landscape_window([[p[a], p[b]] for p in points])
         self.viewbox.setRange(xRange=(u0, u1), yRange=(v0, v1), padding=0)
         self._on_view_changed()
 
     def restart_at(self, u: float, v: float) -> None:
-        """Restart every run from the current point with the two shown axes set to (u, v).
+        """Restart every run from the point shown with the two shown axes set to (u, v).
 
         The view stays where it is (the start is where the user clicked).
         """
         if self._model.n_params < 2:
             return
         a, b = self._model.slice_axes
-        point = self._controller.weights()
+        point = self._controller.shown_weights()  # the slice drawn goes through it
         point[a], point[b] = u, v
         self._clicking = True
         try:
@@ -162,7 +165,7 @@ class Landscape(QObject):
             self._explain_one_parameter()
             return
         self.message.hide()
-        theta = self._controller.weights()
+        theta = self._controller.shown_weights()
         if self._surface_stale or s.n_params > 2:
             self._draw_surface(theta)
         self._draw_paths()
@@ -180,12 +183,13 @@ class Landscape(QObject):
         self.message.show()
 
     def _draw_paths(self) -> None:
-        """Each run's path (thinned to PATH_POINTS) and its current point."""
+        """Each run's path up to the step shown (thinned to PATH_POINTS) and its point there."""
         a, b = self._model.slice_axes
-        runs = self._controller.runs
+        c = self._controller
+        runs = c.runs
         for i, curve in enumerate(self.path_curves):
             if i < len(runs):
-                ph = runs[i].trainer.history.params
+                ph = c.shown_history(runs[i]).params
                 if len(ph) > PATH_POINTS:  # thin out evenly, keeping the current point
                     ph = ph[np.linspace(0, len(ph) - 1, PATH_POINTS).round().astype(int)]
                 curve.setData(ph[:, a], ph[:, b])
@@ -193,16 +197,18 @@ class Landscape(QObject):
             else:
                 curve.setData([], [])
                 curve.hide()
-        currents = [r.trainer.params for r in runs]
+        currents = [c.shown_params(r) for r in runs]
         self.current_points.setData(
             [p[a] for p in currents], [p[b] for p in currents],
             brush=[pg.mkBrush(series_color(r.color_index)) for r in runs],
             symbol=[SERIES_SYMBOLS[r.color_index % len(SERIES_SYMBOLS)] for r in runs])
 
     def _draw_descent(self, theta: np.ndarray) -> None:
-        """−g: where the chosen gradient formula steps (steepest descent with the chain rule)."""
+        """−g at ``theta``: where the gradient formula followed there steps (steepest descent
+        with the chain rule); the gradient, not the optimizer's step (see
+        :meth:`RunController.shown_direction`)."""
         a, b = self._model.slice_axes
-        grad = self._controller.trainer.direction()
+        grad = self._controller.shown_direction()
         direction = -np.array([grad[a], grad[b]])
         norm = float(np.hypot(*direction))
         (u0, u1), _ = self.viewbox.viewRange()

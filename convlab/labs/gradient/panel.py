@@ -10,7 +10,11 @@
 * the toolbar and status line (:mod:`~convlab.labs.gradient.toolbar`);
 * the plots: the loss landscape (:mod:`~convlab.labs.gradient.landscape`), the
   step curves (:mod:`~convlab.labs.gradient.curves`) and the data, kernel and
-  prediction plots (:mod:`~convlab.labs.gradient.samples`).
+  prediction plots (:mod:`~convlab.labs.gradient.samples`);
+* the timeline scrubber under the plots (:class:`~convlab.gui.timeline.TimelineScrubber`):
+  it chooses the step the controller shows (:meth:`RunController.show_step`), and
+  every view draws the runs at that step. The panel is the lab's
+  :class:`~convlab.gui.base.AnimationSource` (the scrubber's steps, Export Animation…).
 
 The parts talk to the model and to the controller only; the panel holds no lab logic.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -31,8 +35,9 @@ from PyQt6.QtWidgets import (
 )
 
 import convlab.core as cc
-from convlab.gui.base import DataExport, LabPanel
+from convlab.gui.base import AnimationSource, DataExport, LabPanel
 from convlab.gui.theme import theme_manager
+from convlab.gui.timeline import TimelineScrubber
 
 from .controls import AxesBox, ControlColumn, DataBox, ModelBox, RaceBox
 from .curves import StepCurves
@@ -53,6 +58,8 @@ class GradientPanel(LabPanel):
     """Live gradient descent on the rising/falling data set, with its exact loss landscape."""
 
     title = "Gradient Descent"
+    #: Export Animation… was pressed on the toolbar (the window saves the run as an animation).
+    export_animation_requested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +80,7 @@ class GradientPanel(LabPanel):
         self.curves = StepCurves(self.model, self.controller, self)
         self.samples = SamplePlots(self.model, self.controller, self)
         self.bias_lesson = BiasLesson(self.model, self.controller)
+        self.scrubber = TimelineScrubber()
         self._lay_out()
         self._wire()
         self.controller.rebuild("")
@@ -112,8 +120,15 @@ class GradientPanel(LabPanel):
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.toolbar)
-        right.addWidget(self.status)
+        # the status line shares its row with Export Animation…: the toolbar's and the
+        # timeline's rows have no room left for it (1366 px; 1024 px in presentation mode)
+        status_row = QHBoxLayout()
+        status_row.setContentsMargins(0, 0, 0, 0)
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.toolbar.animation_button)
+        right.addLayout(status_row)
         right.addWidget(self.plots_area, 1)
+        right.addWidget(self.scrubber)  # under the plots, outside the animation's frame
         right.addWidget(self.bias_lesson)  # the bias lesson, always on screen
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -129,10 +144,32 @@ class GradientPanel(LabPanel):
                      self.race_box, self.axes_box, self.bias_lesson):
             part.message.connect(self._show_message)
         self.axes_box.fit_requested.connect(self.landscape.fit_view)
+        self.toolbar.export_animation_requested.connect(self.export_animation_requested)
+        # the scrubber chooses the step shown; the controller may go live (reset, new runs)
+        self.scrubber.step_chosen.connect(self.controller.show_step)
+        self.controller.shown_changed.connect(self._on_shown_changed)
+        self.controller.stepped.connect(self._feed_scrubber)  # with the redraw: once a frame
         self.add_shortcuts(((Qt.Key.Key_Space, self.toolbar.run_button.toggle),
                             (Qt.Key.Key_Right, self.controller.step_once),
                             (Qt.Key.Key_R, self.controller.reset),
-                            (Qt.Key.Key_F, self.landscape.fit_view)))
+                            (Qt.Key.Key_F, self.landscape.fit_view),
+                            (Qt.Key.Key_BracketLeft, self.scrubber.step_back),
+                            (Qt.Key.Key_BracketRight, self.scrubber.step_forward),
+                            (Qt.Key.Key_P, self.scrubber.toggle_play),
+                            (Qt.Key.Key_L, self.scrubber.go_live)))
+        s = self.scrubber
+        for widget, key in ((s.slider, "[ / ] one recorded step back / forward"),
+                            (s.play_button, "P"), (s.live_button, "L")):
+            widget.setToolTip(f"{widget.toolTip()} ({key})")
+
+    def _feed_scrubber(self) -> None:
+        """The primary run's recorded steps to the scrubber (a copy of ≤ 10,000 ints)."""
+        self.scrubber.set_steps(self.controller.trainer.history.steps)
+
+    def _on_shown_changed(self, step: int | None) -> None:
+        """The controller went live (reset, a restart, new runs): so does the scrubber."""
+        if step is None and self.scrubber.shown_step() is not None:
+            self.scrubber.go_live()
 
     def _show_message(self, text: str) -> None:
         """On the status line, and (if not empty) in the main window's status bar."""
@@ -155,9 +192,11 @@ class GradientPanel(LabPanel):
         return self.model.revision + self.controller.revision
 
     def pause(self) -> None:
-        """Stop a running training (the lab is hidden, or View → Pause All)."""
+        """Stop a running training and the timeline's playback (hidden, or View → Pause All)."""
         if self.controller.running:
             self.controller.set_running(False)
+        if self.scrubber.playing:
+            self.scrubber.toggle_play()
 
     def get_state(self) -> dict[str, Any]:
         # a diverged run is saved as the step it blew up at, so a replay stops there too
@@ -168,6 +207,32 @@ class GradientPanel(LabPanel):
     def set_state(self, state: dict[str, Any]) -> None:
         new = GradientLabState.from_dict(state)  # raises ValueError before touching anything
         self.controller.load(new)
+
+    # ================================================================== AnimationSource
+    def animation_source(self) -> AnimationSource | None:
+        """The panel itself once the run has recorded two steps (else None)."""
+        return self if len(self.controller.trainer.history) >= 2 else None
+
+    def animation_steps(self) -> np.ndarray:
+        """The primary run's recorded steps, increasing int64, shape (M,) (a copy)."""
+        return self.controller.trainer.history.steps.copy()
+
+    def show_step(self, step: int | None) -> None:
+        """Show every view at the last recorded step ≤ ``step`` (None: live), drawn now."""
+        self._feed_scrubber()
+        self.scrubber.show_step(step)  # → step_chosen → the controller
+        self.controller.flush()
+
+    def shown_step(self) -> int | None:
+        """The step the views show, or None (the latest, following training)."""
+        return self.controller.shown_step()
+
+    def animation_widget(self) -> QWidget:
+        """The plots (all of them, not the scroll area's viewport)."""
+        return self._plots
+
+    def animation_name(self) -> str:
+        return "convlab-gradient"
 
     def data_exports(self) -> list[DataExport]:
         return [
@@ -191,6 +256,10 @@ class GradientPanel(LabPanel):
             reference.step(25)
             assert np.allclose(self.weights(), reference.params, rtol=0, atol=1e-12), (
                 "Step does not match the core Trainer")
+            self.show_step(10)  # the timeline: every view at step 10, the run at 25
+            shown = np.array([p[0] for p in self.landscape.current_points.getData()])
+            assert np.array_equal(shown, reference.history.params[10]), "scrubbed point wrong"
+            self.show_step(None)
             (x, y), _ = self.controller.data
             lstsq = cc.least_squares_optimum(x, y)
             self.controller.flush()

@@ -55,10 +55,11 @@ def curvature_text(hessian: np.ndarray, learning_rates: tuple[float, ...]) -> st
 
 
 def gradient_html(check: cc.GradientCheck, names: list[str],
-                  formula: str = "chain_rule") -> str:
+                  formula: str = "chain_rule", caption: str = "") -> str:
     """A table of the formula's gradient beside finite differences, and a verdict.
 
     A disagreement is red, with what the formula misses (:data:`MISSING`).
+    ``caption`` (e.g. the step shown on the timeline) is a line above the table.
     """
     rows = "".join(
         f"<tr><td>∂L/∂{n}</td><td align='right'>{a:+.5g}</td>"
@@ -77,8 +78,9 @@ def gradient_html(check: cc.GradientCheck, names: list[str],
         why = "<br>".join(textwrap.wrap(MISSING.get(formula, ""), 42))
         text = f"<span style='color:{error_color()}'>{text}<br>{why}</span>"
     head = "chain rule" if formula == "chain_rule" else GRADIENT_LABELS[formula].split(",")[0]
-    return (f"<table cellspacing='4'><tr><th></th><th>{head}</th><th>finite diff.</th></tr>"
-            f"{rows}</table>{text}")
+    table = (f"<table cellspacing='4'><tr><th></th><th>{head}</th><th>finite diff.</th></tr>"
+             f"{rows}</table>{text}")
+    return f"<b>{caption}</b>{table}" if caption else table
 
 
 class GradientBox(QGroupBox):
@@ -113,12 +115,16 @@ class GradientBox(QGroupBox):
         model.events.learning_rates.connect(self.show_curvature)
 
     def show_gradient(self) -> None:
-        """The chain-rule gradient at the current point beside finite differences."""
-        (x, y), _ = self._controller.data
-        formula = self._controller.trainer.gradient_formula
-        check = cc.check_gradient(x, y, self._controller.weights(), self._model.bias,
-                                  formula=formula)
-        self.gradient_label.setText(gradient_html(check, self._model.names, formula))
+        """The gradient at the point shown beside finite differences (the formula followed
+        there); scrubbed to an earlier step, the table says which."""
+        c = self._controller
+        (x, y), _ = c.data
+        formula = c.shown_formula()
+        check = cc.check_gradient(x, y, c.shown_weights(), self._model.bias, formula=formula)
+        shown = c.shown_step()
+        caption = "" if shown is None else (
+            f"showing step {int(c.shown_history().steps[-1]):,} of {c.trainer.step_count:,}")
+        self.gradient_label.setText(gradient_html(check, self._model.names, formula, caption))
         self.gradient_check = check
 
     def show_curvature(self) -> None:
@@ -183,6 +189,6 @@ class BiasLesson(QWidget):
     def show_lesson(self) -> None:
         s = self._model
         self.add_bias_button.setVisible(not s.bias)
-        text = bias_text(self._controller.weights(), s.taps, s.bias)
+        text = bias_text(self._controller.shown_weights(), s.taps, s.bias)
         if text != self.text.text():
             self.text.setText(text)

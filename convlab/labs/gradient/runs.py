@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ from .model import (
 from .replay import Run, Timeline, apply_changes, replay
 
 __all__ = ["FRAME_MS", "MAX_RUNS", "REPLAY_IN_BACKGROUND", "Run", "RunController",
-           "divergence_report"]
+           "ShownHistory", "divergence_report"]
 
 FRAME_MS = 16  # frame timer interval: redraws at most ~60 times a second
 STEP_BUDGET_S = 0.008  # time spent stepping per frame, at most
@@ -64,6 +65,22 @@ _WHAT_CHANGED = {"n_samples": "Samples", "length": "Signal length", "data_seed":
                  "noise": "Noise", "test_fraction": "Test fraction", "taps": "Number of taps",
                  "slope_range": "Slope range", "intercept_range": "Intercept range",
                  "bias": "Bias"}
+
+
+@dataclass(frozen=True)
+class ShownHistory:
+    """A run's history up to the step shown: read-only views, shape (M,) or (M, P).
+
+    Live, the whole history; scrubbed to step ``k``, its points at steps ≤ ``k``.
+    Valid until the run steps again.
+    """
+
+    steps: np.ndarray
+    params: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
 
 
 def divergence_report(diverged: list[Run], race: bool) -> str:
@@ -87,6 +104,10 @@ class RunController(QObject):
     runs_rebuilt
         New runs (new data, model shape or contenders): plots are set up again
         (and redrawn on the next :attr:`stepped`).
+    shown_changed(object)
+        The step the views show changed (an ``int``, or ``None``: the latest,
+        following training); the views redraw on the next :attr:`stepped`.
+        Reset, a restart, new runs or a loaded session go live.
     message(str)
         A sentence for the status line.
     replay_progress(float, str)
@@ -97,6 +118,7 @@ class RunController(QObject):
     stepped = pyqtSignal()
     state_changed = pyqtSignal()
     runs_rebuilt = pyqtSignal()
+    shown_changed = pyqtSignal(object)
     message = pyqtSignal(str)
     replay_progress = pyqtSignal(float, str)
     replay_finished = pyqtSignal()
@@ -122,6 +144,7 @@ class RunController(QObject):
         self._replay: Task | None = None
         self._replay_id = 0
         self._pending: tuple[Timeline, int] = (self._timeline, 0)
+        self._shown: int | None = None  # the step the views show (None: the latest)
         self._frame_timer = QTimer(self)
         self._frame_timer.setInterval(FRAME_MS)
         self._frame_timer.timeout.connect(self.frame)
@@ -190,6 +213,90 @@ class RunController(QObject):
         """The current parameters of the primary run, shape ``(P,)`` (a copy)."""
         return self.trainer.params
 
+    # ------------------------------------------------------------------ the step shown
+    # The views draw the runs as they were at the step shown (the timeline scrubber's),
+    # from each run's history; live (None) they draw the runs' latest state. Training
+    # always goes on from the latest step. View state only: not saved, no revision.
+    def shown_step(self) -> int | None:
+        """The step the views show, or None: the latest step, following training (live)."""
+        return self._shown
+
+    def shown_index(self, run: Run | None = None) -> int:
+        """The row of ``run``'s history shown (default the primary run).
+
+        The last recorded step ≤ the step shown; live, the latest row.
+        """
+        history = (run or self._runs[0]).trainer.history
+        if self._shown is None:
+            return len(history) - 1
+        return max(int(np.searchsorted(history.steps, self._shown, side="right")) - 1, 0)
+
+    def shown_history(self, run: Run | None = None) -> ShownHistory:
+        """``run``'s history up to the step shown (default the primary run)."""
+        history = (run or self._runs[0]).trainer.history
+        end = self.shown_index(run) + 1
+        return ShownHistory(*(getattr(history, name)[:end] for name in (
+            "steps", "params", "train_loss", "test_loss", "train_accuracy", "test_accuracy")))
+
+    def shown_params(self, run: Run | None = None) -> np.ndarray:
+        """``run``'s parameters at the step shown, shape ``(P,)`` (a copy); live, the latest."""
+        run = run or self._runs[0]
+        if self._shown is None:
+            return run.trainer.params
+        return run.trainer.history.params[self.shown_index(run)].copy()
+
+    def shown_weights(self) -> np.ndarray:
+        """The primary run's parameters at the step shown, shape ``(P,)`` (what the views draw)."""
+        return self.shown_params()
+
+    def shown_formula(self, run: Run | None = None) -> str:
+        """The gradient formula the run followed from the step shown on (live: the current one).
+
+        From the timeline: the formula set at step ``s`` makes steps ``s + 1`` on.
+        """
+        run = run or self._runs[0]
+        if self._shown is None:
+            return run.trainer.gradient_formula
+        step = int(run.trainer.history.steps[self.shown_index(run)])
+        formula = self._timeline.base["gradient"]
+        for at, name, value in self._timeline.changes:
+            if name == "gradient" and at <= step:
+                formula = value
+        return formula
+
+    def shown_direction(self, run: Run | None = None) -> np.ndarray:
+        """The full-batch "gradient" of the formula followed, at the step shown, shape ``(P,)``.
+
+        Live, :meth:`convlab.core.Trainer.direction`; scrubbed, the core's
+        :func:`~convlab.core.formula_gradient` of the training set at the shown
+        parameters with :meth:`shown_formula`. It is the gradient (a step goes along
+        minus it), not an optimizer's step: momentum's and Adam's steps also depend on
+        their memory, which the history does not keep.
+        """
+        run = run or self._runs[0]
+        if self._shown is None:
+            return run.trainer.direction()
+        (x, y), _ = self.data
+        return cc.formula_gradient(x, y, self.shown_params(run), run.trainer.bias,
+                                   self.shown_formula(run))
+
+    def show_step(self, step: int | None) -> None:
+        """Show the runs as they were at ``step`` (the last recorded step ≤ it in each history);
+        ``None`` shows the latest step and follows training. The views redraw at the end of
+        the frame (:meth:`flush` to redraw now). Training is not affected."""
+        step = None if step is None else int(step)
+        if step == self._shown:
+            return
+        self._shown = step
+        self.shown_changed.emit(step)
+        self.request_redraw()
+
+    def _go_live(self) -> None:
+        """New runs, a reset or a restart: the views follow the latest step again."""
+        if self._shown is not None:
+            self._shown = None
+            self.shown_changed.emit(None)
+
     def diverged_runs(self) -> list[Run]:
         """The runs that blew up (stopped at their last finite state)."""
         return [r for r in self._runs if r.trainer.diverged]
@@ -227,6 +334,7 @@ class RunController(QObject):
         self._optimum = self.trainer.optimum()
         self._min_loss = float(self.trainer.quadratic(self._optimum))
         self._built = self._structure()
+        self._go_live()
         self._touch()
         self.runs_rebuilt.emit()
         self._say(message)
@@ -285,6 +393,7 @@ class RunController(QObject):
         self._clock = target
         for run in runs:
             run.reported = run.trainer.diverged
+        self._go_live()
         self._touch()
         self.runs_rebuilt.emit()
         diverged = self.diverged_runs()
@@ -343,6 +452,7 @@ class RunController(QObject):
         for run in self._runs:
             run.trainer.reset()
             run.reported = False
+        self._go_live()
         self._new_timeline()
         self._touch()
         self.message.emit("Reset to the start")
@@ -445,6 +555,7 @@ class RunController(QObject):
         for run in self._runs:
             run.trainer.set_params(start)
             run.reported = False
+        self._go_live()
         self._new_timeline()
         self._touch()
         self._changed()

@@ -2,7 +2,8 @@
 
 :class:`SamplePlots` owns the three plots (laid out by the panel): the
 training signals coloured by class, the kernel of the first run as stems, and
-its predictions on the test signals against their labels.
+its predictions on the test signals against their labels — at the step the
+controller shows (the latest, or one chosen on the timeline).
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ class SamplePlots(QObject):
         self._pred_range = (0.0, 0.0)
 
     def redraw(self) -> None:
-        theta = self._controller.weights()
+        """The kernel and the test predictions at the step shown (the latest, live)."""
+        theta = self._controller.shown_weights()
         self._draw_kernel(theta)
         self._draw_predictions(theta)
 

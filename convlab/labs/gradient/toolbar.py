@@ -1,4 +1,4 @@
-"""The Gradient Descent lab's toolbar (Step, Run, Reset, speed, log axes, export), status line."""
+"""The Gradient Descent lab's toolbar (Step, Run, Reset, speed, log axes, exports), status line."""
 
 from __future__ import annotations
 
@@ -44,10 +44,12 @@ SPEEDS = ((1, "1 step / frame"), (10, "10 steps / frame"), (100, "100 steps / fr
 
 
 class Toolbar(QWidget):
-    """Step / Run / Reset, the speed, the step counter, the log axes and the CSV export."""
+    """Step / Run / Reset, the speed, the step counter, the log axes and the exports."""
 
     #: A sentence for the status line (the export's result).
     message = pyqtSignal(str)
+    #: Export Animation… was pressed (the window saves the run as an animation).
+    export_animation_requested = pyqtSignal()
 
     def __init__(self, model: GradientLabState, controller: RunController) -> None:
         super().__init__()
@@ -81,6 +83,10 @@ class Toolbar(QWidget):
             "Save the training history (step, parameters, losses, accuracies) as CSV. "
             "Right-click any plot → Export to save it as PNG or SVG."
         )
+        #: Laid out by the panel beside the status line (the toolbar's rows have no room).
+        self.animation_button = QPushButton("Export Animation…")
+        self.animation_button.setToolTip("Save the run as an animated GIF, MP4 or HTML page")
+        self.animation_button.setEnabled(False)  # until the run has recorded two steps
         # the groups in a row when there is room, else on as many rows as needed
         self._groups = (QWidget(), QWidget(), QWidget(), QWidget())
         for group, widgets in zip(self._groups, (
@@ -109,6 +115,7 @@ class Toolbar(QWidget):
         self.log_check.toggled.connect(partial(setattr, model, "log_loss"))
         self.log_steps_check.toggled.connect(partial(setattr, model, "log_steps"))
         self.export_button.clicked.connect(self.export_history)
+        self.animation_button.clicked.connect(self.export_animation_requested)
         controller.stepped.connect(self._show_step)
         controller.state_changed.connect(self._on_state_changed)
         model.events.steps_per_frame.connect(self._on_steps_per_frame_changed)
@@ -188,12 +195,23 @@ class Toolbar(QWidget):
     def _show_step(self) -> None:
         c = self._controller
         running = c.running and c.steps_per_second
+        self.animation_button.setEnabled(len(c.trainer.history) >= 2)
+        latest = c.trainer.step_count
+        speed = (f"; {c.steps_per_second:,.0f} steps/s, {c.frames_per_second:.0f} redraws/s"
+                 if running else "")
+        if c.shown_step() is not None:
+            shown = int(c.shown_history().steps[-1])
+            text = f"showing {shown:,} of {latest:,}"
+            if self.step_label.fontMetrics().horizontalAdvance(text) > self.step_label.width():
+                text = f"showing {short_count(shown)} of {short_count(latest)}"
+            self.step_label.setText(text)
+            self.step_label.setToolTip(
+                f"The views show step {shown:,} (the timeline); the run is at step {latest:,} "
+                "and trains on from there" + speed)
+            return
         rate = f" · {short_count(c.steps_per_second)} steps/s" if running else ""
-        self.step_label.setText(f"step {c.trainer.step_count:,}{rate}")
-        self.step_label.setToolTip(
-            "Optimizer steps made since the start"
-            + (f"; {c.steps_per_second:,.0f} steps/s, {c.frames_per_second:.0f} redraws/s"
-               if running else ""))
+        self.step_label.setText(f"step {latest:,}{rate}")
+        self.step_label.setToolTip("Optimizer steps made since the start" + speed)
 
     def _on_steps_per_frame_changed(self, new: int, _old: int | None) -> None:
         combo = self.speed_combo
