@@ -551,6 +551,8 @@ RACE = {race!r}  # True: one run per enabled contender of "racers"
 TIMELINE = {_literal(timeline)}
 STEPS = {steps}
 SLICE_AXES = {_literal(slice_axes)}  # the two parameters the landscape shows (--animate)
+LOG_LOSS = {bool(state.get("log_loss", True))!r}  # the loss axis, as in the lab (--animate)
+LOG_STEPS = {bool(state.get("log_steps", False))!r}  # the step axis (--animate; log spacing: log)
 LABELS = {{"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam"}}
 
 
@@ -719,13 +721,14 @@ def frames_of(results: dict, steps) -> list:
     return frames
 
 
-def animation(results: dict, steps, plt) -> tuple:
+def animation(results: dict, steps, plt, log_steps: bool = LOG_STEPS) -> tuple:
     """The figure and update(k), which draws it as the run was at ``steps[k]``.
 
     As the lab shows it: the loss landscape over the two weights (the exact
     loss, each run's path so far and its current point, the start and the
     least-squares optimum), the training loss with a cursor at the frame's step,
     the first run's kernel as stems and its predictions on the test signals.
+    ``log_steps``: a logarithmic step axis (symlog: step 0 stays in view).
     """
     runs = results["runs"]
     frames = frames_of(results, steps)
@@ -800,7 +803,11 @@ def animation(results: dict, steps, plt) -> tuple:
               for i, run in enumerate(runs)]
     now = [curve.plot([], [], "o", color=colours[i % len(colours)])[0] for i in range(len(runs))]
     cursor = curve.axvline(0, color="grey", lw=1, ls="--")
-    curve.set_yscale("log")
+    if LOG_LOSS:
+        curve.set_yscale("log")
+    if log_steps:
+        curve.set_xscale("symlog", linthresh=1.0)
+    curve.set_xlim(0, max(max(run["history_steps"][-1] for run in runs), 1))
     curve.set_xlabel("step")
     curve.set_ylabel("training loss ½·mean((y − p)²)")
     curve.set_title("Training loss")
@@ -885,7 +892,7 @@ _GRADIENT_MAIN = _animated_main(
         if len(steps) < 2:
             print("nothing to animate: the run has not taken a step yet", file=sys.stderr)
             raise SystemExit(1)
-        fig, update = animation(results, steps, plt)
+        fig, update = animation(results, steps, plt, LOG_STEPS or spacing == "log")
         message = write_animation(fig, update, len(steps), args.animate, args.fps, ffmpeg, plt)
         message += f"; steps {steps[0]} … {steps[-1]}, {spacing} spacing"
 ''')
