@@ -87,7 +87,9 @@ def animation_file(name: str) -> str:
     if Path(name).suffix.lower() not in ANIMATION_FORMATS:
         raise argparse.ArgumentTypeError(
             f"{name!r}: the animation's file name must end in .gif, .mp4 or .html")
-    return name
+    if not Path(name).expanduser().resolve().parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{name!r}: no such folder to write it in")
+    return str(Path(name).expanduser())
 
 
 def positive_int(text: str) -> int:

@@ -195,6 +195,7 @@ def test_missing_matplotlib_says_how_to_install_it(gradient_file, cnn_file, tmp_
 @pytest.mark.parametrize("args, message", [
     (["--animate", "run.png"], "must end in .gif, .mp4 or .html"),
     (["--animate", "run"], "must end in .gif, .mp4 or .html"),
+    (["--animate", "no/such/folder/run.gif"], "no such folder to write it in"),
     (["--animate", "run.gif", "--frames", "0"], "is not a whole number ≥ 1"),
     (["--animate", "run.gif", "--fps", "-3"], "is not a number > 0"),
 ])
