@@ -7,7 +7,12 @@ is installed, to draw the result. Numbers are written with Python's ``repr``,
 which round-trips floats exactly, so the script's results equal the app's.
 
 Every script accepts ``--json`` (print its results as JSON, used by the
-tests) and ``--no-plot``.
+tests) and ``--no-plot``. The Gradient and CNN scripts also take ``--animate
+FILE`` (with ``--frames N``, ``--fps F``; the Gradient script ``--spacing``):
+they render the run, frame by frame, headless with matplotlib into a ``.gif``,
+an ``.mp4`` or a self-contained ``.html`` page — the notebook's
+``animated_train`` — or, without matplotlib, say how to install it (exit
+status 2).
 """
 
 from __future__ import annotations
@@ -32,11 +37,11 @@ _HEADER = '''#!/usr/bin/env python3
 Run it with the Python that has ConvLab installed:
     python {{this file}}            print the results (and plot them if matplotlib is installed)
     python {{this file}} --json     print the results as JSON
-"""
+{usage}"""
 
 import argparse
 import json
-
+{imports}
 import numpy as np
 
 import convlab.core as cc
@@ -69,6 +74,211 @@ if __name__ == "__main__":
     main()
 '''
 
+#: Code the Gradient and CNN scripts share for ``--animate``: the options' checks, the frame
+#: schedule, finding matplotlib (and ffmpeg) and writing the file.
+_ANIMATION = '''
+
+# ---------------------------------------------------------------- --animate FILE
+ANIMATION_FORMATS = {".gif": "GIF", ".mp4": "MP4 video", ".html": "web page"}
+
+
+def animation_file(name: str) -> str:
+    """--animate's argument: a file name ending in .gif, .mp4 or .html (the format)."""
+    if Path(name).suffix.lower() not in ANIMATION_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"{name!r}: the animation's file name must end in .gif, .mp4 or .html")
+    if not Path(name).expanduser().resolve().parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{name!r}: no such folder to write it in")
+    return str(Path(name).expanduser())
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number ≥ 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number > 0")
+    return value
+
+
+def frame_steps(recorded, frames: int, spacing: str = "even") -> list:
+    """The steps an animation's frames show: ``frames`` of the ``recorded`` steps.
+
+    ``recorded`` are the steps the run kept, increasing. The first and the last
+    are always shown; frame k in between shows the last recorded step at or
+    before its target step. The targets are evenly spaced from the first step to
+    the last (``"even"``), or evenly spaced in log(1 + step) (``"log"``: the early
+    steps, where most happens, get more frames). No step is shown twice: a target
+    that would repeat the previous frame's step takes the next recorded step.
+    With fewer recorded steps than frames, each is shown once.
+
+    >>> frame_steps(range(301), 8)
+    [0, 42, 85, 128, 171, 214, 257, 300]
+    >>> frame_steps(range(301), 8, "log")
+    [0, 1, 4, 10, 25, 57, 132, 300]
+    """
+    steps = np.asarray(list(recorded), dtype=np.int64)
+    n = min(int(frames), len(steps))
+    if n < 2:
+        return steps[-n:].tolist() if n else []
+    first, last = float(steps[0]), float(steps[-1])
+    if spacing == "log":
+        targets = first + np.expm1(np.linspace(0.0, np.log1p(last - first), n))
+    elif spacing == "even":
+        targets = np.linspace(first, last, n)
+    else:
+        raise ValueError(f"spacing must be 'even' or 'log', got {spacing!r}")
+    targets[0], targets[-1] = first, last
+    # the last recorded step at or before each target (a hair of slack for rounding)
+    index = np.searchsorted(steps, targets + 1e-9 * max(1.0, abs(last)), side="right") - 1
+    for k in range(1, n):
+        index[k] = max(index[k], index[k - 1] + 1)
+    index = np.minimum(index, len(steps) - n + np.arange(n))  # room left for the rest
+    return steps[index].tolist()
+
+
+def animation_tools(path: str):
+    """matplotlib's pyplot, headless, and the ffmpeg to use (None: none found, or not needed).
+
+    Without matplotlib (or, for an .mp4, without ffmpeg) this says how to install
+    it and exits with status 2.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        print(f"--animate needs matplotlib: install it with  {sys.executable} -m pip install "
+              "matplotlib", file=sys.stderr)
+        raise SystemExit(2) from None
+    matplotlib.use("Agg")  # headless: no window, works without a display
+    import matplotlib.pyplot as plt
+
+    suffix = Path(path).suffix.lower()
+    ffmpeg = find_ffmpeg(matplotlib) if suffix in (".mp4", ".html") else None
+    if suffix == ".mp4" and ffmpeg is None:
+        print(f"an .mp4 needs ffmpeg: install it with  {sys.executable} -m pip install "
+              "imageio-ffmpeg  (or write a .gif or an .html)", file=sys.stderr)
+        raise SystemExit(2)
+    return plt, ffmpeg
+
+
+def find_ffmpeg(matplotlib):
+    """The system's ffmpeg, else imageio-ffmpeg's bundled one (set for matplotlib), else None."""
+    from matplotlib import animation
+
+    if animation.writers.is_available("ffmpeg"):
+        return matplotlib.rcParams["animation.ffmpeg_path"]
+    try:
+        import imageio_ffmpeg
+
+        matplotlib.rcParams["animation.ffmpeg_path"] = imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        return None
+    if animation.writers.is_available("ffmpeg"):
+        return matplotlib.rcParams["animation.ffmpeg_path"]
+    return None
+
+
+def write_animation(fig, update, frames: int, path: str, fps: float, ffmpeg, plt) -> str:
+    """Render update(0 … frames − 1) into ``path`` (its suffix says the format).
+
+    Returns the line saying what was written.
+    """
+    import matplotlib
+    from matplotlib import animation
+
+    update(0)
+    fig.canvas.draw()  # lay the figure out once, then keep it: each frame draws much faster
+    fig.set_layout_engine(None)
+    fig.canvas.draw_idle = lambda *_args, **_kwargs: None  # headless: only the saving draws
+    anim = animation.FuncAnimation(fig, update, frames=frames, interval=1000 / fps,
+                                   blit=False, repeat=False)
+    suffix = Path(path).suffix.lower()
+    if suffix == ".gif":
+        anim.save(path, writer=animation.PillowWriter(fps=fps))
+        how = "GIF, matplotlib's PillowWriter"
+    elif suffix == ".mp4":
+        anim.save(path, writer=animation.FFMpegWriter(fps=fps))
+        how = f"MP4 video, ffmpeg {ffmpeg}"
+    else:
+        matplotlib.rcParams["animation.embed_limit"] = 500.0  # MB: never cut the page short
+        if ffmpeg is not None:
+            body = anim.to_html5_video()
+            how = f"web page with an HTML5 video, ffmpeg {ffmpeg}"
+        else:
+            body = anim.to_jshtml(fps=fps)
+            how = ("web page with a JavaScript animation: no ffmpeg found (python -m pip "
+                   "install imageio-ffmpeg for a video)")
+        title = __doc__.splitlines()[0]
+        Path(path).write_text(
+            "<!DOCTYPE html>\\n<html>\\n<head>\\n<meta charset=\\"utf-8\\">\\n"
+            f"<title>{title}</title>\\n</head>\\n<body>\\n<h1>{title}</h1>\\n{body}\\n"
+            "</body>\\n</html>\\n", encoding="utf-8")
+    plt.close(fig)
+    return f"wrote {path}: {frames} frames at {fps:g} fps ({how})"
+'''
+
+
+def _animated_main(options: str, compute: str, animate: str) -> str:
+    """``main()`` of a script that can also ``--animate``.
+
+    ``options`` adds its own argparse options (code lines, indented 4), ``compute``
+    is the expression computing the results when animating, and ``animate`` the
+    lines (indented 8) that render them — given ``plt``, ``ffmpeg``, ``args`` and
+    ``results``, they set ``message`` (the line saying what was written).
+    """
+    return f'''
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw with matplotlib")
+    parser.add_argument("--animate", metavar="FILE", type=animation_file,
+                        help="render the run as an animation into FILE, headless with "
+                             "matplotlib: its suffix says the format, .gif, .mp4 or .html")
+    parser.add_argument("--frames", metavar="N", type=positive_int, default=100,
+                        help="frames in the animation (default 100)")
+    parser.add_argument("--fps", metavar="F", type=positive_float, default=10.0,
+                        help="frames per second (default 10)")
+{options}    args = parser.parse_args()
+    if args.animate:
+        plt, ffmpeg = animation_tools(args.animate)  # first: exits if matplotlib is missing
+        results = {compute}
+    else:
+        results = compute()
+    if args.json:
+        print(json.dumps(results))
+    else:
+        report(results)
+    if args.animate:
+{animate}        print(message, file=sys.stderr if args.json else sys.stdout)
+        return
+    if args.json:
+        return
+    if not args.no_plot:
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            print("(install matplotlib to see the plots)")
+            return
+        plot(results, plt)
+        plt.show()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
 
 def _literal(value: Any) -> str:
     """A Python literal for JSON-safe ``value`` (floats exact, None/True/False spelled)."""
@@ -81,12 +291,19 @@ def _literal(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} into a script")
 
 
-def _header(lab: str, summary: str) -> str:
+_ANIMATE_USAGE = (
+    "    python {this file} --animate run.gif   render the run as an animation (.gif, .mp4 or\n"
+    "                                           .html; needs matplotlib): see --help\n")
+
+
+def _header(lab: str, summary: str, animated: bool = False) -> str:
     return _HEADER.format(
         version=convlab.__version__,
         lab=lab,
         date=_dt.date.today().isoformat(),
         summary=summary,
+        usage=_ANIMATE_USAGE if animated else "",
+        imports="import sys\nfrom pathlib import Path\n" if animated else "",
     )
 
 
@@ -324,6 +541,7 @@ def gradient_script(state: dict[str, Any]) -> str:
         "history_cap": GRADIENT_HISTORY_CAP,  # as the app: its history CSV has the same rows
     }
     steps = int(state.get("step", 0))
+    slice_axes = [int(i) for i in state.get("slice_axes", (0, 1))]
     race = bool(state["race"])
     base = timeline[0]["set"]
     optimizers = ([r["optimizer"] for r in base["racers"] if r["enabled"]] if race else []) \
@@ -334,6 +552,9 @@ RACE = {race!r}  # True: one run per enabled contender of "racers"
 # The run settings at step 0, then each change made while training, at the step it was made.
 TIMELINE = {_literal(timeline)}
 STEPS = {steps}
+SLICE_AXES = {_literal(slice_axes)}  # the two parameters the landscape shows (--animate)
+LOG_LOSS = {bool(state.get("log_loss", True))!r}  # the loss axis, as in the lab (--animate)
+LOG_STEPS = {bool(state.get("log_steps", False))!r}  # the step axis (--animate; log spacing: log)
 LABELS = {{"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam"}}
 
 
@@ -449,7 +670,320 @@ def plot(results: dict, plt) -> None:
         f"{f' ({changes} settings changed along the way)' if changes else ''}, "
         "with convlab.core.Trainer."
     )
-    return _header("Gradient Descent", summary) + body + _MAIN
+    return (_header("Gradient Descent", summary, animated=True) + body + _ANIMATION
+            + _GRADIENT_ANIMATION + _GRADIENT_MAIN)
+
+
+#: The Gradient script's animation: the lab's landscape, loss curve, kernel and predictions.
+_GRADIENT_ANIMATION = '''
+
+LONG_RUN = 1000  # --spacing auto: log spacing for runs of more steps than this, else even
+# The landscape as the lab draws it: GRID × GRID exact losses, coloured log10(L − L_min + floor),
+# contours at L_min + 10^k, k = −5, −4.5, … 3.
+GRID = 161
+LOG_FLOOR = 1e-6
+CONTOUR_STEPS = 10.0 ** np.arange(-5.0, 3.25, 0.5)
+
+
+def landscape_window(points, margin: float = 0.6, min_span: float = 0.6) -> tuple:
+    """The square around ``points`` (M, 2) the lab shows: ((u0, u1), (v0, v1))."""
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if pts.size == 0:
+        pts = np.zeros((1, 2))
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    span = np.maximum((hi - lo) * (1 + 2 * margin), min_span).max()
+    centre = (lo + hi) / 2
+    return ((centre[0] - span / 2, centre[0] + span / 2),
+            (centre[1] - span / 2, centre[1] + span / 2))
+
+
+def recorded_steps(results: dict) -> list:
+    """Every step some run recorded in its history, increasing."""
+    return sorted({s for run in results["runs"] for s in run["history_steps"]})
+
+
+def frames_of(results: dict, steps) -> list:
+    """What each frame shows: for each of ``steps``, each run at its last recorded step ≤ it.
+
+    A list (one per frame) of {"step", "runs": [{"index", "step", "params",
+    "train_loss"}]}; ``index`` is the row of the run's history, so its path so
+    far is ``history_params[: index + 1]``. A run that stopped earlier (it
+    diverged) stays at its last point.
+    """
+    frames = []
+    for step in steps:
+        runs = []
+        for run in results["runs"]:
+            i = max(0, int(np.searchsorted(run["history_steps"], step, side="right")) - 1)
+            runs.append({"index": i, "step": run["history_steps"][i],
+                         "params": run["history_params"][i],
+                         "train_loss": run["history_train_loss"][i]})
+        frames.append({"step": int(step), "runs": runs})
+    return frames
+
+
+def animation(results: dict, steps, plt, log_steps: bool = LOG_STEPS) -> tuple:
+    """The figure and update(k), which draws it as the run was at ``steps[k]``.
+
+    As the lab shows it: the loss landscape over the two weights (the exact
+    loss, each run's path so far and its current point, the start and the
+    least-squares optimum), the training loss with a cursor at the frame's step,
+    the first run's kernel as stems and its predictions on the test signals.
+    ``log_steps``: a logarithmic step axis (symlog: step 0 stays in view).
+    """
+    runs = results["runs"]
+    frames = frames_of(results, steps)
+    (x_train, y_train), (x_test, y_test) = cc.updown_dataset(**DATA)
+    taps, bias = MODEL["taps"], MODEL["bias"]
+    quadratic = cc.QuadraticLoss.from_data(x_train, y_train, taps, bias)
+    optimum = cc.least_squares_optimum(x_train, y_train, taps, bias)
+    min_loss = float(quadratic(optimum))
+    paths = [np.array(run["history_params"], dtype=float).reshape(len(run["history_steps"]), -1)
+             for run in runs]
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, ((land, curve), (kernel, preds)) = plt.subplots(2, 2, figsize=(11, 8),
+                                                         constrained_layout=True)
+    title = fig.suptitle("")
+
+    # the landscape: over the two weights, or a slice through the point (more parameters)
+    names = runs[0]["names"]
+    two = len(names) >= 2
+    a, b = SLICE_AXES if two else (0, 0)
+    start = np.array(MODEL["initial_params"], dtype=float)
+    (u0, u1), (v0, v1) = landscape_window(
+        [[p[a], p[b]] for p in [start, optimum, *[path[-1] for path in paths]]])
+    u, v = np.linspace(u0, u1, GRID), np.linspace(v0, v1, GRID)
+    sliced = len(names) > 2  # the slice goes through the first run's point: it moves
+    surface = {"theta": None, "contours": None}
+
+    def draw_surface(theta) -> None:
+        if not np.all(np.isfinite(theta)) or (surface["theta"] is not None and not sliced):
+            return
+        z = quadratic.surface(theta, u, v, (a, b)).T  # rows = v
+        with np.errstate(all="ignore"):
+            image = np.nan_to_num(np.log10(np.maximum(z - min_loss, 0.0) + LOG_FLOOR),
+                                  nan=308.0, posinf=308.0)
+        hi = float(image.max()) if image.max() > image.min() else float(image.min()) + 1
+        picture.set_data(image)
+        picture.set_clim(float(image.min()), hi)
+        if surface["contours"] is not None:
+            surface["contours"].remove()
+        levels = [c for c in min_loss + CONTOUR_STEPS if z.min() < c < z.max()]
+        surface["contours"] = land.contour(u, v, z, levels=levels, colors="white",
+                                           linewidths=0.7, alpha=0.5) if levels else None
+        surface["theta"] = theta
+
+    if two:
+        picture = land.imshow(np.zeros((GRID, GRID)), origin="lower", extent=(u0, u1, v0, v1),
+                              cmap="viridis", aspect="auto", interpolation="bilinear")
+        fig.colorbar(picture, ax=land, label="log₁₀(L − L_min)")
+        land.plot([start[a]], [start[b]], "o", mfc="none", mec="white", mew=2, ms=9,
+                  label="start")
+        land.plot([optimum[a]], [optimum[b]], "*", color="#FF4081", mec="black", ms=14,
+                  label="optimum")
+        lines = [land.plot([], [], color=colours[i % len(colours)], lw=2.2,
+                           label=run["label"])[0] for i, run in enumerate(runs)]
+        points = [land.plot([], [], "o", color=colours[i % len(colours)], mec="black",
+                            ms=10, zorder=4)[0] for i in range(len(runs))]
+        land.set_xlim(u0, u1)
+        land.set_ylim(v0, v1)
+        land.set_xlabel(names[a])
+        land.set_ylabel(names[b])
+        land.set_title("Loss landscape" if not sliced else "Loss slice at the point")
+        land.legend(loc="upper right", fontsize="small")
+    else:
+        land.text(0.5, 0.5, "One parameter only:\\nno landscape", ha="center", va="center",
+                  transform=land.transAxes)
+        land.set_axis_off()
+
+    # the training loss, with a cursor at the frame's step
+    for i, run in enumerate(runs):
+        curve.plot(run["history_steps"], run["history_train_loss"],
+                   color=colours[i % len(colours)], alpha=0.3, lw=1)
+    so_far = [curve.plot([], [], color=colours[i % len(colours)], lw=2, label=run["label"])[0]
+              for i, run in enumerate(runs)]
+    now = [curve.plot([], [], "o", color=colours[i % len(colours)])[0] for i in range(len(runs))]
+    cursor = curve.axvline(0, color="grey", lw=1, ls="--")
+    if LOG_LOSS:
+        curve.set_yscale("log")
+    if log_steps:
+        curve.set_xscale("symlog", linthresh=1.0)
+    curve.set_xlim(0, max(max(run["history_steps"][-1] for run in runs), 1))
+    curve.set_xlabel("step")
+    curve.set_ylabel("training loss ½·mean((y − p)²)")
+    curve.set_title("Training loss")
+    curve.legend(fontsize="small")
+
+    # the first run's kernel (stems) and its test predictions, on limits fixed over the run
+    first = np.array([f["runs"][0]["params"] for f in frames], dtype=float)
+    weights = first[:, :taps]
+    finite = weights[np.isfinite(weights)]
+    bound = 1.15 * max(float(np.abs(finite).max()) if finite.size else 0.0, 0.1)
+    kernel.axhline(0, color="grey", lw=1)
+    stems = kernel.vlines(np.arange(1, taps + 1), 0, np.zeros(taps), color=colours[0], lw=2)
+    heads, = kernel.plot(np.arange(1, taps + 1), np.zeros(taps), "o", color=colours[0], ms=8)
+    kernel.set_xlim(0.5, taps + 0.5)
+    kernel.set_ylim(-bound, bound)
+    kernel.set_xticks(np.arange(1, taps + 1))
+    kernel.set_xlabel("tap j")
+    kernel.set_ylabel("w_j")
+    predictions = np.array([cc.predict(x_test, p, bias) if np.all(np.isfinite(p))
+                            else np.full(len(y_test), np.nan) for p in first])
+    shown = predictions[np.isfinite(predictions)]
+    low = max(min(float(shown.min()) if shown.size else 0.0, -0.1), -2.0)
+    high = min(max(float(shown.max()) if shown.size else 1.0, 1.1), 3.0)
+    index = np.arange(len(y_test))
+    rising = np.asarray(y_test) == 0
+    dots = [preds.scatter(index[mask], np.zeros(int(mask.sum())), s=30, color=colour,
+                          label=text, zorder=3)
+            for mask, colour, text in ((rising, colours[0], "p (rising)"),
+                                       (~rising, colours[1], "p (falling)"))]
+    preds.scatter(index, y_test, s=60, facecolors="none", edgecolors="black", label="label y")
+    preds.axhline(0.5, color="grey", ls="--", lw=1.2)
+    pad = 0.05 * (high - low)
+    preds.set_ylim(low - pad, high + pad)
+    preds.xaxis.get_major_locator().set_params(integer=True)
+    preds.set_xlabel("test signal")
+    preds.set_ylabel("● p   ○ label y")
+    preds.set_title(f"Test predictions ({runs[0]['label']})" if len(runs) > 1
+                    else "Test predictions")
+    preds.legend(fontsize="small", loc="best")
+
+    def update(k: int) -> list:
+        frame = frames[k]
+        step = frame["step"]
+        for i, (run, at) in enumerate(zip(runs, frame["runs"])):
+            n = at["index"] + 1
+            if two:
+                path = paths[i]
+                lines[i].set_data(path[:n, a], path[:n, b])
+                points[i].set_data([path[n - 1, a]], [path[n - 1, b]])
+            so_far[i].set_data(run["history_steps"][:n], run["history_train_loss"][:n])
+            now[i].set_data([at["step"]], [at["train_loss"]])
+        cursor.set_xdata([step, step])
+        theta = np.array(frame["runs"][0]["params"], dtype=float)
+        if two:
+            draw_surface(theta)
+        w = theta[:taps]
+        stems.set_segments([[(j + 1, 0.0), (j + 1, float(w[j]))] for j in range(taps)])
+        heads.set_ydata(w)
+        kernel.set_title("Kernel w = (" + ", ".join(f"{x:.3g}" for x in w) + ")"
+                         + (f", b = {theta[-1]:.3g}" if bias else ""))
+        p = predictions[k]
+        for dot, mask in zip(dots, (rising, ~rising)):
+            dot.set_offsets(np.column_stack([index[mask], p[mask]]))
+        title.set_text(f"Gradient descent — step {step} of {STEPS}")
+        return []
+
+    return fig, update
+'''
+
+
+_GRADIENT_MAIN = _animated_main(
+    options='''    parser.add_argument("--spacing", choices=("auto", "even", "log"), default="auto",
+                        help="frames evenly spaced over the run's steps, or in log(1 + step); "
+                             f"auto: log for runs of more than {LONG_RUN} steps (default)")
+''',
+    compute="compute()",
+    animate='''        recorded = recorded_steps(results)
+        spacing = args.spacing
+        if spacing == "auto":
+            spacing = "log" if recorded[-1] > LONG_RUN else "even"
+        steps = frame_steps(recorded, args.frames, spacing)
+        if len(steps) < 2:
+            print("nothing to animate: the run has not taken a step yet", file=sys.stderr)
+            raise SystemExit(1)
+        fig, update = animation(results, steps, plt, LOG_STEPS or spacing == "log")
+        message = write_animation(fig, update, len(steps), args.animate, args.fps, ffmpeg, plt)
+        message += f"; steps {steps[0]} … {steps[-1]}, {spacing} spacing"
+''')
+
+
+#: The CNN script's animation: the first layer's kernels, the loss curve and the accuracy.
+_CNN_ANIMATION = '''
+
+def checkpoint_steps(frames: int) -> list:
+    """The steps to record for an animation of ``frames``: evenly spaced over 0 … STEPS.
+
+    Exits (status 1) if there is nothing to animate: no training (STEPS = 0).
+    """
+    if STEPS < 1:
+        print("nothing to animate: the network has not been trained yet (STEPS = 0)",
+              file=sys.stderr)
+        raise SystemExit(1)
+    return frame_steps(range(STEPS + 1), frames, "even")
+
+
+def animation(results: dict, plt) -> tuple:
+    """The figure and update(k), which draws it as the run was at checkpoint k.
+
+    The first layer's kernels as images (coolwarm, the same symmetric limits in
+    every frame), the loss of every batch with a cursor at the checkpoint, and
+    the test accuracy at the checkpoints so far.
+    """
+    record = results["checkpoints"]
+    steps = record["steps"]
+    kernels = np.asarray(record["kernels"], dtype=float)  # (frames, filters, kh, kw)
+    accuracy = 100 * np.asarray(record["test_accuracy"], dtype=float)
+    finite = kernels[np.isfinite(kernels)]
+    scale = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
+    n = kernels.shape[1]
+    columns = min(n, 8)
+    rows = -(-n // columns)
+    fig = plt.figure(figsize=(10, 3.2 + 1.4 * rows), constrained_layout=True)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.4 * rows + 0.4, 3.2])
+    images = []
+    for i, ax in enumerate(np.atleast_1d(top.subplots(rows, columns)).ravel()):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i < n:
+            images.append(ax.imshow(kernels[0, i], cmap="coolwarm", vmin=-scale, vmax=scale))
+            ax.set_title(f"filter {i + 1}", fontsize="small")
+        else:
+            ax.set_axis_off()
+    top.colorbar(images[0], ax=top.axes, shrink=0.8, label="weight")
+    top.suptitle("First layer's kernels")
+    curve, acc = bottom.subplots(1, 2)
+    loss = np.asarray(results["loss"], dtype=float)
+    batches = np.arange(1, len(loss) + 1)
+    curve.plot(batches, loss, color="grey", alpha=0.35, lw=1)
+    so_far, = curve.plot([], [], lw=1.5)
+    cursor = curve.axvline(0, color="black", lw=1, ls="--")
+    curve.set_xlim(0, max(STEPS, 1))
+    curve.set_xlabel("batch")
+    curve.set_ylabel("cross-entropy")
+    curve.set_title("Training loss")
+    line, = acc.plot([], [], "o-")
+    acc.set_xlim(0, max(STEPS, 1))
+    acc.set_ylim(0, 100)
+    acc.set_xlabel("batch")
+    acc.set_ylabel("test accuracy (%)")
+    title = acc.set_title("")
+    heading = fig.suptitle("")
+
+    def update(k: int) -> list:
+        step = steps[k]
+        for i, image in enumerate(images):
+            image.set_data(kernels[k, i])
+        so_far.set_data(batches[:step], loss[:step])
+        cursor.set_xdata([step, step])
+        line.set_data(steps[: k + 1], accuracy[: k + 1])
+        title.set_text(f"Test accuracy {accuracy[k]:.1f} %")
+        heading.set_text(f"CNN training — after {step} of {STEPS} batches")
+        return []
+
+    return fig, update
+'''
+
+_CNN_MAIN = _animated_main(
+    options="",
+    compute="compute(checkpoints=checkpoint_steps(args.frames))",
+    animate='''        steps = results["checkpoints"]["steps"]  # fewer if the run diverged
+        fig, update = animation(results, plt)
+        message = write_animation(fig, update, len(steps), args.animate, args.fps, ffmpeg, plt)
+        message += f"; batches {steps[0]} … {steps[-1]}, evenly spaced"
+''')
 
 
 def _mnist_path(source: str) -> str | None:
@@ -475,26 +1009,49 @@ def cnn_script(state: dict[str, Any]) -> str:
         steps = int(run["trainer"]["step_count"])
         options = {**run["options"], "learning_rate": float(run["initial_learning_rate"])}
         source = _mnist_path(run["data"]["source"])
-    body = f'''from pathlib import Path
-
-ARCHITECTURE = {_literal(spec)}
+    body = f'''ARCHITECTURE = {_literal(spec)}
 OPTIONS = {_literal(options)}  # cc.CNNTrainer's settings; the seed also seeds the weights
 LEARNING_RATE_CHANGES = {_literal(changes)}  # [step, new rate] made during the run
 STEPS = {steps}
 {_data_source_code(source)}
 
 
-def compute() -> dict:
-    """Build the network, train it STEPS batches with the same seed, evaluate the test set."""
+def compute(checkpoints=()) -> dict:
+    """Build the network, train it STEPS batches with the same seed, evaluate the test set.
+
+    ``checkpoints``: steps at which to record the first layer's kernels and the
+    test accuracy too (for --animate; results["checkpoints"]). Recording only
+    looks: the training, and so every other result, is the same without it.
+    """
     data = cc.load_mnist(data_source())
     net = cc.build_network(ARCHITECTURE, seed=OPTIONS["seed"])
     trainer = cc.CNNTrainer(net, (data.train_images, data.train_labels), **OPTIONS)
+    marks = sorted(set(int(s) for s in checkpoints))
+    record = {{"steps": [], "kernels": [], "test_accuracy": []}}
+
+    def look() -> None:
+        if trainer.step_count in marks and trainer.step_count not in record["steps"]:
+            record["steps"].append(trainer.step_count)
+            record["kernels"].append(net.params["0.weight"][:, 0].tolist())
+            record["test_accuracy"].append(
+                cc.evaluate_network(net, data.test_images, data.test_labels).accuracy)
+
+    def train_to(stop: int) -> None:
+        """Train on to step ``stop``, stopping at each checkpoint on the way to look."""
+        look()
+        while trainer.step_count < stop:
+            ahead = [m for m in marks if trainer.step_count < m < stop]
+            if not trainer.step(min([*ahead, stop]) - trainer.step_count):
+                break  # diverged: no more steps
+            look()
+
     for step, rate in LEARNING_RATE_CHANGES:
-        trainer.step(step - trainer.step_count)
+        train_to(step)
         trainer.set_learning_rate(rate)
-    trainer.step(STEPS - trainer.step_count)
+    train_to(STEPS)
     result = cc.evaluate_network(net, data.test_images, data.test_labels)
-    return {{
+    extra = {{"checkpoints": record}} if marks else {{}}
+    return {{**extra,
         "steps": trainer.step_count,
         "epochs": trainer.epoch_progress,
         "test_accuracy": result.accuracy,
@@ -534,7 +1091,8 @@ def plot(results: dict, plt) -> None:
         f"rate {options['learning_rate']!r}, batches of {options['batch_size']}, seed "
         f"{options['seed']}) with convlab.core.CNNTrainer, then evaluated on the test digits."
     )
-    return _header("CNN Training", summary) + body + _MAIN
+    return (_header("CNN Training", summary, animated=True) + body + _ANIMATION + _CNN_ANIMATION
+            + _CNN_MAIN)
 
 
 SCRIPT_EXPORTERS: dict[str, Callable[[dict[str, Any]], str]] = {
