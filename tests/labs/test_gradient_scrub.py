@@ -250,7 +250,7 @@ def test_the_step_shown_is_not_saved(panel):
 
 
 # -- AnimationSource, Export Animation…, keys --------------------------------------------------
-def test_the_panel_is_an_animation_source_once_two_steps_are_recorded(qtbot, panel):
+def test_the_panel_is_an_animation_source_once_two_steps_are_recorded(qtbot, panel, monkeypatch):
     assert panel.animation_source() is None
     assert not panel.toolbar.animation_button.isEnabled()
     steps(panel, 25)
@@ -269,7 +269,7 @@ def test_the_panel_is_an_animation_source_once_two_steps_are_recorded(qtbot, pan
     assert path(panel)[0].size == 26
     # Export Animation… says so
     asked = []
-    panel.export_animation_requested.connect(lambda: asked.append(True))
+    monkeypatch.setattr(panel, "export_animation", lambda: asked.append(True))
     assert panel.toolbar.animation_button.isEnabled()
     assert "GIF, MP4 or HTML" in panel.toolbar.animation_button.toolTip()
     qtbot.mouseClick(panel.toolbar.animation_button, Qt.MouseButton.LeftButton)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -58,8 +58,6 @@ class GradientPanel(LabPanel):
     """Live gradient descent on the rising/falling data set, with its exact loss landscape."""
 
     title = "Gradient Descent"
-    #: Export Animation… was pressed on the toolbar (the window saves the run as an animation).
-    export_animation_requested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -144,7 +142,7 @@ class GradientPanel(LabPanel):
                      self.race_box, self.axes_box, self.bias_lesson):
             part.message.connect(self._show_message)
         self.axes_box.fit_requested.connect(self.landscape.fit_view)
-        self.toolbar.export_animation_requested.connect(self.export_animation_requested)
+        self.toolbar.export_animation_requested.connect(lambda: self.export_animation())
         # the scrubber chooses the step shown; the controller may go live (reset, new runs)
         self.scrubber.step_chosen.connect(self.controller.show_step)
         self.controller.shown_changed.connect(self._on_shown_changed)
