@@ -8,8 +8,9 @@ Three pieces:
 * :class:`ExportAnimationDialog` — format, number of frames, frame rate,
   spacing, width and file, with an estimate of the result.
 * :class:`AnimationExporter` — pauses the lab, renders the chosen steps on the
-  GUI thread in time-budgeted slices (a ``QTimer``; the event loop is never
-  held for more than about one frame's render), hands the frames through a
+  GUI thread one phase per turn of the event loop (a ``QTimer``: showing a
+  frame's step is one turn, rendering it the next, so the loop is never held
+  longer than the slower of the two), hands the frames through a
   bounded queue to the encoder running as a :class:`~convlab.gui.worker.Task`
   (:mod:`convlab.media`), shows one progress dialog with Cancel for both, and
   finally shows again the step that was shown before. The file is written
@@ -22,7 +23,6 @@ Three pieces:
 from __future__ import annotations
 
 import queue
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,8 +71,6 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 #: Runs longer than this many steps default to logarithmic spacing.
 LOG_SPACING_ABOVE = 1000
-#: How long one slice of rendering may hold the GUI thread (it stops before the next frame).
-SLICE_SECONDS = 0.025
 #: Frames waiting for the encoder at most (each 1280×720 frame is 2.8 MB).
 QUEUE_FRAMES = 4
 #: GIF palette: made from this many frames spread over the animation.
@@ -349,6 +347,7 @@ class AnimationExporter(QObject):
         self._held: dict[int, np.ndarray] = {}  # palette frames, reused as frames
         self._palette_todo: list[int] = []
         self._rendering = 0  # the step being rendered (named if that fails)
+        self._staged: int | None = None  # the frame whose step is shown, not yet rendered
         self._task = None
         self._done = False
         self._failure = ""
@@ -399,23 +398,31 @@ class AnimationExporter(QObject):
         return not self._done
 
     # -- GUI thread: rendering ---------------------------------------------------
-    def _render(self, index: int) -> np.ndarray:
-        self._rendering = int(self.steps[index])
-        self._source.show_step(self._rendering)
+    def _render(self, index: int) -> np.ndarray | None:
+        """One phase of frame ``index``: show its step (None), or, once shown, render it."""
+        if self._staged != index:
+            self._rendering = int(self.steps[index])
+            self._source.show_step(self._rendering)
+            self._staged = index
+            return None
+        self._staged = None
         return render_frame(self._source.animation_widget(), self.settings.width)
 
     def _render_slice(self) -> None:
-        deadline = time.perf_counter() + SLICE_SECONDS
+        """One turn of the event loop: one expensive phase (show or render) at most."""
         try:
-            while time.perf_counter() < deadline:
+            while True:
                 if self._palette_todo:  # GIF: the palette's frames first
-                    index = self._palette_todo.pop(0)
+                    index = self._palette_todo[0]
                     frame = self._render(index)
+                    if frame is None:
+                        return
+                    self._palette_todo.pop(0)
                     self._palette.append(frame)
                     self._held[index] = frame
                     if not self._palette_todo:
                         self._start_encoder()
-                    continue
+                    return
                 if self._next >= len(self.steps):
                     if not self._end_sent:
                         self._frames.put_nowait(_END)
@@ -425,10 +432,15 @@ class AnimationExporter(QObject):
                 if self._frames.full():
                     return  # the encoder is behind: try again on the next turn
                 frame = self._held.pop(self._next, None)
+                held = frame is not None
                 if frame is None:
                     frame = self._render(self._next)
+                    if frame is None:
+                        return
                 self._frames.put_nowait(frame)
                 self._next += 1
+                if not held:
+                    return
         except queue.Full:
             return
         except Exception as exc:  # a lab that cannot show a step: stop, say why
