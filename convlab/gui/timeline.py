@@ -31,8 +31,9 @@ from PyQt6.QtWidgets import (
 __all__ = ["PLAY_DURATIONS", "TimelineScrubber"]
 
 #: Seconds a playback of the whole recorded run takes, and their labels.
-PLAY_DURATIONS = ((5.0, "whole run in 5 s"), (10.0, "whole run in 10 s"),
-                  (20.0, "whole run in 20 s"), (60.0, "whole run in 1 min"))
+PLAY_DURATIONS = ((5.0, "in 5 s"), (10.0, "in 10 s"), (20.0, "in 20 s"), (60.0, "in 1 min"))
+#: The slider's least width in pixels: it never shrinks to a handle alone.
+SLIDER_MIN_WIDTH = 120
 #: Milliseconds between two playback frames (25 frames per second at most).
 PLAY_INTERVAL_MS = 40
 
@@ -70,19 +71,21 @@ class TimelineScrubber(QWidget):
                                "Arrow keys move one recorded step, Page Up/Down ten.")
         self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.slider.setPageStep(10)
+        self.slider.setMinimumWidth(SLIDER_MIN_WIDTH)
         self.step_label = QLabel()
         self.step_label.setToolTip("The step shown, and the latest step of the run")
         self.speed_combo = QComboBox()
         for seconds, label in PLAY_DURATIONS:
             self.speed_combo.addItem(label, seconds)
         self.speed_combo.setCurrentIndex(1)
-        self.speed_combo.setAccessibleName("Playback speed")
-        self.speed_combo.setToolTip("How long playing the whole recorded run takes")
+        self.speed_combo.setAccessibleName("Playback speed: the whole run in")
+        self.speed_combo.setToolTip("Play plays the whole recorded run in this time")
         self.live_button = QPushButton("Latest")
         self.live_button.setToolTip("Show the latest step again and follow training")
-        self.note = QLabel()
+        self.note = QLabel()  # only while an earlier step is shown: what training will do
         self.note.setWordWrap(True)
         self.note.setAccessibleName("Timeline note")
+        self.note.hide()
 
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -191,15 +194,16 @@ class TimelineScrubber(QWidget):
         with QSignalBlocker(self.slider):
             self.slider.setRange(0, max(m - 1, 0))
             self.slider.setValue(self._index())
+        self.note.setVisible(usable and self._shown is not None)
         if not usable:
-            self.step_label.setText("no run recorded yet")
-            self.note.setText("Train a few steps: the timeline lets you go back to any "
-                              "recorded step and play the run again.")
+            self.step_label.setText("no run yet")
+            self.step_label.setToolTip("Train a few steps: the timeline then goes back to any "
+                                       "recorded step and plays the run again")
             return
         latest = int(self._steps[-1])
+        self.step_label.setToolTip("The step shown, and the latest step of the run")
         if self._shown is None:
             self.step_label.setText(f"step {latest:,} (latest)")
-            self.note.setText("Showing the latest step. Drag the timeline to look back.")
         else:
             self.step_label.setText(f"step {self._shown:,} of {latest:,}")
             self.note.setText(f"Showing step {self._shown:,}. Training continues from the "

@@ -41,6 +41,7 @@ def test_live_by_default_and_slider_at_the_end(scrubber):
     assert scrubber.slider.value() == STEPS.size - 1
     assert not scrubber.live_button.isEnabled()
     assert scrubber.step_label.text() == "step 512 (latest)"
+    assert scrubber.note.isHidden()  # said only while an earlier step is shown
     assert scrubber.chosen == []  # set_steps never emits
 
 
@@ -52,6 +53,7 @@ def test_show_step_picks_the_last_recorded_step_at_or_before(scrubber, asked, sh
     assert scrubber.slider.value() == int(np.flatnonzero(STEPS == shown)[0])
     assert scrubber.step_label.text() == f"step {shown:,} of 512"
     assert "Training continues from the latest step (512), not from here." in scrubber.note.text()
+    assert not scrubber.note.isHidden()
     assert scrubber.live_button.isEnabled()
 
 
@@ -62,6 +64,7 @@ def test_the_last_step_or_none_is_live(scrubber):
     scrubber.show_step(3)
     scrubber.show_step(None)
     assert scrubber.chosen == [8, None, 2, None]
+    assert scrubber.note.isHidden()
 
 
 def test_dragging_the_slider_shows_that_step_and_the_end_goes_live(scrubber):
@@ -113,7 +116,8 @@ def test_no_history_disables_the_controls(qapp):
     widget.set_steps([0])
     assert not widget.slider.isEnabled()
     assert not widget.play_button.isEnabled()
-    assert widget.step_label.text() == "no run recorded yet"
+    assert widget.step_label.text() == "no run yet"
+    assert widget.note.isHidden()
     widget.toggle_play()
     assert not widget.playing
     widget.step_back()
