@@ -144,6 +144,20 @@ def test_max_pool_sends_the_gradient_to_the_first_maximum_of_a_tie():
     layer.forward(channel_major(x), train=True)
     dx = nchw(layer.backward(np.full((1, 1, 1, 1), 2.0), need_dx=True))
     np.testing.assert_array_equal(dx[0, 0], [[2, 0, 0], [0, 0, 0], [0, 0, 0]])
+    # the first maximum in row-major order: (1, 2) before (2, 0), in every window of a 6×7 map
+    # (the last column is outside the windows and gets no gradient)
+    x = np.zeros((1, 1, 6, 7))
+    x[..., 1:6:3, 0:6:3] = 1.0  # window rows 1, 4 and columns 0, 3: not the maximum
+    x[..., 1:6:3, 2:6:3] = 9.0
+    x[..., 2:6:3, 0:6:3] = 9.0
+    x[..., 6] = 50.0
+    layer = L.MaxPool2D(3)
+    out = layer.forward(channel_major(x), train=True)
+    np.testing.assert_array_equal(nchw(out)[0, 0], [[9, 9], [9, 9]])
+    dx = nchw(layer.backward(np.arange(1.0, 5.0).reshape(1, 1, 2, 2), need_dx=True))[0, 0]
+    expected = np.zeros((6, 7))
+    expected[1:6:3, 2:6:3] = [[1, 2], [3, 4]]
+    np.testing.assert_array_equal(dx, expected)
 
 
 def test_flatten_is_c_h_w_order_and_dense_is_x_wT_plus_b():
