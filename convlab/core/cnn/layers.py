@@ -264,12 +264,12 @@ class Conv2D(Layer):
         out = self._buffer(train, "out", (o, n, oh, ow), dtype)
         weight2 = weight.reshape(o, -1)
         bias = self.params["bias"][:, None]
+        view = as_strided(xp, (c, k, k, n, oh, ow), (sc, sh, sw, sn, sh * s, sw * s),
+                          writeable=False)
         for start in range(0, n, nb):
             m = min(nb, n - start)
-            view = as_strided(xp[:, start:], (c, k, k, m, oh, ow),
-                              (sc, sh, sw, sn, sh * s, sw * s), writeable=False)
             block = cols[:, :, :, start : start + m] if train else cols[:, :, :, :m]
-            np.copyto(block, view, casting="same_kind")
+            np.copyto(block, view[:, :, :, start : start + m], casting="same_kind")
             out_block = out[:, start : start + m].reshape(o, m * oh * ow)
             np.matmul(weight2, block.reshape(c * k * k, m * oh * ow), out=out_block)
             out_block += bias
@@ -341,14 +341,15 @@ class Conv2D(Layer):
         dx = self._buffer(True, "dx_wide", (c, n, h, wq), dtype)
         so, sn, item = dyq.strides[0], dyq.strides[1], dyq.itemsize
         flipped2 = flipped.reshape(c, o * k * k)
+        view = as_strided(dyq, (o, k, k, n, span), (so, wq * item, item, sn, item),
+                          writeable=False)
+        block2 = cols.reshape(o * k * k, nb * span)
         for start in range(0, n, nb):
             m = min(nb, n - start)
-            view = as_strided(dyq[:, start:], (o, k, k, m, span), (so, wq * item, item, sn, item),
-                              writeable=False)
-            block = cols[:, :, :, :m]
-            np.copyto(block, view)
-            np.matmul(flipped2, block.reshape(o * k * k, m * span),
-                      out=dx[:, start : start + m].reshape(c, m * span))
+            if m < nb:
+                block2 = cols[:, :, :, :m].reshape(o * k * k, m * span)
+            np.copyto(cols[:, :, :, :m], view[:, :, :, start : start + m])
+            np.matmul(flipped2, block2, out=dx[:, start : start + m].reshape(c, m * span))
         return dx[:, :, :, :w]
 
     def _input_gradient_rows(self, dy: NDArray, weight2: NDArray) -> NDArray:
