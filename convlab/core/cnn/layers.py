@@ -579,7 +579,9 @@ class MaxPool2D(_Pool):
             masked = self._buffer(True, "masked", dy.shape, dy.dtype)
             np.multiply(dy, self._out > 0, out=masked)
             dy = masked
-        dx = self._buffer(True, "dx", self._in_shape, dy.dtype, zero=True)
+        # without overlap every value inside the windows is written below, and the rows and
+        # columns the windows leave out (floor mode) are never written: zero since creation
+        dx = self._buffer(True, "dx", self._in_shape, dy.dtype, zero=self.stride != k)
         chosen = self._buffer(True, "chosen", dy.shape, np.bool_)
         if self.stride != k:
             arg = self._args[0]
