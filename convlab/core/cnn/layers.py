@@ -59,7 +59,7 @@ Shape = tuple[int, ...]
 _DW_BLOCK_BYTES = 384 * 1024
 #: Bytes of im2col columns per block of images in a convolution's forward pass and
 #: input gradient: the copy and the product that reads it stay in the core's cache.
-_BLOCK_BYTES = 512 * 1024
+_BLOCK_BYTES = 320 * 1024
 
 
 class ShapeError(ValueError):
