@@ -80,6 +80,7 @@ CONV_CASES = [  # (C, O, k, stride, padding, H, W)
     (2, 2, 3, 2, 1, 7, 8),  # stride and padding
     (3, 2, 4, 3, 2, 9, 9),  # even kernel, stride 3, padding 2
     (1, 2, 5, 1, 2, 6, 6),
+    (2, 2, 2, 1, 2, 5, 6),  # padding wider than the kernel
 ]
 
 
@@ -175,6 +176,9 @@ def test_flatten_is_c_h_w_order_and_dense_is_x_wT_plus_b():
 LAYER_FACTORIES = {
     "conv stride 1 pad 1": (lambda: L.Conv2D(2, 3, 3, padding=1, dtype=np.float64), (2, 6, 6)),
     "conv even kernel": (lambda: L.Conv2D(2, 2, 2, dtype=np.float64), (2, 5, 6)),
+    "conv 5 pad 2": (lambda: L.Conv2D(2, 3, 5, padding=2, dtype=np.float64), (2, 7, 6)),
+    "conv pad > kernel - 1": (lambda: L.Conv2D(2, 2, 2, padding=2, dtype=np.float64),
+                              (2, 4, 5)),
     "conv stride 2 pad 1": (lambda: L.Conv2D(2, 2, 3, stride=2, padding=1, dtype=np.float64),
                             (2, 7, 7)),
     "relu": (L.ReLU, (2, 4, 4)),

