@@ -594,6 +594,7 @@ class MaxPool2D(_Pool):
         super().__init__(size, stride)
         self._args: list[NDArray] | None = None
         self._relu = False
+        self._rows_first = False
 
     def forward(self, x: NDArray, train: bool, inplace: bool = False, relu: bool = False
                 ) -> NDArray:
@@ -615,6 +616,12 @@ class MaxPool2D(_Pool):
             np.maximum(out, 0, out=out)
         if train:
             self._in_shape = x.shape
+            # a stride-1 Conv2D hands on (C, H, N, W) memory as a (C, N, H, W) view: the
+            # window-major backward (size ≥ 3) lays the input gradient out the same way,
+            # which that Conv2D reads without a copy (for size 2 the strided writes of the
+            # bool-mask backward are slower in that layout than the Conv2D's copy)
+            self._rows_first = (self.stride == self.size != 2 and not x.flags.c_contiguous
+                                and x.transpose(0, 2, 1, 3).flags.c_contiguous)
             self._relu = relu
             self._out = out
         return out
@@ -698,7 +705,7 @@ class MaxPool2D(_Pool):
             return None
         if self._args is None:
             raise RuntimeError("backward before a training forward pass")
-        c, n = self._in_shape[:2]
+        c, n, h, w = self._in_shape
         oh, ow = dy.shape[2:]
         k = self.size
         if self._relu:  # the fused ReLU: no gradient where the pooled maximum is ≤ 0
@@ -707,7 +714,11 @@ class MaxPool2D(_Pool):
             dy = masked
         # without overlap every value inside the windows is written below, and the rows and
         # columns the windows leave out (floor mode) are never written: zero since creation
-        dx = self._buffer(True, "dx", self._in_shape, dy.dtype, zero=self.stride != k)
+        if self._rows_first:
+            dx = self._buffer(True, "dx_rows_first", (c, h, n, w), dy.dtype,
+                              zero=self.stride != k).transpose(0, 2, 1, 3)
+        else:
+            dx = self._buffer(True, "dx", self._in_shape, dy.dtype, zero=self.stride != k)
         chosen = self._buffer(True, "chosen", dy.shape, np.bool_)
         if self.stride != k:
             arg = self._args[0]
