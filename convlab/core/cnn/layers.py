@@ -16,17 +16,28 @@ Dense           weight (out, in), bias (out,)    ``out`` features
 How it is fast
 --------------
 Inside the network, image-shaped activations are **channel-major**,
-``(C, N, H, W)`` (the public API takes and returns PyTorch's ``(N, C, H, W)``):
+``(C, N, H, W)`` (the public API takes and returns PyTorch's ``(N, C, H, W)``),
+possibly as strided views:
 
-* a convolution's im2col is then *one strided copy* of the input into a
-  ``(C·k·k, N·OH·OW)`` matrix, and ``weight (out, C·k·k) @ cols`` *is* the
-  next layer's ``(out, N, OH, OW)`` input — no transposes;
-* pooling is ``size²`` element-wise maxima of strided views (no Python loop
-  over pixels or images); the backward pass routes each gradient to the first
-  maximum of its window, as PyTorch's CPU kernel does;
+* a stride-1 convolution copies its padded input once into a
+  ``(C·k, rows·N·OW)`` matrix — an im2col over the kernel's *columns* only,
+  its columns ordered rows first, across images — and makes the output by one
+  product per kernel *row*, each reading a contiguous range of columns, a few
+  output rows at a time while they are in cache; the output is ``(out, OH, N,
+  OW)`` memory handed on as an ``(out, N, OH, OW)`` view, and the weight
+  gradient takes the same ranges (other strides: a full im2col, one strided
+  copy into ``(C·k·k, N·OH·OW)``, by blocks of images);
+* its input gradient is a correlation of the padded output gradient with the
+  flipped kernels, by one image at a time (whole padded rows as the copy's runs);
+* a convolution before a pooling that drops its last rows or columns (floor
+  mode) does not compute them;
+* pooling takes element-wise maxima of strided views, or, when the argmax must
+  be kept, of window-major copies whose taps are contiguous; a ReLU before a
+  max pooling is applied to the pooled values; the backward pass routes each
+  gradient to the first maximum of its window, as PyTorch's CPU kernel does;
 * every layer reuses its buffers from one batch to the next (one set for
   training, one for inference, so an evaluation between a forward and a
-  backward pass changes nothing).
+  backward pass changes nothing); BLAS runs on one thread.
 
 Every layer works in the dtype of its parameters (float32 for training,
 float64 for the gradient check).
@@ -226,6 +237,10 @@ class Conv2D(Layer):
         return {"type": self.kind, "in_channels": self.in_channels,
                 "out_channels": self.out_channels, "kernel_size": self.kernel_size,
                 "stride": self.stride, "padding": self.padding}
+
+    def release(self) -> None:
+        super().release()
+        self._cols = self._row_cols = None
 
     def __repr__(self) -> str:
         extra = "".join(f", {k}={getattr(self, k)}" for k, default in (("stride", 1),
