@@ -441,9 +441,28 @@ class Sequential:
                              f" as (N, C, H, W), got shape {arr.shape}")
         return arr.astype(self.dtype, copy=False)
 
+    def _crop(self, i: int) -> tuple[int, int] | None:
+        """The output rows and columns of Conv2D ``i`` that are read, if a pooling after it
+        (and its ReLUs) drops the last ones (floor mode), else None."""
+        j = i + 1
+        while j < len(self.layers) and isinstance(self.layers[j], ReLU):
+            j += 1
+        pool = self.layers[j] if j < len(self.layers) else None
+        if not isinstance(pool, (MaxPool2D, AvgPool2D)):
+            return None
+        _, oh, ow = self._shapes[i]
+        _, ph, pw = self._shapes[j]
+        used = ((ph - 1) * pool.stride + pool.size, (pw - 1) * pool.stride + pool.size)
+        return used if used != (oh, ow) else None
+
     def _run(self, x: NDArray, train: bool, keep: bool = False
              ) -> tuple[NDArray, list[NDArray]]:
-        """Forward pass of an (N, C, H, W) array in the model's dtype (no checks)."""
+        """Forward pass of an (N, C, H, W) array in the model's dtype (no checks).
+
+        Without ``keep``, a ReLU before a MaxPool2D is applied by the pooling, and a
+        Conv2D before a pooling that drops its last rows or columns does not compute
+        them (both exact: the gradients are the same, up to the order of sums).
+        """
         a = x.transpose(1, 0, 2, 3)  # channel-major inside
         first = self._first_trained() if train else len(self.layers)
         kept = []
@@ -456,6 +475,8 @@ class Sequential:
             if isinstance(layer, MaxPool2D):
                 fused = i > 0 and isinstance(layers[i - 1], ReLU) and layers[i - 1]._fused
                 a = layer.forward(a, train=i >= first, relu=fused)
+            elif isinstance(layer, Conv2D) and not keep:
+                a = layer.forward(a, train=i >= first, crop=self._crop(i))
             else:
                 # a ReLU may overwrite its input unless it is the caller's array or a ReLU's
                 inplace = i > 0 and not isinstance(layers[i - 1], ReLU)
