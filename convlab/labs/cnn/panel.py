@@ -51,7 +51,6 @@ from PyQt6.QtWidgets import (
 import convlab.core as cc
 from convlab.gui.base import DataExport, LabPanel
 from convlab.gui.digits import DigitData, shared_digits
-from convlab.gui.theme import theme_manager
 from convlab.gui.timeline import TimelineScrubber
 
 from .confusion import ConfusionBox
@@ -68,8 +67,6 @@ __all__ = ["CNNPanel", "CNNState"]
 
 #: Digits the gradient check uses.
 CHECK_BATCH = 32
-#: Below this (at text scale 1) the Training page's plots overlap their labels: it scrolls.
-TRAINING_MIN_HEIGHT = 400
 #: The timeline's keys (none of the window's, none of the lab's others).
 SCRUB_KEYS = {"back": "[", "forward": "]", "play": "P", "latest": "L"}
 
@@ -108,11 +105,6 @@ class CNNPanel(LabPanel):
             self._show_snapshot(self.controller.snapshot)
 
     # -- building -----------------------------------------------------------------------------
-    def _fit_training_height(self) -> None:
-        """The Training page's least height grows with the text (presentation): it scrolls
-        rather than squeezing the matrix's labels into its caption."""
-        self._plot_pages[0].setMinimumHeight(round(TRAINING_MIN_HEIGHT * theme_manager().scale))
-
     def _leave_the_tab_chain(self) -> None:
         """Plots and scroll areas have no keys of their own: Tab goes from control to control.
 
@@ -146,10 +138,8 @@ class CNNPanel(LabPanel):
         nl.addWidget(self.gradient_check, 2)
         # the two wide pages scroll when the window is narrower than they are (a tab widget
         # is as wide as its widest page: without this, presentation mode made the window
-        # 1,340 px wide); the Training page scrolls when it is shorter than its plots need
-        training_area = _scroll(training)
-        training_area.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.tabs.addTab(training_area, "Training")
+        # 1,340 px wide); the Training page fits as it is
+        self.tabs.addTab(training, "Training")
         for page, title in ((inside, "Inside the network"), (network, "Network editor")):
             area = _scroll(page)
             area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
@@ -193,8 +183,6 @@ class CNNPanel(LabPanel):
         self.confusion.digit_chosen.connect(self._on_digit_chosen)
         self.gradient_check.requested.connect(self.check_gradients)
         self.follow_theme(self.curves.recolor)
-        self.follow_theme(self._fit_training_height)
-        self._fit_training_height()
         self.follow_theme(self.kernels.restyle)
         self.follow_theme(self.feature_maps.restyle)
         self.follow_theme(self.confusion.matrix.restyle)
