@@ -82,9 +82,14 @@ class TimelineScrubber(QWidget):
         self.speed_combo.setToolTip("Play plays the whole recorded run in this time")
         self.live_button = QPushButton("Latest")
         self.live_button.setToolTip("Show the latest step again and follow training")
-        self.note = QLabel()  # only while an earlier step is shown: what training will do
-        self.note.setWordWrap(True)
+        # only while an earlier step is shown: what training will do. One line whose room is
+        # kept when hidden, so scrubbing never changes the height of the plots above (an
+        # exported animation's frames would change size)
+        self.note = QLabel()
         self.note.setAccessibleName("Timeline note")
+        policy = self.note.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.note.setSizePolicy(policy)
         self.note.hide()
 
         row = QHBoxLayout()
@@ -206,8 +211,8 @@ class TimelineScrubber(QWidget):
             self.step_label.setText(f"step {latest:,} (latest)")
         else:
             self.step_label.setText(f"step {self._shown:,} of {latest:,}")
-            self.note.setText(f"Showing step {self._shown:,}. Training continues from the "
-                              f"latest step ({latest:,}), not from here.")
+            self.note.setText(f"Training continues from the latest step ({latest:,}), "
+                              "not from here.")
 
     def _on_slider_moved(self, index: int) -> None:
         if self._steps.size < 2:

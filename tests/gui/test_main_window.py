@@ -353,3 +353,25 @@ def test_hidden_labs_pause_unless_asked_and_pause_all(make_window):
     window.pause_all()
     assert all(p.pauses >= 1 for p in window.panels.values())
     assert gradient.pauses == before[1] + 1
+
+
+def test_export_animation_reaches_the_real_gradient_lab_from_step_0(qtbot, settings):
+    """The action is enabled when the tab is chosen at step 0, so its shortcut still works
+    once the run has steps (the File menu is never opened in between)."""
+    from convlab.shell.labs import LABS
+
+    window = main_window.MainWindow(settings=settings, interactive=False,
+                                    labs=tuple(s for s in LABS if s.key == "gradient"))
+    qtbot.addWidget(window)
+    try:
+        lab = window.build_lab("gradient")
+        window.update_animation_action()
+        assert window.animation_action.isEnabled()
+        for _ in range(5):
+            lab.controller.step_once()
+        asked = []
+        lab.export_animation = lambda: asked.append(len(lab.animation_steps()))
+        window.animation_action.trigger()
+        assert asked == [6]
+    finally:
+        window.close()

@@ -42,6 +42,7 @@ def test_live_by_default_and_slider_at_the_end(scrubber):
     assert not scrubber.live_button.isEnabled()
     assert scrubber.step_label.text() == "step 512 (latest)"
     assert scrubber.note.isHidden()  # said only while an earlier step is shown
+    assert scrubber.note.sizePolicy().retainSizeWhenHidden()  # its room kept: no jump
     assert scrubber.chosen == []  # set_steps never emits
 
 

@@ -104,7 +104,8 @@ def test_scrubbing_to_step_k_shows_the_history_at_k(panel):
     np.testing.assert_allclose(check.numeric, grad, rtol=1e-6)
     assert f"showing step {k} of {n}" in panel.gradient_box.gradient_label.text()
     assert panel.toolbar.step_label.text() == f"showing {k} of {n}"
-    assert f"Showing step {k}" in panel.scrubber.note.text()
+    assert panel.scrubber.step_label.text() == f"step {k} of {n}"
+    assert "Training continues from the latest step" in panel.scrubber.note.text()
     # the real run is untouched
     np.testing.assert_array_equal(panel.weights(), ref.params)
     assert panel.trainer.step_count == n
@@ -251,7 +252,8 @@ def test_the_step_shown_is_not_saved(panel):
 
 # -- AnimationSource, Export Animation…, keys --------------------------------------------------
 def test_the_panel_is_an_animation_source_once_two_steps_are_recorded(qtbot, panel, monkeypatch):
-    assert panel.animation_source() is None
+    assert panel.animation_source() is panel
+    assert len(panel.animation_steps()) < 2  # nothing to animate yet
     assert not panel.toolbar.animation_button.isEnabled()
     steps(panel, 25)
     ref = reference(panel.model, 25)

@@ -291,8 +291,9 @@ class CNNPanel(LabPanel):
 
     # -- AnimationSource ----------------------------------------------------------------------
     def animation_source(self) -> CNNPanel | None:
-        """The panel itself, once its run has two steps to show."""
-        return self if self.animation_steps().size >= 2 else None
+        """The panel itself (before two steps there is nothing to animate yet: Export
+        Animation… says so)."""
+        return self
 
     def animation_steps(self) -> NDArray[np.int64]:
         """The test evaluations' steps (and the latest step if later), increasing, (M,)."""

@@ -208,8 +208,9 @@ class GradientPanel(LabPanel):
 
     # ================================================================== AnimationSource
     def animation_source(self) -> AnimationSource | None:
-        """The panel itself once the run has recorded two steps (else None)."""
-        return self if len(self.controller.trainer.history) >= 2 else None
+        """The panel itself (before two steps are recorded there is nothing to animate yet:
+        Export Animation… says so)."""
+        return self
 
     def animation_steps(self) -> np.ndarray:
         """The primary run's recorded steps, increasing int64, shape (M,) (a copy)."""
