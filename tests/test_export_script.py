@@ -113,7 +113,8 @@ def test_gradient_script_reaches_the_same_weights(qtbot, tmp_path, changes):
 @pytest.mark.parametrize("trained", [False, True])
 def test_cnn_script_prints_the_panels_test_accuracy(qtbot, tmp_path, trained):
     import convlab.core as cc
-    from convlab.export_script import _mnist_path, cnn_script
+    from convlab.export_script import cnn_script
+    from convlab.export_script.cnn import _mnist_path
     from convlab.gui.digits import DigitData
     from convlab.labs.cnn.panel import CNNPanel
 

@@ -109,7 +109,7 @@ class Landscape(QObject):
         title = "Loss landscape" if s.n_params == 2 else "Loss slice at the point"
         style_plot(self.plot, title, names[a], names[b], grid=False)
         c = self._controller
-        points = [c.trainer.initial_params, c.optimum, c.shown_weights()]
+        points = [c.trainer.initial_params, c.optimum, c.shown_params()]
         (u0, u1), (v0, v1) = landscape_window([[p[a], p[b]] for p in points])
         self.viewbox.setRange(xRange=(u0, u1), yRange=(v0, v1), padding=0)
         self._on_view_changed()
@@ -122,7 +122,7 @@ class Landscape(QObject):
         if self._model.n_params < 2:
             return
         a, b = self._model.slice_axes
-        point = self._controller.shown_weights()  # the slice drawn goes through it
+        point = self._controller.shown_params()  # the slice drawn goes through it
         point[a], point[b] = u, v
         self._clicking = True
         try:
@@ -165,7 +165,7 @@ class Landscape(QObject):
             self._explain_one_parameter()
             return
         self.message.hide()
-        theta = self._controller.shown_weights()
+        theta = self._controller.shown_params()
         if self._surface_stale or s.n_params > 2:
             self._draw_surface(theta)
         self._draw_paths()

@@ -120,7 +120,7 @@ class GradientBox(QGroupBox):
         c = self._controller
         (x, y), _ = c.data
         formula = c.shown_formula()
-        check = cc.check_gradient(x, y, c.shown_weights(), self._model.bias, formula=formula)
+        check = cc.check_gradient(x, y, c.shown_params(), self._model.bias, formula=formula)
         shown = c.shown_step()
         caption = "" if shown is None else (
             f"showing step {int(c.shown_history().steps[-1]):,} of {c.trainer.step_count:,}")
@@ -189,6 +189,6 @@ class BiasLesson(QWidget):
     def show_lesson(self) -> None:
         s = self._model
         self.add_bias_button.setVisible(not s.bias)
-        text = bias_text(self._controller.shown_weights(), s.taps, s.bias)
+        text = bias_text(self._controller.shown_params(), s.taps, s.bias)
         if text != self.text.text():
             self.text.setText(text)

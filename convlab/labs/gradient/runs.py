@@ -245,10 +245,6 @@ class RunController(QObject):
             return run.trainer.params
         return run.trainer.history.params[self.shown_index(run)].copy()
 
-    def shown_weights(self) -> np.ndarray:
-        """The primary run's parameters at the step shown, shape ``(P,)`` (what the views draw)."""
-        return self.shown_params()
-
     def shown_formula(self, run: Run | None = None) -> str:
         """The gradient formula the run followed from the step shown on (live: the current one).
 

@@ -105,7 +105,7 @@ class SamplePlots(QObject):
 
     def redraw(self) -> None:
         """The kernel and the test predictions at the step shown (the latest, live)."""
-        theta = self._controller.shown_weights()
+        theta = self._controller.shown_params()
         self._draw_kernel(theta)
         self._draw_predictions(theta)
 
