@@ -109,13 +109,13 @@ class Convolution:
     engine : engine.Engine
     exact : bool, True when the responses are exact integers (to be divided by ``divisor``)
     divisor : float, responses are ``conv(images, kernels) / divisor``
-    block : int, images per block
+    block : int, images per block (for ``threads`` workers, see ``engine.block_size``)
     """
 
     def __init__(self, images: ArrayLike, kernels: ArrayLike, mode: str, flip: bool,
                  float_dtype: type | np.dtype = np.float32, block: int | None = None,
                  divisor: float = 1.0, images_checked: NDArray | None = None,
-                 kernels_checked: NDArray | None = None) -> None:
+                 kernels_checked: NDArray | None = None, threads: int | None = None) -> None:
         check_choice(mode, "mode", CONV2D_MODES)
         imgs = images_checked if images_checked is not None else _as_images(images)
         kern = kernels_checked if kernels_checked is not None else as_finite_array(
@@ -134,7 +134,7 @@ class Convolution:
         self.divisor = float(divisor)
         if block is not None:
             block = check_positive_int(block, "block")
-        self.block = self.engine.block_size(block, self.images.shape[0])
+        self.block = self.engine.block_size(block, self.images.shape[0], threads)
         self._local = threading.local()
 
     @property
@@ -171,15 +171,17 @@ class Convolution:
 
     def compute_masks(self, start: int, stop: int, level: float,
                       index: NDArray | None = None):
-        """Run one block up to the threshold: ``(workspace, [(lhs, rhs) per kernel])``.
+        """Run one block up to the threshold: ``(workspace, [(kernels, lhs, rhs), …])``.
 
-        ``response_k > level`` ⇔ ``lhs > rhs``; both are ``(count, H', W')``
-        views or scalars. Exact programs skip their last subtraction and move
-        the integer cutoff onto the shared term instead (one pass less per kernel).
+        For the ``i``-th kernel ``k`` of ``kernels``, ``response_k > level`` ⇔
+        ``lhs[i] > rhs``; ``lhs`` is ``(len(kernels), count, H', W')``, ``rhs``
+        broadcasts against it (a view or a scalar). Exact programs skip their
+        last subtraction and move the integer cutoff onto the shared term
+        instead (one pass less per kernel), one comparison per stack of kernels.
         """
         if not self.exact:
             ws, responses = self.compute(start, stop, index)
-            return ws, [(r, level) for r in responses]
+            return ws, [((k,), r[None], level) for k, r in enumerate(responses)]
         from .detectors import integer_cutoff
 
         ws = self.workspace()
@@ -188,9 +190,10 @@ class Convolution:
         self.engine.load(ws, imgs)
         info = np.iinfo(self.engine.dtype)
         cutoff = int(min(max(integer_cutoff(level, self.divisor), info.min), info.max))
-        pairs = self.engine.run_threshold(ws, count, cutoff)
+        groups = self.engine.run_threshold(ws, count, cutoff)
         win = self.layout.window
-        return ws, [(win(a, count), b if np.ndim(b) == 0 else win(b, count)) for a, b in pairs]
+        return ws, [(ks, win(a, count), b if np.ndim(b) == 0 else win(b, count))
+                    for ks, a, b in groups]
 
 
 def _scratch(ws, name: str, shape: tuple[int, ...], dtype) -> NDArray:
@@ -300,7 +303,8 @@ def conv2d(
     if not np.isfinite(divisor) or divisor == 0:
         raise ValueError(f"divisor must be a finite non-zero number, got {divisor!r}")
     conv = Convolution(images, kernels, mode, flip,
-                       dtype if dtype in _FLOAT_TYPES else np.float64, block, divisor)
+                       dtype if dtype in _FLOAT_TYPES else np.float64, block, divisor,
+                       threads=threads)
     if dtype in _INT_TYPES:
         if not conv.exact or divisor != 1:
             raise ValueError(

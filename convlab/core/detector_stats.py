@@ -63,12 +63,12 @@ class DetectorStats:
 
 
 def _detector_convolution(images: NDArray, bank: NDArray, mode: str, flip: bool,
-                          block: int | None) -> Convolution:
+                          block: int | None, threads: int | None) -> Convolution:
     """The exact integer convolution for integer digits and kernels, else the float64 rule."""
     imgs = _as_images(images)
     divisor = 255.0 if imgs.dtype.kind in "biu" else 1.0
     return Convolution(imgs, bank, mode, flip, np.float64, block, divisor,
-                       images_checked=imgs, kernels_checked=bank)
+                       images_checked=imgs, kernels_checked=bank, threads=threads)
 
 
 def _digits_message(done: int, total: int) -> str:
@@ -138,7 +138,7 @@ def detector_statistics(
         raise ValueError("labels must be whole numbers 0…9")
     names, bank = _kernel_bank(kernels)
     level = _check_level(level)
-    conv = _detector_convolution(imgs, bank, mode, flip, block)
+    conv = _detector_convolution(imgs, bank, mode, flip, block, threads)
     lay = conv.layout
     k = bank.shape[0]
     order = np.argsort(labs, kind="stable")
@@ -152,18 +152,18 @@ def detector_statistics(
 
     def one_block(item: tuple[int, int, int]) -> tuple[int, NDArray, NDArray]:
         c, start, stop = item
-        ws, pairs = conv.compute_masks(start, stop, level, index=order)
+        ws, groups = conv.compute_masks(start, stop, level, index=order)
         count = stop - start
         above = np.empty(k, dtype=np.int64)
-        mask = _scratch(ws, "mask", pairs[0][0].shape, np.bool_)
-        for j, (lhs, rhs) in enumerate(pairs):
-            np.greater(lhs, rhs, out=mask)
-            above[j] = np.count_nonzero(mask)
+        for kernels, lhs, rhs in groups:
+            mask = np.greater(lhs, rhs, out=_scratch(ws, "mask", lhs.shape, np.bool_))
+            for i, j in enumerate(kernels):
+                above[j] = np.count_nonzero(mask[i])
         padded = ws.buffers[0][: count * lay.slot].reshape(count, lay.slot)
         # sum the digits in their own type, in chunks that cannot overflow it
         digit_sum = np.zeros(lay.slot, dtype=np.int64 if exact else np.float64)
         for s in range(0, count, chunk):
-            digit_sum += np.add.reduce(padded[s : s + chunk], axis=0)
+            digit_sum += np.add.reduce(padded[s : s + chunk], axis=0, dtype=padded.dtype)
         return c, above, digit_sum
 
     report(progress, 0.0, "computing detector statistics")
@@ -255,17 +255,18 @@ def detector_masks(
     imgs = np.asarray(images)
     _, bank = _kernel_bank(kernels)
     level = _check_level(level)
-    conv = _detector_convolution(imgs, bank, mode, flip, block)
+    conv = _detector_convolution(imgs, bank, mode, flip, block, threads)
     masks = np.empty(conv.shape, dtype=bool)
 
     def one_block(bounds: tuple[int, int]) -> None:
         start, stop = bounds
-        ws, pairs = conv.compute_masks(start, stop, level)
+        ws, groups = conv.compute_masks(start, stop, level)
         dst = masks[start:stop]
         # threshold into a block in cache, then write the output in one contiguous stream
         staged = _scratch(ws, "masks", dst.shape, np.bool_) if dst.flags.c_contiguous else dst
-        for j, (lhs, rhs) in enumerate(pairs):
-            np.greater(lhs, rhs, out=staged[:, j])
+        for kernels, lhs, rhs in groups:
+            for i, j in enumerate(kernels):
+                np.greater(lhs[i], rhs[0] if np.ndim(rhs) else rhs, out=staged[:, j])
         if staged is not dst:
             dst[...] = staged
 

@@ -277,15 +277,15 @@ def detector_figure(
             responses = np.divide(acc, 255.0)
             return DetectorFigure(x, names, bank, responses, masks, level, mode, flip)
     conv = Convolution(x, bank, mode, flip, np.float64, images_checked=x, kernels_checked=bank)
-    responses = _responses(conv).copy()
+    responses = _responses(conv)
     return DetectorFigure(x, names, bank, responses, responses > level, level, mode, flip)
 
 
 def _responses(conv: Convolution) -> NDArray:
-    """The ``(K, H', W')`` responses of a one-image :class:`Convolution` (a view in its buffers)."""
+    """The ``(K, H', W')`` responses of a one-image :class:`Convolution` (a new array)."""
     ws = conv.workspace()
     conv.engine.load(ws, conv.images, None)
-    flat = conv.engine.run(ws, 1)
+    flat = np.stack(conv.engine.run(ws, 1))
     lay = conv.layout
     if lay.dense:
         return flat.reshape(-1, lay.out_height, lay.out_width)
