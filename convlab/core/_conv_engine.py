@@ -283,6 +283,8 @@ class _Builder:
         self.scaled: dict[float, int] = {}
         self.box_buf: int | None = None
         self.box_scaled: dict[float, int] = {}
+        self.row_buf: int | None = None  # the box's row sums (kw taps of a row, offset 0)
+        self.row_scaled: dict[float, int] = {}
 
     def _new(self, weight: float) -> int:
         self.weight.append(weight)
@@ -304,6 +306,8 @@ class _Builder:
         if self.box_buf is None:
             row = [(0, j, 1) for j in range(self.kw)]
             rows = self.combine(row) if self.kw > 1 else (0, 0, 1)
+            if self.kw > 1:
+                self.row_buf = rows[0]
             cols = [(rows[0], rows[1] + i * self.stride, 1) for i in range(self.kh)]
             buf, off, _ = self.combine(cols) if self.kh > 1 else rows
             if off != 0 or buf == 0:  # a 1×1 box is the input itself
@@ -322,6 +326,17 @@ class _Builder:
             self.emit(_MUL, buf, box, scalar=m)
             self.box_scaled[m] = buf
         return self.box_scaled[m]
+
+    def row_sums_times(self, m: float) -> int:
+        """The box's row sums times ``m`` (a whole row of equal weights ``m`` in one read)."""
+        self.box()
+        if m == 1:
+            return self.row_buf
+        if m not in self.row_scaled:
+            buf = self._new(abs(m) * self.weight[self.row_buf])
+            self.emit(_MUL, buf, self.row_buf, scalar=m)
+            self.row_scaled[m] = buf
+        return self.row_scaled[m]
 
     def combine(self, operands: list[tuple[int, int, int]],
                 dst: int | None = None) -> tuple[int, int, int]:
@@ -404,6 +419,14 @@ def build_program(weights: NDArray, stride: int, integer: bool) -> Program:
     for k, (plan, ch, u) in enumerate(zip(plans, choices, use_box, strict=True)):
         operands: list[tuple[int, int, int]] = []
         groups: dict[float, list[tuple[int, int, int]]] = {}
+        if u and kw >= 3:
+            # a whole kernel row of one weight is the box's row sums, shifted to that row
+            for row in range(kh):
+                values = {v for i, _, v in plan if i == row}
+                if len(values) == 1 and sum(i == row for i, _, _ in plan) == kw:
+                    v = values.pop()
+                    operands.append((b.row_sums_times(abs(v)), row * stride, 1 if v > 0 else -1))
+                    plan = [t for t in plan if t[0] != row]
         for i, j, v in plan:
             m, sign = abs(v), (1 if v > 0 else -1)
             off = i * stride + j
