@@ -536,6 +536,8 @@ class Engine:
         self.dtype = np.dtype(dtype)
         self.program = program
         self.kernels = len(program.results)
+        #: the results' rows in kernel order (``results.take(row_index, axis=0)``)
+        self.row_index = np.asarray(program.rows, dtype=np.intp)
         self._small = threading.local()
 
     def small_workspace(self) -> Workspace:
@@ -552,7 +554,7 @@ class Engine:
             return max(1, min(requested, n_images))
         per_image = self.program.n_buffers * self.layout.slot * self.dtype.itemsize
         block = max(1, min(MAX_BLOCK, BLOCK_BYTES // per_image, n_images))
-        if worker_count(-(-n_images // block), threads) > 1:
+        if block < n_images and worker_count(-(-n_images // block), threads) > 1:
             block = max(1, min(block * PARALLEL_BLOCK_FACTOR, -(-n_images // 2)))
         return block
 

@@ -285,7 +285,8 @@ def _responses(conv: Convolution) -> NDArray:
     """The ``(K, H', W')`` responses of a one-image :class:`Convolution` (a new array)."""
     ws = conv.workspace()
     conv.engine.load(ws, conv.images, None)
-    flat = np.stack(conv.engine.run(ws, 1))
+    conv.engine.run(ws, 1)
+    flat = ws.results.take(conv.engine.row_index, axis=0)
     lay = conv.layout
     if lay.dense:
         return flat.reshape(-1, lay.out_height, lay.out_width)
