@@ -152,12 +152,15 @@ def measure(fn: Callable[[], Any], repeat: int, warmup: int = 1) -> list[float]:
 
 
 def measure_interleaved(
-    fns: dict[str, Callable[[], Any]], repeat: int, warmup: int = 1
+    fns: dict[str, Callable[[], Any]], repeat: int, warmup: int = 1,
+    before: Callable[[], Any] | None = None,
 ) -> dict[str, list[float]]:
     """Like :func:`measure` for several functions, taking turns in each repetition.
 
     On a shared machine the load drifts; interleaving puts ConvLab and its
     peers under the same load, so their ratios are steadier than their times.
+    ``before`` (untimed) runs before every call, to give each the same start
+    (e.g. :func:`warm_memory`).
     """
     for fn in fns.values():
         for _ in range(warmup):
@@ -165,8 +168,27 @@ def measure_interleaved(
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(max(1, repeat)):
         for name, fn in fns.items():
+            if before is not None:
+                before()
             times[name].extend(measure(fn, 1, warmup=0))
     return times
+
+
+def warm_memory(nbytes: int) -> None:
+    """Write, then free, ``nbytes`` of fresh memory (untimed), so the next call starts warm.
+
+    On a VM with free page reporting (virtio-balloon, as here), memory a
+    process frees is handed back to the hypervisor after about 2 s; writing
+    it again then costs the hypervisor's page faults too (measured here: a
+    fresh GB written in 0.14 s right after a free, 0.6–1.9 s after 3 s idle).
+    A benchmark whose peers take seconds would hand that cost to whoever runs
+    next; this gives every candidate the same, warm, start.
+    """
+    import numpy as np
+
+    block = np.empty(max(1, nbytes), dtype=np.uint8)
+    block.fill(1)
+    del block
 
 
 def not_available(benchmark: str, case: str, subject: str, unit: str, reason: str) -> Row:
