@@ -124,6 +124,10 @@ def integer_cutoff(level: float, divisor: float = 255) -> int:
     return floor(value * Fraction(repr(float(divisor))))
 
 
+#: Values per chunk of :func:`threshold` on big arrays (1 MiB of float32: stays in L2).
+_THRESHOLD_CHUNK = 1 << 18
+
+
 def threshold(response: ArrayLike, level: float = NOTEBOOK_THRESHOLD) -> NDArray[np.bool_]:
     """Where the response is strictly greater than ``level``.
 
@@ -144,11 +148,25 @@ def threshold(response: ArrayLike, level: float = NOTEBOOK_THRESHOLD) -> NDArray
     arr = np.asarray(response)
     if arr.dtype.kind not in "biuf":
         raise ValueError(f"response must be numbers, got an array of {arr.dtype}")
+    level = _check_level(level)
+    if arr.dtype.kind != "f" or not arr.size:
+        return arr > level
     # keep the dtype (float32 responses of a whole data set would double in float64);
-    # a NaN anywhere makes the minimum NaN: one cheap pass, no temporary array
-    if arr.dtype.kind == "f" and arr.size and np.isnan(np.min(arr)):
-        raise ValueError("response contains NaN: every value must be a number")
-    return arr > _check_level(level)
+    # a NaN anywhere makes the minimum NaN. Chunk by chunk, the comparison reads what
+    # the minimum just brought into the cache: one pass over memory, not two.
+    flat = arr.reshape(-1) if arr.flags.c_contiguous else None
+    if flat is None or flat.size <= _THRESHOLD_CHUNK:
+        if np.isnan(np.min(arr)):
+            raise ValueError("response contains NaN: every value must be a number")
+        return arr > level
+    masks = np.empty(arr.shape, dtype=np.bool_)
+    out = masks.reshape(-1)
+    for start in range(0, flat.size, _THRESHOLD_CHUNK):
+        chunk = flat[start : start + _THRESHOLD_CHUNK]
+        if np.isnan(np.min(chunk)):
+            raise ValueError("response contains NaN: every value must be a number")
+        np.greater(chunk, level, out=out[start : start + _THRESHOLD_CHUNK])
+    return masks
 
 
 def scale_digit(img: ArrayLike, dtype: type = np.float32) -> NDArray:

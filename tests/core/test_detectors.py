@@ -78,6 +78,22 @@ def test_threshold_keeps_float32_and_refuses_nan():
     assert threshold(np.zeros((0, 3))).shape == (0, 3)
 
 
+@pytest.mark.parametrize("nan_at", [None, 0, 300_000, 699_999])
+def test_threshold_of_a_big_array_goes_chunk_by_chunk(nan_at):
+    rng = np.random.default_rng(5)
+    response = rng.normal(1.5, 1.0, size=(7, 4, 5, 5000)).astype(np.float32)
+    want = response > 1.5
+    if nan_at is None:
+        got = threshold(response)
+        assert got.shape == response.shape and got.dtype == np.bool_
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(threshold(response[:, ::2]), want[:, ::2])
+    else:
+        response.reshape(-1)[nan_at] = np.nan
+        with pytest.raises(ValueError, match="NaN"):
+            threshold(response)
+
+
 @pytest.mark.parametrize("level", [np.nan, np.inf, "high", None])
 def test_threshold_bad_level(level):
     with pytest.raises(ValueError, match="level"):
