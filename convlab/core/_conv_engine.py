@@ -654,13 +654,17 @@ class Engine:
         ws.calls[key] = (calls, comparisons)
         return calls, comparisons
 
+    def execute(self, ws: Workspace, count: int) -> None:
+        """Execute the program on the first ``count`` images (results in ``ws.results``)."""
+        for fn, a, b, d in self._calls(ws, count)[0]:
+            fn(a, b, d)
+
     def run(self, ws: Workspace, count: int) -> list[NDArray]:
         """Execute the program on the first ``count`` images.
 
         Returns each kernel's ``(count * slot,)`` result (views into ``ws``).
         """
-        for fn, a, b, d in self._calls(ws, count)[0]:
-            fn(a, b, d)
+        self.execute(ws, count)
         n = count * self.layout.slot
         return [ws.results[row, :n] for row in self.program.rows]
 

@@ -66,6 +66,9 @@ LINE_DETECTORS: Mapping[str, NDArray] = MappingProxyType(
     }
 )
 
+_LINE_NAMES = tuple(LINE_DETECTORS)
+_LINE_BANK = np.stack([np.asarray(k, dtype=np.float64) for k in LINE_DETECTORS.values()])
+
 #: 2-D kernels offered by the MNIST lab's editor: classic image filters and the line detectors
 #: (``signals.KERNEL_PRESETS`` holds the 1-D kernel generators).
 KERNEL_PRESETS_2D: Mapping[str, NDArray] = MappingProxyType(
@@ -195,8 +198,10 @@ def scale_digit(img: ArrayLike, dtype: type = np.float32) -> NDArray:
         if arr.dtype not in (np.uint8, np.bool_) and (arr.min() < 0 or arr.max() > 255):
             raise ValueError("integer pixels must lie in 0…255")
         return arr.astype(dtype) / 255
-    arr = as_finite_array(arr, "digit", ndims=(2, 3), dtype=dtype)
-    if arr.min() < 0 or arr.max() > 1:
+    arr = np.asarray(arr, dtype=dtype)
+    # in [0, 1] is also finite (a NaN fails both comparisons): two reductions check both
+    if arr.ndim not in (2, 3) or not arr.size or not (arr.min() >= 0 and arr.max() <= 1):
+        as_finite_array(arr, "digit", ndims=(2, 3), dtype=dtype)  # the precise message first
         raise ValueError(
             "float pixels must lie in [0, 1]; divide 0…255 values by 255 or pass uint8 data"
         )
@@ -205,6 +210,8 @@ def scale_digit(img: ArrayLike, dtype: type = np.float32) -> NDArray:
 
 def _kernel_bank(kernels: Mapping[str, ArrayLike] | ArrayLike) -> tuple[tuple[str, ...], NDArray]:
     """Names and a (K, kh, kw) float64 stack from a name→kernel mapping or an array."""
+    if kernels is LINE_DETECTORS:  # the default of every call: read-only, stacked once
+        return _LINE_NAMES, _LINE_BANK.copy()
     if isinstance(kernels, Mapping):
         names = tuple(str(n) for n in kernels)
         if not names:
@@ -303,7 +310,7 @@ def _responses(conv: Convolution) -> NDArray:
     """The ``(K, H', W')`` responses of a one-image :class:`Convolution` (a new array)."""
     ws = conv.workspace()
     conv.engine.load(ws, conv.images, None)
-    conv.engine.run(ws, 1)
+    conv.engine.execute(ws, 1)
     flat = ws.results.take(conv.engine.row_index, axis=0)
     lay = conv.layout
     if lay.dense:
