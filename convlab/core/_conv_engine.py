@@ -235,9 +235,7 @@ def plan_steps(ops: Sequence[tuple], results: Sequence[int]) -> tuple[
         (src == op[1] and off == 0) or src not in kernel_of
         for chain in chains for op in chain for src, off in _reads(op))
     if not hoistable:  # pragma: no cover - the builder never reads another kernel's result
-        steps = tuple(_step([op], kernel_of.get(op[1], -1), int(op[1] in kernel_of))
-                      for op in ops)
-        return steps, tuple(range(len(results))), tuple((k,) for k in range(len(results)))
+        raise AssertionError("a shared buffer or another kernel reads a kernel's result")
 
     def shape(k: int) -> tuple:
         return tuple((op[0], op[6], *[SELF if src == op[1] else src for src, _ in _reads(op)])
