@@ -457,12 +457,15 @@ class AnimationExporter(QObject):
             self._finish("failed", message)
 
     def _update_progress(self) -> None:
-        if self._progress is None or self._done:
+        progress = self._progress
+        if progress is None or self._done:
             return
         total = len(self.steps)
-        self._progress.setValue(round(1000 * (self._next + self._encoded) / (2 * total)))
-        self._progress.setLabelText(f"Rendering frame {self._next} of {total}, "
-                                    f"encoded {self._encoded}…")
+        progress.setLabelText(f"Rendering frame {self._next} of {total}, "
+                              f"encoded {self._encoded}…")
+        # last: a modal dialog's setValue processes events, so the export may finish
+        # (and close the dialog) inside this call
+        progress.setValue(round(1000 * (self._next + self._encoded) / (2 * total)))
 
     # -- the encoder task ----------------------------------------------------------
     def _start_encoder(self) -> None:

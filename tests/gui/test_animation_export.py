@@ -177,6 +177,23 @@ def test_progress_dialog_cancel_button_cancels(qtbot, lab, tmp_path):
 # -- the dialog -----------------------------------------------------------------------
 
 
+def test_progress_survives_the_export_finishing_inside_set_value(qtbot, lab, tmp_path):
+    # A modal QProgressDialog's setValue processes events: the encoder's result can arrive
+    # there, finishing the export and closing the dialog before the update returns.
+    exporter = AnimationExporter(lab, lab, ExportSettings(tmp_path / "run.gif", n_frames=4,
+                                                          width=200))
+    exporter.start()
+    dialog = exporter._progress
+    assert dialog is not None
+    finished = []
+    exporter.finished.connect(lambda outcome, _message: finished.append(outcome))
+    dialog.setValue = lambda _value: exporter._on_saved(4)  # the result arrives re-entrantly
+    exporter._update_progress()
+    assert finished == ["saved"] and exporter._progress is None
+    exporter._update_progress()  # and later updates are ignored
+    assert finished == ["saved"]
+
+
 def test_dialog_defaults_and_estimate(qtbot, lab, tmp_path):
     dialog = ExportAnimationDialog(lab, folder=tmp_path)
     qtbot.addWidget(dialog)
