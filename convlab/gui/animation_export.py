@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PyQt6.QtCore import QObject, QPoint, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, QPoint, QTimer, pyqtSignal
 from PyQt6.QtGui import QImage, QPainter, QRegion
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -41,7 +41,6 @@ from PyQt6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -50,6 +49,8 @@ from PyQt6.QtWidgets import (
 
 from convlab import media
 from convlab.core import Cancelled
+
+from .widgets import QuietProgressDialog
 
 if TYPE_CHECKING:
     from .base import AnimationSource, LabPanel
@@ -354,7 +355,7 @@ class AnimationExporter(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._render_slice)
-        self._progress: QProgressDialog | None = None
+        self._progress: QuietProgressDialog | None = None
         self._show_progress = show_progress
 
     # -- control -------------------------------------------------------------------
@@ -365,12 +366,8 @@ class AnimationExporter(QObject):
         self._lab.pause()
         self._restore_step = self._source.shown_step()
         if self._show_progress:
-            dialog = QProgressDialog("Rendering frames…", "Cancel", 0, 1000, self._lab)
-            dialog.setWindowTitle("Export Animation")
-            dialog.setWindowModality(Qt.WindowModality.WindowModal)
-            dialog.setMinimumDuration(0)
-            dialog.setAutoClose(False)
-            dialog.setAutoReset(False)
+            dialog = QuietProgressDialog("Rendering frames…", "Export Animation",
+                                         parent=self._lab)
             dialog.canceled.connect(self.cancel)
             dialog.show()
             self._progress = dialog
@@ -463,9 +460,7 @@ class AnimationExporter(QObject):
         total = len(self.steps)
         progress.setLabelText(f"Rendering frame {self._next} of {total}, "
                               f"encoded {self._encoded}…")
-        # last: a modal dialog's setValue processes events, so the export may finish
-        # (and close the dialog) inside this call
-        progress.setValue(round(1000 * (self._next + self._encoded) / (2 * total)))
+        progress.set_progress(round(1000 * (self._next + self._encoded) / (2 * total)))
 
     # -- the encoder task ----------------------------------------------------------
     def _start_encoder(self) -> None:

@@ -7,12 +7,19 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from PyQt6.QtCore import QObject, QSignalBlocker, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QLineEdit, QWidget
+from PyQt6.QtCore import QObject, QSignalBlocker, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QLineEdit, QProgressBar, QProgressDialog, QWidget
 
 from .theme import set_invalid
 
-__all__ = ["ArrayEdit", "InputCheck", "Throttle", "format_array", "parse_array"]
+__all__ = [
+    "ArrayEdit",
+    "InputCheck",
+    "QuietProgressDialog",
+    "Throttle",
+    "format_array",
+    "parse_array",
+]
 
 _SEPARATORS = re.compile(r"[,\s;]+")
 
@@ -190,3 +197,29 @@ class ArrayEdit(QLineEdit):
         if self._validator is not None:
             self._validator(arr)
         return arr
+
+
+class QuietProgressDialog(QProgressDialog):
+    """A window-modal progress dialog whose updates never run the event loop.
+
+    ``QProgressDialog.setValue`` processes events when the dialog is modal, so
+    the work it reports on can finish — and close or reset the dialog — inside
+    the update. :meth:`set_progress` moves the dialog's own bar instead. It
+    neither closes nor resets itself: its owner hides it when the work ends.
+    """
+
+    def __init__(self, label: str, title: str, maximum: int = 1000,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(label, "Cancel", 0, maximum, parent)
+        self._bar = QProgressBar(self)
+        self._bar.setRange(0, maximum)
+        self.setBar(self._bar)
+        self.setWindowTitle(title)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setMinimumDuration(0)
+        self.setAutoClose(False)
+        self.setAutoReset(False)
+
+    def set_progress(self, value: int) -> None:
+        """Show ``value`` (0…maximum) without processing events."""
+        self._bar.setValue(value)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from _fake_animation import FakeAnimatedLab, FakeShortRunLab
 from PIL import Image
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QColor, QPalette
-from PyQt6.QtWidgets import QMessageBox, QPushButton, QWidget
+from PyQt6.QtWidgets import QMessageBox, QProgressBar, QPushButton, QWidget
 
 import convlab.media
 from convlab.gui import animation_export as ae
@@ -177,21 +177,23 @@ def test_progress_dialog_cancel_button_cancels(qtbot, lab, tmp_path):
 # -- the dialog -----------------------------------------------------------------------
 
 
-def test_progress_survives_the_export_finishing_inside_set_value(qtbot, lab, tmp_path):
-    # A modal QProgressDialog's setValue processes events: the encoder's result can arrive
-    # there, finishing the export and closing the dialog before the update returns.
+def test_progress_updates_never_run_the_event_loop(qtbot, lab, tmp_path):
+    # QProgressDialog.setValue processes events when the dialog is modal: the encoder's
+    # result could arrive inside an update and close the dialog under it (a CI failure).
     exporter = AnimationExporter(lab, lab, ExportSettings(tmp_path / "run.gif", n_frames=4,
                                                           width=200))
     exporter.start()
-    dialog = exporter._progress
-    assert dialog is not None
-    finished = []
-    exporter.finished.connect(lambda outcome, _message: finished.append(outcome))
-    dialog.setValue = lambda _value: exporter._on_saved(4)  # the result arrives re-entrantly
+    exporter._next = 1  # as if frames were rendered
     exporter._update_progress()
-    assert finished == ["saved"] and exporter._progress is None
-    exporter._update_progress()  # and later updates are ignored
-    assert finished == ["saved"]
+    ran = []
+    QTimer.singleShot(0, lambda: ran.append("event loop"))
+    exporter._next = 2
+    exporter._update_progress()
+    assert ran == [] and exporter._progress.isVisible()
+    assert exporter._progress.findChild(QProgressBar).value() == 250  # 2 of 4 × 2 phases
+    assert exporter._progress.labelText() == "Rendering frame 2 of 4, encoded 0…"
+    with qtbot.waitSignal(exporter.finished, timeout=5000):
+        exporter.cancel()
 
 
 def test_dialog_defaults_and_estimate(qtbot, lab, tmp_path):

@@ -15,7 +15,8 @@ import sys
 
 import numpy as np
 import pytest
-from PyQt6.QtWidgets import QPushButton
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QProgressBar, QPushButton
 
 import convlab.core as cc
 from convlab.export_script import GRADIENT_HISTORY_CAP, gradient_script
@@ -250,6 +251,22 @@ def test_a_long_replay_runs_in_the_background_and_can_be_cancelled(qtbot, panel,
     assert not panel.controller.replaying and not panel.replay_progress.isVisible()
     qtbot.waitUntil(lambda: active_task_count() == 0, timeout=2000)  # the thread has ended
     assert panel.trainer.step_count == 0 and "cancelled" in panel.status.message()
+
+
+def test_the_replay_dialog_never_runs_the_event_loop_and_closes_at_the_end(
+        qtbot, panel, monkeypatch):
+    dialog = panel.replay_progress
+    ran = []
+    QTimer.singleShot(0, lambda: ran.append("event loop"))
+    panel.controller.replay_progress.emit(0.5, "step 1,500 of 3,000")
+    assert ran == [] and dialog.isVisible()  # modal setValue would have run the timer
+    assert dialog.findChild(QProgressBar).value() == 500
+    assert dialog.labelText() == "Replaying the saved run: step 1,500 of 3,000"
+    monkeypatch.setattr(runs_module, "REPLAY_IN_BACKGROUND", 100)
+    with qtbot.waitSignal(panel.controller.replay_finished, timeout=20000):
+        panel.set_state(GradientLabState(race=True, step=3000).to_dict())
+    assert panel.trainer.step_count == 3000
+    assert not dialog.isVisible()  # it used to stay open, modal, after a finished replay
 
 
 def test_the_live_run_stops_at_the_last_savable_step(qtbot, panel, monkeypatch):

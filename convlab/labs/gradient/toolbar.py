@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from PyQt6.QtCore import QEvent, QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, QSignalBlocker, pyqtSignal
 from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -13,7 +13,6 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QProgressDialog,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -21,6 +20,7 @@ from PyQt6.QtWidgets import (
 )
 
 from convlab.gui.theme import error_color
+from convlab.gui.widgets import QuietProgressDialog
 
 from .model import GradientLabState
 from .runs import RunController, divergence_report
@@ -260,25 +260,26 @@ class StatusLine(QLabel):
             self.setToolTip(self._message)
 
 
-class ReplayProgress(QProgressDialog):
+class ReplayProgress(QuietProgressDialog):
     """Progress of a long saved run replaying in the background, with Cancel."""
 
     def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
-        super().__init__("Replaying the saved run…", "Cancel", 0, 1000, parent)
+        # window-modal: no edits while it replays
+        super().__init__("Replaying the saved run…", "Opening the Gradient Descent run",
+                         parent=parent)
         self._controller = controller
-        self.setWindowTitle("Opening the Gradient Descent run")
-        self.setWindowModality(Qt.WindowModality.WindowModal)  # no edits while it replays
-        self.setMinimumDuration(0)
-        self.setAutoReset(False)
-        self.setAutoClose(False)
-        self.reset()  # hidden until a replay starts
+        self.reset()  # stops Qt's show-after-a-delay timer: hidden until a replay starts
         controller.replay_progress.connect(self._on_progress)
-        controller.replay_finished.connect(self.reset)
+        controller.replay_finished.connect(self._on_finished)
         self.canceled.connect(controller.cancel_replay)
 
     def _on_progress(self, fraction: float, text: str) -> None:
         self.setLabelText(f"Replaying the saved run: {text}" if text.startswith("step")
                           else text)
-        self.setValue(round(1000 * fraction))
+        self.set_progress(round(1000 * fraction))
         if not self.isVisible():
             self.show()
+
+    def _on_finished(self) -> None:
+        self.reset()
+        self.hide()
