@@ -223,3 +223,29 @@ def test_new_digits_start_a_new_run(panel, sample):
     assert panel.controller.run.trainer.n_train == 300
     panel.controller.train_now(2)
     assert panel.confusion.matrix.counts.sum() == 200
+
+
+def test_the_training_page_scrolls_rather_than_squeezing_its_plots(panel, qtbot):
+    from PyQt6.QtWidgets import QApplication
+
+    from convlab.gui.theme import theme_manager
+
+    area = panel._training_area
+    page = area.widget()
+    panel.resize(1024, 560)
+    panel.show()
+    qtbot.waitExposed(panel)
+    try:
+        QApplication.processEvents()
+        assert page.minimumSize().width() == 700 and page.minimumSize().height() == 400
+        assert not area.verticalScrollBar().isVisible()  # fits at text scale 1
+        assert page.height() == area.viewport().height()  # and fills the viewport
+        theme_manager().set_scale(1.6)  # presentation mode
+        QApplication.processEvents()
+        assert (page.minimumWidth(), page.minimumHeight()) == (1120, 640)
+        assert page.height() == 640 and page.width() >= 1120  # not squeezed below it
+        assert area.verticalScrollBar().isVisible() and area.verticalScrollBar().maximum() > 0
+    finally:
+        theme_manager().set_scale(1.0)
+    QApplication.processEvents()
+    assert page.minimumHeight() == 400 and not area.verticalScrollBar().isVisible()

@@ -51,6 +51,7 @@ from PyQt6.QtWidgets import (
 import convlab.core as cc
 from convlab.gui.base import DataExport, LabPanel
 from convlab.gui.digits import DigitData, shared_digits
+from convlab.gui.theme import theme_manager
 from convlab.gui.timeline import TimelineScrubber
 
 from .confusion import ConfusionBox
@@ -119,7 +120,7 @@ class CNNPanel(LabPanel):
 
     def _lay_out(self) -> None:
         training, inside = self._plot_pages
-        grid = QGridLayout(training)
+        grid = _FillingGrid(training)
         grid.setContentsMargins(2, 2, 2, 2)
         grid.addWidget(self.curves, 0, 0)
         grid.addWidget(self.confusion, 0, 1)
@@ -136,11 +137,19 @@ class CNNPanel(LabPanel):
         nl.setContentsMargins(2, 2, 2, 2)
         nl.addWidget(self.editor, 3)
         nl.addWidget(self.gradient_check, 2)
-        # the two wide pages scroll when the window is narrower than they are (a tab widget
-        # is as wide as its widest page: without this, presentation mode made the window
-        # 1,340 px wide); the Training page fits as it is
-        self.tabs.addTab(training, "Training")
-        for page, title in ((inside, "Inside the network"), (network, "Network editor")):
+        # every page scrolls when the window is smaller than it (a tab widget is as wide as
+        # its widest page: without this, presentation mode made the window 1,340 px wide);
+        # the Training page keeps the room its plots and captions need to stay readable
+        # (_on_theme_changed) instead of squeezing them until they overlap
+        self._training_area = _scroll(training)
+        for page, title in ((training, "Training"), (inside, "Inside the network"),
+                            (network, "Network editor")):
+            if page is training:
+                self._training_area.setHorizontalScrollBarPolicy(
+                    Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+                self._training_area.setFrameShape(QScrollArea.Shape.NoFrame)
+                self.tabs.addTab(self._training_area, title)
+                continue
             area = _scroll(page)
             area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
             area.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -186,6 +195,8 @@ class CNNPanel(LabPanel):
         self.follow_theme(self.kernels.restyle)
         self.follow_theme(self.feature_maps.restyle)
         self.follow_theme(self.confusion.matrix.restyle)
+        self.follow_theme(self._on_theme_changed)
+        self._on_theme_changed()
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.add_shortcuts((
             ("Ctrl+Shift+T", c.toggle),
@@ -203,6 +214,12 @@ class CNNPanel(LabPanel):
             widget.setToolTip(f"{widget.toolTip()} ({key})")
 
     # -- what is shown ------------------------------------------------------------------------
+    def _on_theme_changed(self) -> None:
+        """The Training page's minimum grows with the text: it scrolls rather than squeezes."""
+        scale = theme_manager().scale
+        width, height = TRAINING_PAGE_MIN
+        self._training_area.widget().setMinimumSize(round(width * scale), round(height * scale))
+
     def _on_run_changed(self) -> None:
         """A new run: views that cache shapes rebuild, the timeline goes live."""
         net = self.controller.view_net
@@ -456,6 +473,23 @@ def _scrub_steps(snap: Snapshot) -> NDArray[np.int64]:
     if steps.size == 0 or snap.step > steps[-1]:
         steps = np.append(steps, np.int64(snap.step))
     return steps
+
+
+#: The Training page's smallest readable size at text scale 1 (what it gets at 1024×600).
+TRAINING_PAGE_MIN = (700, 400)
+
+
+class _FillingGrid(QGridLayout):
+    """A grid that does not tell its scroll area about height-for-width.
+
+    A scroll area gives a page whose layout has height-for-width (here: the
+    confusion matrix's wrapped caption) its *preferred* height for the width,
+    1,456 px for these plots; without it, the page fills the viewport and
+    scrolls only below its minimum size.
+    """
+
+    def hasHeightForWidth(self) -> bool:
+        return False
 
 
 def _scroll(widget: QWidget) -> QScrollArea:
