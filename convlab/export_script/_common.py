@@ -27,19 +27,17 @@ import convlab.core as cc
 
 '''
 
-_MAIN = '''
+#: The start of every script's ``main()``: its parser and the options all scripts have.
+_PARSER = '''
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--no-plot", action="store_true", help="do not draw with matplotlib")
-    args = parser.parse_args()
-    results = compute()
-    if args.json:
-        print(json.dumps(results))
-        return
-    report(results)
-    if not args.no_plot:
+'''
+
+#: The end of every script's ``main()``: the plots (unless ``--no-plot``), and the entry point.
+_SHOW = '''    if not args.no_plot:
         try:
             import matplotlib.pyplot as plt
         except ImportError:
@@ -52,6 +50,14 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 '''
+
+_MAIN = _PARSER + '''    args = parser.parse_args()
+    results = compute()
+    if args.json:
+        print(json.dumps(results))
+        return
+    report(results)
+''' + _SHOW
 
 #: Code the Gradient and CNN scripts share for ``--animate``: the options' checks, the frame
 #: schedule, finding matplotlib (and ffmpeg) and writing the file.
@@ -216,13 +222,7 @@ def _animated_main(options: str, compute: str, animate: str) -> str:
     lines (indented 8) that render them — given ``plt``, ``ffmpeg``, ``args`` and
     ``results``, they set ``message`` (the line saying what was written).
     """
-    return f'''
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--no-plot", action="store_true", help="do not draw with matplotlib")
-    parser.add_argument("--animate", metavar="FILE", type=animation_file,
+    return _PARSER + f'''    parser.add_argument("--animate", metavar="FILE", type=animation_file,
                         help="render the run as an animation into FILE, headless with "
                              "matplotlib: its suffix says the format, .gif, .mp4 or .html")
     parser.add_argument("--frames", metavar="N", type=positive_int, default=100,
@@ -244,19 +244,7 @@ def main() -> None:
         return
     if args.json:
         return
-    if not args.no_plot:
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            print("(install matplotlib to see the plots)")
-            return
-        plot(results, plt)
-        plt.show()
-
-
-if __name__ == "__main__":
-    main()
-'''
+''' + _SHOW
 
 
 def _literal(value: Any) -> str:
