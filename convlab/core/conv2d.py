@@ -8,7 +8,7 @@ this process may use (:mod:`convlab.core.threads`):
 
 1. a block of images is written once into a reusable, zero-padded buffer in
    which moving a kernel tap by ``(i, j)`` is a fixed offset;
-2. a program compiled once from the kernels (:mod:`convlab.core._conv_engine`)
+2. a program compiled once from the kernels (:mod:`convlab.core._conv_program`)
    builds every kernel's response from shifted views of that buffer with a
    few numpy additions, sharing work between taps of equal weight and between
    kernels;
@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _conv_engine as engine
+from . import _conv_program as compiler
 from .conv2d_geometry import CONV2D_MODES, conv2d_output_shape, conv2d_padding
 from .threads import map_blocks
 from .validation import as_finite_array, check_choice, check_positive_int
@@ -91,11 +92,11 @@ def _compile(key: bytes, kshape: tuple[int, int, int], image_hw: tuple[int, int]
     layout = engine.Layout.make(image_hw, kshape[1:], mode, flip)
     weights = kernels[:, ::-1, ::-1] if flip else kernels
     if integer_images and is_integer_bank(kernels):
-        program = engine.program_for(weights, layout.stride, True)
-        int_type = engine.integer_dtype(program.bound * pixels)
+        program = compiler.program_for(weights, layout.stride, True)
+        int_type = compiler.integer_dtype(program.bound * pixels)
         if int_type is not None:
             return engine.Engine(layout, program, int_type, pixels)
-    return engine.Engine(layout, engine.program_for(weights, layout.stride, False), float_dtype)
+    return engine.Engine(layout, compiler.program_for(weights, layout.stride, False), float_dtype)
 
 
 class Convolution:

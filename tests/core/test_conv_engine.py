@@ -10,6 +10,7 @@ import pytest
 import scipy.signal
 
 from convlab.core import _conv_engine as engine
+from convlab.core import _conv_program as compiler
 from convlab.core import threads as threads_module
 from convlab.core.conv2d import CONV2D_MODES, Convolution, conv2d
 from convlab.core.detector_stats import detector_masks, detector_statistics
@@ -37,7 +38,7 @@ def shifted_bank(pattern: np.ndarray, count: int, step: tuple[int, int]) -> np.n
 
 def test_the_line_detectors_compile_to_one_stack_of_three_and_ten_calls():
     flipped = DETECTORS[:, ::-1, ::-1]
-    program = engine.build_program(flipped, 30, integer=True)
+    program = compiler.build_program(flipped, 30, integer=True)
     names = list(LINE_DETECTORS)
     stacked = [tuple(names[k] for k in stack) for stack in program.stacks]
     assert sorted(map(len, stacked)) == [1, 3]
@@ -55,7 +56,7 @@ def test_stacked_kernels_equal_scipy(mode, flip, step):
     bank = shifted_bank(pattern, 3, (abs(step[0]), abs(step[1])))
     if step[1] < 0:
         bank = bank[::-1, :, ::-1].copy()  # offsets stepping the other way
-    program = engine.build_program(bank[:, ::-1, ::-1] if flip else bank, 16, integer=False)
+    program = compiler.build_program(bank[:, ::-1, ::-1] if flip else bank, 16, integer=False)
     assert max(map(len, program.stacks)) == 3
     images = RNG.normal(size=(5, 9, 11))
     got = conv2d(images, bank, mode=mode, flip=flip, dtype=np.float64)
@@ -77,8 +78,8 @@ def test_stacked_integer_kernels_are_exact(mode, flip):
 def test_a_row_of_equal_weights_reads_the_row_sums():
     bank = np.array([[[-1, -1, -1, -1], [5, 5, 5, 5], [-1, -1, -1, -1]],
                      [[-1, 2, -1, -1], [-1, 2, -1, -1], [-1, 2, -1, -1]]], dtype=np.float64)
-    program = engine.build_program(bank, 12, integer=True)
-    row_multiplies = [st for st in program.steps if st.code == engine._MUL and st.scalar == 6.0]
+    program = compiler.build_program(bank, 12, integer=True)
+    row_multiplies = [st for st in program.steps if st.code == compiler._MUL and st.scalar == 6.0]
     assert len(row_multiplies) == 1  # 6·(row sums): the row of fives on a box of −1
     images = RNG.integers(0, 256, size=(4, 8, 9), dtype=np.uint8)
     for mode in CONV2D_MODES:
@@ -91,7 +92,7 @@ def test_a_row_of_equal_weights_reads_the_row_sums():
 def test_stacked_thresholds_and_counts_equal_numpy(threads, mode):
     bank = np.concatenate([shifted_bank(np.array([[3.0, 3.0]]), 3, (1, 1)) - 1,
                            [[[1, -1, 0, 2], [0, 1, 1, -1], [2, 0, -1, 1]]]])
-    assert 3 in map(len, engine.build_program(bank[:, ::-1, ::-1], 20, True).stacks)
+    assert 3 in map(len, compiler.build_program(bank[:, ::-1, ::-1], 20, True).stacks)
     images = RNG.integers(0, 256, size=(300, 12, 12), dtype=np.uint8)
     labels = RNG.integers(0, 10, size=300).astype(np.uint8)
     level = 1.2
