@@ -198,6 +198,8 @@ def scale_digit(img: ArrayLike, dtype: type = np.float32) -> NDArray:
         if arr.dtype not in (np.uint8, np.bool_) and (arr.min() < 0 or arr.max() > 255):
             raise ValueError("integer pixels must lie in 0…255")
         return arr.astype(dtype) / 255
+    if arr.dtype.kind != "f":  # text, objects …: the shared check words the error
+        arr = as_finite_array(arr, "digit", ndims=(2, 3), dtype=dtype)
     arr = np.asarray(arr, dtype=dtype)
     # in [0, 1] is also finite (a NaN fails both comparisons): two reductions check both
     if arr.ndim not in (2, 3) or not arr.size or not (arr.min() >= 0 and arr.max() <= 1):

@@ -119,6 +119,10 @@ def test_scale_digit():
         (np.array([[0.0, np.nan]]), "NaN"),
         (np.zeros(4, np.uint8), "digit must be"),
         (np.zeros((0, 3), np.uint8), "digit must be"),
+        (np.array([["a", "b"]]), "digit must be numbers"),
+        (np.array([[0.5, np.inf]]), "NaN or infinity"),
+        (np.zeros((2, 2, 2, 2)), "digit must be 2-D or 3-D"),
+        (np.zeros((0, 3)), "digit is empty"),
     ],
 )
 def test_scale_digit_errors(img, match):
